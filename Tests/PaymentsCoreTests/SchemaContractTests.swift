@@ -1,0 +1,130 @@
+import Foundation
+import PaymentsCore
+import Testing
+
+/// The published schemas and the code must agree in both directions: what PaymentsCore writes
+/// validates against `schemas/`, and every example in `schemas/` reads in PaymentsCore.
+@Suite("Schemas in schemas/ match the code")
+struct SchemaContractTests {
+    static let schemas = Fixtures.repositoryRoot.appendingPathComponent("schemas")
+
+    @Test("every event PaymentsCore encodes validates against its schema and parses with the CloudEvents SDK")
+    func encodedEventsValidate() throws {
+        let envelopes = try Fixtures.everyEvent.map {
+            try EventEnvelope(event: $0, time: Fixtures.created, traceparent: EnvelopeTests.trace).encoded()
+        } + [try EventEnvelope(event: Fixtures.everyEvent[0]).encoded()]
+        let results = try validateWithSchemas(envelopes)
+        #expect(results.count == envelopes.count)
+        for (body, result) in zip(envelopes, results) {
+            #expect(result.ok, "\(String(decoding: body, as: UTF8.self)): \(result.errors)")
+        }
+    }
+
+    @Test("the schemas refuse what PaymentsCore refuses")
+    func invalidEventsAreRefusedByBoth() throws {
+        // Built without validation, as a buggy producer would: a failed payment in a success event,
+        // and lines that do not match the currency's rules are caught by both sides.
+        let wrongStatus = DomainEvent.paymentSucceeded(PaymentSucceeded(
+            order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
+            payment: PaymentSnapshot(id: "pi_1", status: .failed), mode: .test, occurredAt: Fixtures.created))
+        var badOrder = Fixtures.chileanOrder
+        badOrder.lineItems[0].quantity = 0
+        let badLine = DomainEvent.checkoutExpired(CheckoutExpired(
+            order: badOrder, checkout: Fixtures.checkout(), mode: .test, occurredAt: Fixtures.created))
+        for event in [wrongStatus, badLine] {
+            #expect(throws: ValidationError.self) { try event.validate() }
+            let result = try #require(try validateWithSchemas([EventEnvelope(event: event).encoded()]).first)
+            #expect(!result.ok, "schema accepted \(event.id)")
+        }
+    }
+
+    @Test("every data schema example decodes as its event type in PaymentsCore", arguments: EventType.allCases)
+    func dataExamplesDecode(type: EventType) throws {
+        let url = Self.schemas.appendingPathComponent("events/\(type.rawValue).v\(type.currentVersion).json")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        #expect(schema["$id"] as? String == type.dataSchema)
+        let examples = try #require(schema["examples"] as? [Any])
+        #expect(!examples.isEmpty)
+        for example in examples {
+            // Wrap each example in a minimal envelope so it goes through the consumer's own path.
+            let data = try #require(example as? [String: Any])
+            let order = try #require(data["order"] as? [String: Any])
+            let envelope: [String: Any] = [
+                "specversion": "1.0", "id": "x", "source": "/test", "type": type.rawValue,
+                "subject": order["id"]!, "time": "2026-11-21T00:00:00Z",
+                "datacontenttype": "application/json", "dataschema": type.dataSchema, "data": data,
+            ]
+            let decoded = try EventEnvelope.decode(JSONSerialization.data(withJSONObject: envelope))
+            #expect(decoded.type == type)
+        }
+    }
+
+    @Test("every envelope example decodes, keeps its deterministic id, and re-encodes to the same JSON")
+    func envelopeExamplesDecode() throws {
+        let url = Self.schemas.appendingPathComponent("envelope.v1.json")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let examples = try #require(schema["examples"] as? [[String: Any]])
+        #expect(Set(examples.compactMap { $0["type"] as? String }) == Set(EventType.allCases.map(\.rawValue)))
+        for example in examples {
+            let body = try JSONSerialization.data(withJSONObject: example)
+            let decoded = try EventEnvelope.decode(body)
+            #expect(decoded.id == decoded.event.id)
+            // Nothing in the example is lost or changed by the code (timestamps compared as instants).
+            let reencoded = try JSONSerialization.jsonObject(with: decoded.encoded())
+            #expect(canonicalTimestamps(reencoded) as? NSDictionary == canonicalTimestamps(example) as? NSDictionary)
+        }
+    }
+
+    @Test("every event type has a schema file and nothing else claims to be one")
+    func schemaFilesMatchTypes() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.appendingPathComponent("events").path)
+            .filter { $0.hasSuffix(".json") && $0 != "common.v1.json" }
+        #expect(Set(files) == Set(EventType.allCases.map { "\($0.rawValue).v\($0.currentVersion).json" }))
+    }
+
+    /// The same JSON value with every timestamp string rewritten in the one form the code writes.
+    private func canonicalTimestamps(_ value: Any) -> Any {
+        switch value {
+        case let text as String: Timestamp.parse(text).map(Timestamp.format) ?? text
+        case let object as [String: Any]: object.mapValues(canonicalTimestamps)
+        case let array as [Any]: array.map(canonicalTimestamps)
+        default: value
+        }
+    }
+
+    struct Result: Decodable {
+        let ok: Bool
+        let errors: [String]
+    }
+
+    /// Runs `scripts/check-schemas --validate`: jsonschema (2020-12) plus the CloudEvents SDK.
+    private func validateWithSchemas(_ bodies: [Data]) throws -> [Result] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixtures.repositoryRoot.appendingPathComponent("scripts/check-schemas").path, "--validate"]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var lines = Data()
+        for body in bodies {
+            lines.append(body)
+            lines.append(UInt8(ascii: "\n"))
+        }
+        try input.fileHandleForWriting.write(contentsOf: lines)
+        try input.fileHandleForWriting.close()
+        let outputData = try output.fileHandleForReading.readToEnd() ?? Data()
+        let errorData = try errors.fileHandleForReading.readToEnd() ?? Data()
+        process.waitUntilExit()
+        try #require(
+            process.terminationStatus == 0,
+            "check-schemas failed (run scripts/deps): \(String(decoding: errorData, as: UTF8.self))"
+        )
+        return try String(decoding: outputData, as: UTF8.self)
+            .split(separator: "\n")
+            .map { try JSONDecoder().decode(Result.self, from: Data($0.utf8)) }
+    }
+}
