@@ -2,18 +2,41 @@
 import PackageDescription
 
 // Layout and dependency rules: ../shared/DESIGN.md ("Layout").
-// PaymentsCore depends on Foundation only; the service libraries build on it.
+// PaymentsCore depends on Foundation only; Fintoc knows nothing of our orders; the service
+// libraries build on both and never import each other.
 let package = Package(
     name: "Cobro",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PaymentsCore", targets: ["PaymentsCore"]),
+        .library(name: "Fintoc", targets: ["Fintoc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "PaymentsCore"),
         .testTarget(
             name: "PaymentsCoreTests",
             dependencies: ["PaymentsCore"]
+        ),
+        .target(
+            name: "Fintoc",
+            dependencies: [
+                "PaymentsCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "FintocTests",
+            dependencies: ["Fintoc"]
         ),
     ],
     swiftLanguageModes: [.v6]
