@@ -1,0 +1,70 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import Fintoc
+
+/// Failure paths of the client that need no Fintoc at all: nothing listening, and calls refused
+/// before sending. The calls against a live API are in the sandbox's tests.
+@Suite("Fintoc client transport")
+struct ClientTransportTests {
+    /// A loopback port that was free a moment ago: bound, read, closed.
+    static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(channel.localAddress?.port)
+        try await channel.close()
+        return port
+    }
+
+    @Test("connection refused is retried, then reported as a transport error")
+    func connectionRefused() async throws {
+        let port = try await Self.closedPort()
+        let client = FintocClient(configuration: FintocClientConfiguration(
+            baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x",
+            connectTimeout: .milliseconds(500), requestTimeout: .seconds(2),
+            retry: RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(20), maxDelay: .milliseconds(50))
+        ))
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.paymentIntent("pi_1")
+            Issue.record("reached a closed port")
+        } catch {
+            guard case .transport = error else {
+                Issue.record("expected a transport error, got \(error)")
+                try await client.shutdown()
+                return
+            }
+            #expect(error.isTransient)
+        }
+        // Two waits of 10 to 50 ms between three tries: it did retry, and not forever.
+        #expect(ContinuousClock.now - started >= .milliseconds(20))
+        try await client.shutdown()
+    }
+
+    @Test("a POST without an idempotency key is refused before anything is sent", arguments: ["", String(repeating: "k", count: 256)])
+    func postNeedsKey(key: String) async throws {
+        let port = try await Self.closedPort()
+        let client = FintocClient(configuration: FintocClientConfiguration(baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x", retry: .never))
+        do {
+            _ = try await client.createPaymentIntent(CreatePaymentIntent(amount: 1000, currency: .clp), idempotencyKey: key)
+            Issue.record("sent a POST without a usable key")
+        } catch {
+            guard case .invalidRequest(let reason) = error else {
+                Issue.record("expected invalidRequest, got \(error)")
+                try await client.shutdown()
+                return
+            }
+            #expect(reason == "every POST needs an Idempotency-Key of 1 to 255 characters")
+        }
+        try await client.shutdown()
+    }
+
+    @Test("ids are escaped into one path segment")
+    func escaping() {
+        #expect(escaped("pi_1") == "pi_1")
+        #expect(escaped("../v1/refunds?x=1") == "..%2Fv1%2Frefunds%3Fx%3D1")
+        #expect(RequestTarget.path("/v1/payment_intents", query: [URLQueryItem(name: "page", value: "2")]).url(base: "http://h:1") == "http://h:1/v1/payment_intents?page=2")
+    }
+}
