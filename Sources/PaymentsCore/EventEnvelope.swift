@@ -203,13 +203,13 @@ extension DecodingError {
     var summary: String {
         switch self {
         case .keyNotFound(let key, let context):
-            "missing \((context.codingPath + [key]).snakeCasePath)"
+            "missing \((context.codingPath + [key]).fieldPath)"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            "\(context.codingPath.snakeCasePath): \(context.debugDescription)"
+            "\(context.codingPath.fieldPath): \(context.debugDescription)"
         case .dataCorrupted(let context):
             context.codingPath.isEmpty
                 ? context.debugDescription
-                : "\(context.codingPath.snakeCasePath): \(context.debugDescription)"
+                : "\(context.codingPath.fieldPath): \(context.debugDescription)"
         @unknown default:
             "\(self)"
         }

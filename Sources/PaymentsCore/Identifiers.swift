@@ -68,7 +68,7 @@ enum IdentifierRules {
         let container = try decoder.singleValueContainer()
         let raw = try container.decode(String.self)
         do {
-            try check(raw, at: decoder.codingPath.snakeCasePath)
+            try check(raw, at: decoder.codingPath.fieldPath)
         } catch {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
         }
@@ -84,7 +84,7 @@ enum IdentifierRules {
 
 extension [any CodingKey] {
     /// `line_items[2].quantity` from a decoder's coding path, for error messages.
-    var snakeCasePath: String {
+    public var fieldPath: String {
         var path = ""
         for key in self {
             if let index = key.intValue {

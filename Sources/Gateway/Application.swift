@@ -1,0 +1,65 @@
+import Fintoc
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The gateway as the executable runs it and the tests build it: store, Fintoc client, storefront
+/// API and health routes, with the background services they need.
+public func buildApplication(configuration: GatewayConfiguration, logger: Logger = Logger(label: "payments-gateway")) async throws -> some ApplicationProtocol {
+    let database = try GatewayDatabase(path: configuration.databasePath)
+    let keys = StorefrontKeys(database: database)
+    try keys.syncConfigured(configuration.storefrontKeys)
+    let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
+    let service = CheckoutService(
+        database: database, fintoc: fintoc, idempotency: IdempotencyStore(database: database),
+        publicKey: configuration.fintocPublicKey, recipientAccount: configuration.fintocRecipientAccount,
+        defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: {}, logger: logger
+    )
+
+    let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: RequestIDAndErrorsMiddleware())
+    HealthController(database: database).add(to: router)
+    let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
+    CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payments-gateway"),
+        services: [ShutdownHook { try await fintoc.shutdown() }],
+        logger: logger
+    )
+}
+
+/// Runs `action` when the service group shuts down, for resources without a service of their own.
+struct ShutdownHook: Service {
+    let action: @Sendable () async throws -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await action()
+    }
+}
+
+/// `/healthz`: the process answers. `/readyz`: it can do its work (the database answers).
+struct HealthController {
+    let database: GatewayDatabase
+
+    func add(to router: Router<GatewayRequestContext>) {
+        router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
+        router.get("readyz") { _, _ in
+            do {
+                _ = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+                return Self.json(200, ["status": "ready", "database": "ok"])
+            } catch {
+                return Self.json(503, ["status": "not_ready", "database": "unavailable"])
+            }
+        }
+    }
+
+    static func json(_ status: Int, _ body: [String: String]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

@@ -1,0 +1,162 @@
+import Crypto
+import Foundation
+import GRDB
+import Synchronization
+
+/// Who is calling: the storefront key that authenticated the request.
+public struct Storefront: Sendable, Hashable {
+    /// The key's id: idempotency keys are scoped to it.
+    public let keyID: String
+    /// The storefront's name, recorded on its orders.
+    public let name: String
+}
+
+/// Storefront API keys: created from `STOREFRONT_API_KEYS` at start or with
+/// `payments-gateway api-keys create`, stored only as SHA-256 hashes, checked in constant time.
+///
+/// The authenticator keeps the active hashes in memory and re-reads them every
+/// `refreshInterval`, so a key revoked from the command line stops working within that time
+/// without a restart.
+public final class StorefrontKeys: Sendable {
+    public static let keyPrefix = "cbk_"
+
+    private let database: GatewayDatabase
+    private let refreshInterval: Duration
+    private let cache: Mutex<Cache>
+
+    private struct Cache {
+        var keys: [StorefrontKeyRecord] = []
+        var loadedAt: ContinuousClock.Instant?
+    }
+
+    public init(database: GatewayDatabase, refreshInterval: Duration = .seconds(5)) {
+        self.database = database
+        self.refreshInterval = refreshInterval
+        self.cache = Mutex(Cache())
+    }
+
+    /// The storefront whose key is `presented`, or nil. Every active key is compared, in
+    /// constant time, so the time taken says nothing about which key came close.
+    public func authenticate(_ presented: String) async throws -> Storefront? {
+        let hash = Self.hash(presented)
+        var match: StorefrontKeyRecord?
+        for key in try await activeKeys() where Self.constantTimeEqual(key.keyHash, hash) {
+            match = key
+        }
+        return match.map { Storefront(keyID: $0.id, name: $0.name) }
+    }
+
+    /// Creates a key for `name`; the returned secret is shown once and never stored.
+    public func create(name: String, source: String = "cli", now: Date = Date()) throws -> (id: String, secret: String) {
+        let secret = Self.keyPrefix + RandomID.base62(count: 40)
+        let record = StorefrontKeyRecord(
+            id: "key_" + RandomID.base62(count: 16), name: name, keyHash: Self.hash(secret),
+            keyPrefix: String(secret.prefix(10)), source: StorefrontKeyRecord.Source(rawValue: source) ?? .cli,
+            createdAt: now, revokedAt: nil
+        )
+        try database.pool.write { db in try record.insert(db) }
+        invalidate()
+        return (record.id, secret)
+    }
+
+    /// Makes the keys from configuration (`name:key` pairs) the active environment keys:
+    /// new ones are added, ones no longer configured are revoked. CLI keys are left alone.
+    public func syncConfigured(_ pairs: [(name: String, key: String)], now: Date = Date()) throws {
+        try database.pool.write { db in
+            let existing = try StorefrontKeyRecord.filter(Column("source") == StorefrontKeyRecord.Source.environment.rawValue).fetchAll(db)
+            let wanted = Dictionary(pairs.map { (Self.hash($0.key), $0.name) }, uniquingKeysWith: { first, _ in first })
+            for var record in existing where record.revokedAt == nil && wanted[record.keyHash] != record.name {
+                record.revokedAt = now
+                try record.update(db)
+            }
+            for (hash, name) in wanted {
+                if var record = existing.first(where: { $0.keyHash == hash }) {
+                    guard record.revokedAt != nil || record.name != name else { continue }
+                    record.name = name
+                    record.revokedAt = nil
+                    try record.update(db)
+                } else {
+                    let key = pairs.first { Self.hash($0.key) == hash }!.key
+                    try StorefrontKeyRecord(
+                        id: "key_" + RandomID.base62(count: 16), name: name, keyHash: hash,
+                        keyPrefix: String(key.prefix(10)), source: .environment, createdAt: now, revokedAt: nil
+                    ).insert(db)
+                }
+            }
+        }
+        invalidate()
+    }
+
+    /// Every key, revoked ones included, newest first.
+    public func list() throws -> [StorefrontKeyInfo] {
+        try database.pool.read { db in
+            try StorefrontKeyRecord.order(Column("created_at").desc).fetchAll(db).map {
+                StorefrontKeyInfo(id: $0.id, name: $0.name, prefix: $0.keyPrefix, source: $0.source.rawValue, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
+            }
+        }
+    }
+
+    /// Revokes the key with `id`; false when there is no such active key.
+    public func revoke(id: String, now: Date = Date()) throws -> Bool {
+        let changed = try database.pool.write { db in
+            try StorefrontKeyRecord.filter(id: id).filter(Column("revoked_at") == nil).updateAll(db, Column("revoked_at").set(to: now))
+        }
+        invalidate()
+        return changed > 0
+    }
+
+    private func activeKeys() async throws -> [StorefrontKeyRecord] {
+        let now = ContinuousClock.now
+        if let keys = cache.withLock({ cache in
+            cache.loadedAt.map { now - $0 < refreshInterval } == true ? cache.keys : nil
+        }) {
+            return keys
+        }
+        let keys = try await database.pool.read { db in
+            try StorefrontKeyRecord.filter(Column("revoked_at") == nil).fetchAll(db)
+        }
+        cache.withLock { $0 = Cache(keys: keys, loadedAt: now) }
+        return keys
+    }
+
+    private func invalidate() {
+        cache.withLock { $0.loadedAt = nil }
+    }
+
+    static func hash(_ key: String) -> Data {
+        Data(SHA256.hash(data: Data(key.utf8)))
+    }
+
+    static func constantTimeEqual(_ lhs: Data, _ rhs: Data) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(lhs, rhs) { difference |= a ^ b }
+        return difference == 0
+    }
+}
+
+/// What `api-keys list` shows of a key: never the key itself.
+public struct StorefrontKeyInfo: Sendable, Hashable, Codable {
+    public let id: String
+    public let name: String
+    public let prefix: String
+    public let source: String
+    public let createdAt: Date
+    public let revokedAt: Date?
+}
+
+/// Random identifiers from the system's secure generator.
+enum RandomID {
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    static func hex(count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: (0..<count).map { _ in digits.randomElement(using: &generator)! }, as: UTF8.self)
+    }
+
+    static func base62(count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<count).map { _ in alphabet.randomElement(using: &generator)! }, as: UTF8.self)
+    }
+}

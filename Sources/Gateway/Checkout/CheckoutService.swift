@@ -1,0 +1,314 @@
+import Fintoc
+import Foundation
+import GRDB
+import Logging
+import PaymentsCore
+
+/// Starts and ends checkouts: validates, makes the Fintoc object, and records the checkout, its
+/// order and its `checkout.created` event in one transaction.
+struct CheckoutService: Sendable {
+    let database: GatewayDatabase
+    let fintoc: FintocClient
+    let idempotency: IdempotencyStore
+    let publicKey: String
+    let recipientAccount: BankAccount?
+    /// Lifetime assumed for a widget checkout whose Fintoc object names no `expires_at`.
+    let defaultLifetime: TimeInterval
+    /// Wakes the outbox relay after a commit that added events.
+    let outboxChanged: @Sendable () -> Void
+    let logger: Logger
+
+    /// An answer: its status and JSON body, stored for idempotent replay when it is final.
+    struct Answer: Sendable {
+        let status: Int
+        let body: Data
+        var replayed = false
+    }
+
+    // MARK: - Create
+
+    func create(body: Data, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date()) async throws(APIError) -> Answer {
+        let key = try Self.requireKey(idempotencyKey)
+        let request: CheckoutRequest
+        do {
+            request = try CheckoutRequest.parse(body)
+        } catch {
+            throw .validation(error)
+        }
+        let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts\n".utf8) + request.canonicalForm)
+        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { complete in
+            if let refusal = try await orderRefusal(request, storefront: storefront) {
+                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
+                throw refusal
+            }
+            let checkoutID = FintocMapping.checkoutID(storefront: storefront, key: key, requestHash: requestHash)
+            let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
+            let made = try await makeFintocObject(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
+            return try await database.pool.write { db in
+                let answer = try record(request, storefront: storefront, checkoutID: checkoutID, made: made, traceparent: traceparent, now: now, in: db)
+                try complete(db, answer)
+                return answer
+            }
+        }
+    }
+
+    // MARK: - Expire
+
+    /// Expires an open checkout at Fintoc and records `checkout.expired`.
+    func expire(checkoutID: String, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date()) async throws(APIError) -> Answer {
+        let key = try Self.requireKey(idempotencyKey)
+        let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts/\(checkoutID)/expire\n".utf8))
+        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { complete in
+            guard let checkout = try await database.pool.read({ db in try Self.checkout(checkoutID, of: storefront, in: db) }) else {
+                throw APIError.notFound("checkout \(checkoutID)")
+            }
+            if checkout.status.isTerminal {
+                let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open", message: "checkout \(checkoutID) is already \(checkout.status.rawValue)")
+                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
+                throw refusal
+            }
+            let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
+            do {
+                switch checkout.ui {
+                case .redirect: _ = try await fintoc.expireCheckoutSession(checkout.providerId, api: .v2, idempotencyKey: fintocKey)
+                case .widget: _ = try await fintoc.expireCheckoutSession(checkout.providerId, api: .v1, idempotencyKey: fintocKey)
+                case .paymentIntent: _ = try await fintoc.expirePaymentIntent(checkout.providerId, idempotencyKey: fintocKey)
+                }
+            } catch let error as FintocClientError {
+                throw Self.providerError(error)
+            }
+            return try await database.pool.write { db in
+                guard var current = try CheckoutRecord.fetchOne(db, key: checkout.id), let order = try OrderRecord.fetchOne(db, key: checkout.orderId) else {
+                    throw APIError.notFound("checkout \(checkoutID)")
+                }
+                if !current.status.isTerminal {
+                    current.status = .expired
+                    current.updatedAt = now
+                    try current.update(db)
+                    let event = DomainEvent.checkoutExpired(CheckoutExpired(
+                        order: order.snapshot, checkout: current.snapshot, mode: Mode(rawValue: current.mode) ?? .test, occurredAt: now))
+                    try OutboxRecord.enqueue(EventEnvelope(event: event, time: now, traceparent: traceparent), in: db)
+                }
+                let answer = Answer(status: 200, body: try CheckoutView(current, publicKey: publicKey).encoded())
+                try complete(db, answer)
+                return answer
+            }
+        }
+    }
+
+    // MARK: - Reads
+
+    func checkoutView(_ id: String, storefront: Storefront) async throws(APIError) -> Data {
+        do {
+            guard let checkout = try await database.pool.read({ db in try Self.checkout(id, of: storefront, in: db) }) else {
+                throw APIError.notFound("checkout \(id)")
+            }
+            return try CheckoutView(checkout, publicKey: publicKey).encoded()
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.internalServerError, .api, code: "internal_error", message: "the checkout could not be read")
+        }
+    }
+
+    func orderView(_ id: String, storefront: Storefront) async throws(APIError) -> Data {
+        do {
+            let view = try await database.pool.read { db -> OrderView? in
+                guard let order = try OrderRecord.fetchOne(db, key: id), order.storefront == storefront.name else { return nil }
+                let checkouts = try CheckoutRecord.filter(Column("order_id") == id).order(Column("attempt")).fetchAll(db)
+                let events = try OutboxRecord.filter(Column("order_id") == id).order(Column("sequence")).fetchAll(db)
+                return OrderView(order, checkouts: checkouts, events: events, publicKey: publicKey)
+            }
+            guard let view else { throw APIError.notFound("order \(id)") }
+            return try Timestamp.jsonEncoder().encode(view)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.internalServerError, .api, code: "internal_error", message: "the order could not be read")
+        }
+    }
+
+    /// A checkout of `storefront`'s orders; another storefront's checkout does not exist for it.
+    static func checkout(_ id: String, of storefront: Storefront, in db: Database) throws -> CheckoutRecord? {
+        guard let checkout = try CheckoutRecord.fetchOne(db, key: id),
+            let order = try OrderRecord.fetchOne(db, key: checkout.orderId), order.storefront == storefront.name
+        else { return nil }
+        return checkout
+    }
+
+    // MARK: - Idempotent execution
+
+    /// Stores an answer in the caller's transaction, so it commits with what it answers for.
+    typealias Completion = @Sendable (Database, Answer) throws -> Void
+
+    /// Runs `work` once per (storefront key, idempotency key): replays a stored answer, refuses a
+    /// reused or in-flight key, and frees the key when `work` fails in a way worth retrying.
+    private func idempotent(
+        storefront: Storefront, key: String, hash: Data, now: Date,
+        _ work: (_ complete: @escaping Completion) async throws -> Answer
+    ) async throws(APIError) -> Answer {
+        switch try await begin(storefront: storefront, key: key, hash: hash, now: now) {
+        case .replay(let answer): return answer
+        case .proceed: break
+        }
+        let idempotency = self.idempotency
+        let complete: Completion = { db, answer in
+            try idempotency.complete(storefront: storefront.keyID, key: key, status: answer.status, body: answer.body, in: db)
+        }
+        do {
+            let answer = try await work(complete)
+            outboxChanged()
+            return answer
+        } catch let error as APIError {
+            if error.status.code >= 500 || error.status == .notFound { await idempotency.release(storefront: storefront.keyID, key: key) }
+            throw error
+        } catch {
+            await idempotency.release(storefront: storefront.keyID, key: key)
+            logger.error("request could not be recorded", metadata: ["error": "\(error)"])
+            throw APIError(.internalServerError, .api, code: "internal_error", message: "the request could not be recorded; retry with the same Idempotency-Key")
+        }
+    }
+
+    private enum Started {
+        case proceed
+        case replay(Answer)
+    }
+
+    private func begin(storefront: Storefront, key: String, hash: Data, now: Date) async throws(APIError) -> Started {
+        let outcome: IdempotencyStore.Begin
+        do {
+            outcome = try await idempotency.begin(storefront: storefront.keyID, key: key, requestHash: hash, now: now)
+        } catch {
+            throw APIError(.internalServerError, .api, code: "internal_error", message: "the idempotency record could not be read")
+        }
+        switch outcome {
+        case .proceed: return .proceed
+        case .replay(let status, let body): return .replay(Answer(status: status, body: body, replayed: true))
+        case .reusedWithOtherRequest:
+            throw APIError(.conflict, .idempotency, code: "idempotency_key_reused",
+                           message: "this Idempotency-Key was used with a different request; use a new key for a new request")
+        case .inProgress:
+            throw APIError(.conflict, .idempotency, code: "idempotency_key_in_progress",
+                           message: "a request with this Idempotency-Key is still being processed; retry shortly")
+        }
+    }
+
+    static func requireKey(_ key: String?) throws(APIError) -> String {
+        guard let key, !key.isEmpty else {
+            throw APIError(.badRequest, .idempotency, code: "idempotency_key_required",
+                           message: "POST requests need an Idempotency-Key header", param: "Idempotency-Key")
+        }
+        guard key.utf8.count <= IdempotencyStore.maxKeyLength, key.allSatisfy({ $0.isASCII && !$0.isWhitespace && !($0.asciiValue.map { $0 < 0x20 } ?? true) }) else {
+            throw APIError(.badRequest, .idempotency, code: "idempotency_key_invalid",
+                           message: "the Idempotency-Key must be 1 to \(IdempotencyStore.maxKeyLength) visible ASCII characters", param: "Idempotency-Key")
+        }
+        return key
+    }
+
+    /// Why this order cannot have a new checkout, as the answer to give; nil when it can.
+    private func orderRefusal(_ request: CheckoutRequest, storefront: Storefront) async throws -> APIError? {
+        guard let order = try await database.pool.read({ db in try OrderRecord.fetchOne(db, key: request.order.id.rawValue) }) else {
+            return nil
+        }
+        if order.storefront != storefront.name {
+            return APIError(.conflict, .invalidRequest, code: "order_id_taken", message: "order \(order.id) belongs to another storefront", param: "order_id")
+        }
+        if order.status == .paid {
+            return APIError(.conflict, .invalidRequest, code: "order_already_paid", message: "order \(order.id) is already paid", param: "order_id")
+        }
+        if order.amount != request.order.amount || order.currency != request.order.currency || order.lineItems != request.order.lineItems {
+            return APIError(.conflict, .invalidRequest, code: "order_mismatch",
+                            message: "order \(order.id) exists with other lines or amount; a new attempt must describe the same order", param: "order_id")
+        }
+        return nil
+    }
+
+    /// What Fintoc made for a checkout.
+    struct FintocObject: Sendable {
+        var providerID: String
+        var paymentIntentID: String?
+        var mode: String
+        var redirectURL: String?
+        var sessionToken: String?
+        var widgetToken: String?
+        var expiresAt: Date
+    }
+
+    private func makeFintocObject(_ request: CheckoutRequest, checkoutID: String, fintocKey: String, now: Date) async throws(APIError) -> FintocObject {
+        do {
+            switch request.ui {
+            case .redirect:
+                let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV2(request, checkoutID: checkoutID), idempotencyKey: fintocKey)
+                guard let redirectURL = session.redirectURL else { throw Self.incomplete("redirect_url", session.id) }
+                return FintocObject(providerID: session.id, mode: session.mode?.rawValue ?? "test", redirectURL: redirectURL,
+                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
+            case .widget:
+                let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV1(request, checkoutID: checkoutID), idempotencyKey: fintocKey)
+                guard let token = session.sessionToken else { throw Self.incomplete("session_token", session.id) }
+                return FintocObject(providerID: session.id, mode: session.mode?.rawValue ?? "test", sessionToken: token,
+                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
+            case .paymentIntent:
+                let intent = try await fintoc.createPaymentIntent(
+                    FintocMapping.paymentIntent(request, checkoutID: checkoutID, recipient: recipientAccount), idempotencyKey: fintocKey)
+                guard let token = intent.widgetToken else { throw Self.incomplete("widget_token", intent.id) }
+                return FintocObject(providerID: intent.id, paymentIntentID: intent.id, mode: intent.mode?.rawValue ?? "test",
+                                    widgetToken: token, expiresAt: intent.expiresAt ?? now.addingTimeInterval(defaultLifetime))
+            }
+        } catch let error as FintocClientError {
+            logger.warning("fintoc refused or failed a checkout", metadata: ["error": "\(error)"])
+            throw Self.providerError(error)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be reached")
+        }
+    }
+
+    static func incomplete(_ field: String, _ id: String) -> APIError {
+        APIError(.badGateway, .provider, code: "provider_invalid_response", message: "Fintoc answered \(id) without \(field)")
+    }
+
+    /// 502 carrying Fintoc's own code, so the storefront can tell a refused amount from an outage.
+    static func providerError(_ error: FintocClientError) -> APIError {
+        switch error {
+        case .api(let api):
+            APIError(.badGateway, .provider, code: api.code ?? api.type.rawValue,
+                     message: "Fintoc refused the request (HTTP \(api.status))" + (api.message.map { ": \($0)" } ?? ""), param: api.param)
+        case .timeout:
+            APIError(.badGateway, .provider, code: "provider_timeout", message: "Fintoc did not answer in time; retry with the same Idempotency-Key")
+        case .transport, .invalidResponse, .invalidRequest:
+            APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be reached; retry with the same Idempotency-Key")
+        }
+    }
+
+    /// Writes order, checkout and `checkout.created`; returns the 201 answer.
+    private func record(_ request: CheckoutRequest, storefront: Storefront, checkoutID: String, made: FintocObject, traceparent: String?, now: Date, in db: Database) throws -> Answer {
+        var order = try OrderRecord.fetchOne(db, key: request.order.id.rawValue) ?? OrderRecord(
+            id: request.order.id.rawValue, storefront: storefront.name, amount: request.order.amount,
+            currency: request.order.currency, language: request.order.language, customer: request.order.customer,
+            lineItems: request.order.lineItems, status: .open, createdAt: now, updatedAt: now
+        )
+        order.customer = request.order.customer
+        order.language = request.order.language
+        order.updatedAt = now
+        try order.save(db)
+
+        if let existing = try CheckoutRecord.fetchOne(db, key: checkoutID) {
+            // The same request after its idempotency record expired: the checkout stands.
+            return Answer(status: 201, body: try CheckoutView(existing, publicKey: publicKey).encoded())
+        }
+        let attempt = (try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM checkout WHERE order_id = ?", arguments: [order.id]) ?? 0) + 1
+        let checkout = CheckoutRecord(
+            id: checkoutID, orderId: order.id, attempt: attempt, ui: request.ui, status: .created, mode: made.mode,
+            providerId: made.providerID, paymentIntentId: made.paymentIntentID, redirectUrl: made.redirectURL,
+            sessionToken: made.sessionToken, widgetToken: made.widgetToken, successUrl: request.successURL,
+            cancelUrl: request.cancelURL, metadata: request.metadata, failureReason: nil,
+            expiresAt: made.expiresAt, createdAt: now, updatedAt: now
+        )
+        try checkout.insert(db)
+        let event = DomainEvent.checkoutCreated(CheckoutCreated(
+            order: order.snapshot, checkout: checkout.snapshot, mode: Mode(rawValue: made.mode) ?? .test, occurredAt: now))
+        try OutboxRecord.enqueue(EventEnvelope(event: event, time: now, traceparent: traceparent), in: db)
+        return Answer(status: 201, body: try CheckoutView(checkout, publicKey: publicKey).encoded())
+    }
+}

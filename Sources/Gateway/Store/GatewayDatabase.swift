@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+
+/// The gateway's SQLite file: one `DatabasePool` in WAL mode, every schema change registered
+/// here, all writes through this one writer.
+public struct GatewayDatabase: Sendable {
+    public let pool: DatabasePool
+
+    /// Opens (creating folders as needed) and migrates the database at `path`.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL with NORMAL sync would lose the last commits on power loss; an answer to Fintoc
+            // or a storefront promises durability, so every commit is synced.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: orders, checkouts, keys, idempotency, outbox") { db in
+            try db.create(table: "storefront_key") { t in
+                t.column("id", .text).primaryKey()
+                t.column("name", .text).notNull()
+                /// SHA-256 of the key; the key itself is never stored.
+                t.column("key_hash", .blob).notNull().unique()
+                /// The first characters, so a person can tell keys apart in `api-keys list`.
+                t.column("key_prefix", .text).notNull()
+                /// `environment` (from STOREFRONT_API_KEYS) or `cli`.
+                t.column("source", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("revoked_at", .datetime)
+            }
+            try db.create(table: "order") { t in
+                t.column("id", .text).primaryKey()
+                t.column("storefront", .text).notNull()
+                t.column("amount", .integer).notNull()
+                t.column("currency", .text).notNull()
+                t.column("language", .text).notNull()
+                t.column("customer", .jsonText).notNull()
+                t.column("line_items", .jsonText).notNull()
+                /// `open`, `paid`, or a terminal state of its last checkout.
+                t.column("status", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "checkout") { t in
+                t.column("id", .text).primaryKey()
+                t.column("order_id", .text).notNull().references("order")
+                t.column("attempt", .integer).notNull()
+                t.column("ui", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("mode", .text).notNull()
+                /// Fintoc's `cs_…` or `pi_…`.
+                t.column("provider_id", .text).notNull().unique()
+                /// The payment intent behind a session, once known.
+                t.column("payment_intent_id", .text)
+                t.column("redirect_url", .text)
+                t.column("session_token", .text)
+                t.column("widget_token", .text)
+                t.column("success_url", .text).notNull()
+                t.column("cancel_url", .text).notNull()
+                t.column("metadata", .jsonText).notNull()
+                t.column("failure_reason", .text)
+                t.column("expires_at", .datetime)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.uniqueKey(["order_id", "attempt"])
+            }
+            try db.create(table: "idempotency_key") { t in
+                t.column("storefront", .text).notNull()
+                t.column("key", .text).notNull()
+                /// SHA-256 of the request's canonical form: same key, other body is a conflict.
+                t.column("request_hash", .blob).notNull()
+                /// `in_progress` until the answer is stored.
+                t.column("state", .text).notNull()
+                t.column("response_status", .integer)
+                t.column("response_body", .blob)
+                t.column("created_at", .datetime).notNull()
+                t.primaryKey(["storefront", "key"])
+            }
+            try db.create(index: "idempotency_key_created_at", on: "idempotency_key", columns: ["created_at"])
+            try db.create(table: "outbox") { t in
+                /// Publication order: the relay publishes by ascending sequence.
+                t.autoIncrementedPrimaryKey("sequence")
+                /// The CloudEvents id; one row per fact, whatever path wrote it.
+                t.column("event_id", .text).notNull().unique()
+                t.column("order_id", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("body", .blob).notNull()
+                t.column("traceparent", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("published_at", .datetime)
+                t.column("publish_attempts", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(index: "outbox_unpublished", on: "outbox", columns: ["published_at", "sequence"])
+            try db.create(index: "outbox_order", on: "outbox", columns: ["order_id", "sequence"])
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import GRDB
+import PaymentsCore
+
+/// Column names are the snake_case of the properties.
+protocol GatewayRecord: Codable, FetchableRecord, PersistableRecord, Sendable {}
+
+extension GatewayRecord {
+    static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+/// An order as the storefront described it on its first checkout.
+struct OrderRecord: GatewayRecord, Identifiable {
+    static let databaseTableName = "order"
+
+    enum Status: String, Codable, Sendable {
+        /// No checkout has succeeded yet; a new attempt may start.
+        case open
+        /// A checkout succeeded: no new checkout is accepted.
+        case paid
+    }
+
+    var id: String
+    var storefront: String
+    var amount: Int64
+    var currency: Currency
+    var language: Language
+    var customer: Customer
+    var lineItems: [LineItem]
+    var status: Status
+    var createdAt: Date
+    var updatedAt: Date
+
+    var snapshot: OrderSnapshot {
+        OrderSnapshot(
+            id: OrderID(uncheckedRawValue: id), amount: amount, currency: currency,
+            lineItems: lineItems, customer: customer, language: language
+        )
+    }
+}
+
+/// One attempt to pay an order, backed by one Fintoc object.
+struct CheckoutRecord: GatewayRecord, Identifiable {
+    static let databaseTableName = "checkout"
+
+    /// The checkout's own state machine (DESIGN.md rule 3): terminal states never regress.
+    enum Status: String, Codable, Sendable, CaseIterable {
+        case created, pending
+        case actionRequired = "action_required"
+        case succeeded, failed, rejected, expired
+
+        var isTerminal: Bool { [.succeeded, .failed, .rejected, .expired].contains(self) }
+    }
+
+    var id: String
+    var orderId: String
+    var attempt: Int
+    var ui: CheckoutUI
+    var status: Status
+    var mode: String
+    var providerId: String
+    var paymentIntentId: String?
+    var redirectUrl: String?
+    var sessionToken: String?
+    var widgetToken: String?
+    var successUrl: String
+    var cancelUrl: String
+    var metadata: [String: String]
+    var failureReason: String?
+    var expiresAt: Date?
+    var createdAt: Date
+    var updatedAt: Date
+
+    var snapshot: CheckoutSnapshot {
+        CheckoutSnapshot(
+            id: CheckoutID(uncheckedRawValue: id), attempt: attempt, ui: ui,
+            providerID: providerId, expiresAt: expiresAt
+        )
+    }
+}
+
+/// A storefront's idempotency key and, once answered, the answer to replay.
+struct IdempotencyRecord: GatewayRecord {
+    static let databaseTableName = "idempotency_key"
+
+    enum State: String, Codable, Sendable {
+        case inProgress = "in_progress"
+        case completed
+    }
+
+    var storefront: String
+    var key: String
+    var requestHash: Data
+    var state: State
+    var responseStatus: Int?
+    var responseBody: Data?
+    var createdAt: Date
+}
+
+/// A domain event waiting for (or past) its broker acknowledgement.
+struct OutboxRecord: GatewayRecord {
+    static let databaseTableName = "outbox"
+
+    var sequence: Int64?
+    var eventId: String
+    var orderId: String
+    var type: String
+    var body: Data
+    var traceparent: String?
+    var createdAt: Date
+    var publishedAt: Date?
+    var publishAttempts: Int
+
+    init(envelope: EventEnvelope) throws {
+        sequence = nil
+        eventId = envelope.id
+        orderId = envelope.subject
+        type = envelope.type.rawValue
+        body = try envelope.encoded()
+        traceparent = envelope.traceparent
+        createdAt = envelope.time
+        publishedAt = nil
+        publishAttempts = 0
+    }
+
+    /// Adds the event unless a row with its id exists: the same fact written twice (a replayed
+    /// request, two webhooks saying one thing) stays one row and one message.
+    static func enqueue(_ envelope: EventEnvelope, in db: Database) throws {
+        try OutboxRecord(envelope: envelope).insert(db, onConflict: .ignore)
+    }
+}
+
+/// A storefront API key, stored as a hash.
+struct StorefrontKeyRecord: GatewayRecord, Identifiable {
+    static let databaseTableName = "storefront_key"
+
+    enum Source: String, Codable, Sendable {
+        case environment
+        case cli
+    }
+
+    var id: String
+    var name: String
+    var keyHash: Data
+    var keyPrefix: String
+    var source: Source
+    var createdAt: Date
+    var revokedAt: Date?
+}

@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOFoundationCompat
+import Testing
+
+@testable import Gateway
+
+@Suite("Storefront API without Fintoc")
+struct StorefrontAPITests {
+    @Test("health and readiness answer with the database up")
+    func health() async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect(ready.headers[.init("X-Request-Id")!]?.hasPrefix("req_") == true)
+        }
+    }
+
+    @Test("authentication failures", arguments: [
+        (nil, "missing_api_key"),
+        ("Basic dXNlcjpwYXNz", "invalid_authorization"),
+        ("Bearer", "invalid_authorization"),
+        ("Bearer cbk_not_a_real_key_at_all", "invalid_api_key"),
+        ("bearer \(GatewayFixture.storefrontKey)x", "invalid_api_key"),
+    ] as [(String?, String)])
+    func authentication(header: String?, code: String) async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            var headers = GatewayFixture.headers(key: nil)
+            if let header { headers[.authorization] = header }
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: headers, body: GatewayFixture.json(GatewayFixture.checkoutBody()))
+            #expect(response.status == .unauthorized)
+            #expect(response.headers[.wwwAuthenticate] == "Bearer")
+            let error = try ErrorBody(response.body)
+            #expect(error.error.type == "authentication_error")
+            #expect(error.error.code == code)
+            #expect(!String(buffer: response.body).contains(GatewayFixture.storefrontKey))
+        }
+    }
+
+    @Test("a revoked key stops working; the other storefront's key still works")
+    func revocation() async throws {
+        let configuration = GatewayFixture.configuration()
+        let app = try await buildApplication(configuration: configuration)
+        let keys = StorefrontKeys(database: try GatewayDatabase(path: configuration.databasePath), refreshInterval: .zero)
+        let made = try keys.create(name: "cli-shop")
+        #expect(made.secret.hasPrefix("cbk_"))
+        #expect(try await keys.authenticate(made.secret)?.name == "cli-shop")
+        #expect(try keys.list().contains { $0.id == made.id && $0.prefix == String(made.secret.prefix(10)) && $0.revokedAt == nil })
+        #expect(try keys.revoke(id: made.id))
+        #expect(try !keys.revoke(id: made.id))
+        #expect(try await keys.authenticate(made.secret) == nil)
+        #expect(try await keys.authenticate(GatewayFixture.otherStorefrontKey)?.name == "other-shop")
+        try await app.test(.live) { client in
+            let response = try await client.execute(uri: "/v1/orders/none", method: .get, headers: GatewayFixture.headers(key: made.secret))
+            #expect(response.status == .unauthorized)
+        }
+    }
+
+    @Test("POST without an Idempotency-Key is refused before anything else", arguments: [nil, "", String(repeating: "k", count: 256), "has space"] as [String?])
+    func idempotencyKeyRequired(key: String?) async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            var headers = GatewayFixture.headers(idempotencyKey: nil)
+            if let key { headers[.init("Idempotency-Key")!] = key }
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: headers, body: GatewayFixture.json(GatewayFixture.checkoutBody()))
+            #expect(response.status == .badRequest)
+            let error = try ErrorBody(response.body)
+            #expect(error.error.code == (key == nil || key == "" ? "idempotency_key_required" : "idempotency_key_invalid"))
+            #expect(error.error.param == "Idempotency-Key")
+        }
+    }
+
+    /// Each case: a change to a valid body, the first param and code expected.
+    static let invalidBodies: [(String, @Sendable (inout [String: Any]) -> Void, String, String)] = [
+        ("missing order id", { $0.removeValue(forKey: "order_id") }, "order_id", "required"),
+        ("bad order id", { $0["order_id"] = "ord 1" }, "order_id", "invalid_format"),
+        ("unsupported currency", { $0["currency"] = "USD" }, "currency", "invalid_currency"),
+        ("amount not an integer", { $0["amount"] = "350000" }, "amount", "invalid_type"),
+        ("amount zero", { $0["amount"] = 0; $0["line_items"] = [["sku": "A", "name": "A", "quantity": 1, "unit_amount": 0]] }, "amount", "must_be_positive"),
+        ("lines do not add up", { $0["amount"] = 350_001 }, "amount", "amount_mismatch"),
+        ("no lines", { $0["line_items"] = [] as [Any] }, "line_items", "required"),
+        ("zero quantity", { $0["line_items"] = [["sku": "A", "name": "A", "quantity": 0, "unit_amount": 350_000]] }, "line_items[0].quantity", "must_be_positive"),
+        ("negative price", { $0["line_items"] = [["sku": "A", "name": "A", "quantity": 1, "unit_amount": -1]] }, "line_items[0].unit_amount", "must_not_be_negative"),
+        ("line missing sku", { $0["line_items"] = [["name": "A", "quantity": 1, "unit_amount": 350_000]] }, "line_items[0].sku", "invalid_type"),
+        ("bad email", { $0["customer"] = ["email": "not-an-email"] }, "customer.email", "invalid_format"),
+        ("bad RUT", { $0["customer"] = ["email": "a@b.cl", "tax_id": ["type": "cl_rut", "value": "11.111.111-2"]] }, "customer.tax_id.value", "invalid_tax_id"),
+        ("unknown tax id type", { $0["customer"] = ["email": "a@b.cl", "tax_id": ["type": "us_ssn", "value": "1"]] }, "customer.tax_id.type", "invalid_type"),
+        ("relative success url", { $0["success_url"] = "/success" }, "success_url", "invalid_url"),
+        ("ftp cancel url", { $0["cancel_url"] = "ftp://shop.example/x" }, "cancel_url", "invalid_url"),
+        ("unknown ui", { $0["ui"] = "popup" }, "ui", "invalid_value"),
+        ("unknown language", { $0["language"] = "pt" }, "language", "invalid_value"),
+        ("long metadata value", { $0["metadata"] = ["k": String(repeating: "v", count: 501)] }, "metadata.k", "too_long"),
+        ("not an object", { $0 = ["x": ["y"]]; $0.removeValue(forKey: "x") }, "order_id", "required"),
+    ]
+
+    @Test("every validation error names the field", arguments: 0..<invalidBodies.count)
+    func validation(index: Int) async throws {
+        let (name, change, param, code) = Self.invalidBodies[index]
+        var fields = GatewayFixture.checkoutBody()
+        change(&fields)
+        let body = GatewayFixture.json(fields)
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: body)
+            #expect(response.status == .badRequest, "\(name)")
+            let error = try ErrorBody(response.body)
+            #expect(error.error.type == "invalid_request_error", "\(name)")
+            #expect(error.error.param == param, "\(name): \(error.error)")
+            #expect(error.error.code == code, "\(name): \(error.error)")
+        }
+    }
+
+    @Test("several problems are all listed in details")
+    func severalProblems() async throws {
+        var fields = GatewayFixture.checkoutBody()
+        fields["currency"] = "EUR"
+        fields["success_url"] = "nope"
+        fields.removeValue(forKey: "ui")
+        let body = GatewayFixture.json(fields)
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: body)
+            let error = try ErrorBody(response.body)
+            #expect(Set(error.error.details?.map(\.param) ?? []) == ["currency", "ui", "success_url"])
+        }
+    }
+
+    @Test("malformed JSON, a body too large, an unknown route and a wrong method all answer the envelope")
+    func envelopes() async throws {
+        var configuration = GatewayFixture.configuration()
+        configuration.maxBodyBytes = 2048
+        let app = try await buildApplication(configuration: configuration)
+        try await app.test(.live) { client in
+            let malformed = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: "{not json"))
+            #expect(malformed.status == .badRequest)
+            #expect(try ErrorBody(malformed.body).error.code == "invalid_json")
+
+            let large = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: String(repeating: " ", count: 4096)))
+            #expect(large.status == .contentTooLarge)
+            #expect(try ErrorBody(large.body).error.code == "body_too_large")
+
+            let unknown = try await client.execute(uri: "/v1/nothing-here", method: .get, headers: GatewayFixture.headers())
+            #expect(unknown.status == .notFound)
+            #expect(try ErrorBody(unknown.body).error.code == "route_not_found")
+
+            let missing = try await client.execute(uri: "/v1/checkouts/chk_none", method: .get, headers: GatewayFixture.headers())
+            #expect(missing.status == .notFound)
+            #expect(try ErrorBody(missing.body).error.code == "resource_missing")
+        }
+    }
+
+    @Test("Fintoc unreachable: 502 with a retryable code, nothing recorded, the key free for the retry")
+    func fintocDown() async throws {
+        let configuration = GatewayFixture.configuration()
+        let app = try await buildApplication(configuration: configuration)
+        let body = GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-down-1"))
+        try await app.test(.live) { client in
+            let headers = GatewayFixture.headers(idempotencyKey: "same-key-1")
+            for _ in 0..<2 {
+                let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: headers, body: body)
+                #expect(response.status == .badGateway)
+                let error = try ErrorBody(response.body)
+                #expect(error.error.type == "provider_error")
+                #expect(error.error.code == "provider_unavailable")
+            }
+        }
+        let database = try GatewayDatabase(path: configuration.databasePath)
+        let counts = try await database.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"order\"")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkout")!,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency_key")!)
+        }
+        #expect(counts == (0, 0, 0, 0))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Gateway
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOFoundationCompat
+import PaymentsCore
+import Testing
+
+/// A gateway configuration on a fresh SQLite file, with one storefront key.
+enum GatewayFixture {
+    static let storefrontKey = "cbk_test_storefront_key_0001"
+    static let otherStorefrontKey = "cbk_test_other_store_key_0002"
+
+    static func configuration(fintocURL: String = "http://127.0.0.1:9", file: String = #fileID, line: Int = #line) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
+        configuration.databasePath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("cobro-gateway-tests-\(UUID().uuidString)/gateway.sqlite").path
+        configuration.storefrontKeys = [("shop", storefrontKey), ("other-shop", otherStorefrontKey)]
+        configuration.fintoc.baseURL = fintocURL
+        configuration.fintoc.retry = .init(maxAttempts: 2, initialDelay: .milliseconds(10), maxDelay: .milliseconds(20))
+        configuration.fintoc.connectTimeout = .seconds(1)
+        return configuration
+    }
+
+    static func checkoutBody(orderID: String = "ord-\(UUID().uuidString.prefix(8))", ui: String = "redirect", amount: Int = 350_000, currency: String = "CLP") -> [String: Any] {
+        [
+            "order_id": orderID, "currency": currency, "amount": amount, "ui": ui,
+            "line_items": [
+                ["sku": "TSHIRT-M", "name": "Polera", "quantity": 2, "unit_amount": 100_000],
+                ["sku": "MUG-01", "name": "Tazón", "quantity": 1, "unit_amount": amount - 200_000],
+            ],
+            "customer": ["email": "felipe@example.cl", "name": "Felipe Castro", "tax_id": ["type": "cl_rut", "value": "11.111.111-1"]],
+            "success_url": "https://shop.example/success", "cancel_url": "https://shop.example/cancel",
+            "metadata": ["cart": "c-1"],
+        ]
+    }
+
+    static func headers(key: String? = storefrontKey, idempotencyKey: String? = UUID().uuidString) -> HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if let idempotencyKey { headers[.init("Idempotency-Key")!] = idempotencyKey }
+        return headers
+    }
+
+    static func json(_ object: Any) -> ByteBuffer {
+        ByteBuffer(data: try! JSONSerialization.data(withJSONObject: object))
+    }
+}
+
+/// The `error` object of an envelope answer.
+struct ErrorBody: Decodable {
+    struct Detail: Decodable {
+        let param: String
+        let code: String
+        let message: String
+    }
+
+    struct Inner: Decodable {
+        let type: String
+        let code: String
+        let message: String
+        let param: String?
+        let details: [Detail]?
+    }
+
+    let error: Inner
+
+    init(_ buffer: ByteBuffer) throws {
+        self = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: buffer))
+    }
+}
