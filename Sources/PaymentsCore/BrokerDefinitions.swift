@@ -83,7 +83,7 @@ public struct BrokerDefinitions: Sendable, Hashable, Codable {
     }
 }
 
-extension Topology {
+extension PaymentsTopology {
     /// The whole product topology in `vhost` ("/" by default).
     public static func definitions(vhost: String = "/") -> BrokerDefinitions {
         func exchange(_ name: String, _ type: String) -> BrokerDefinitions.Exchange {

@@ -6,7 +6,7 @@
 /// then dead-letters it back to the work queue through the default exchange; a message that can
 /// never succeed, or has used its last try, is parked in `fulfillment.payments.dlq` by way of the
 /// `fulfillment.payments.dlx` exchange. The worker's own outcomes go to `fulfillment.events`.
-public enum Topology {
+public enum PaymentsTopology {
     /// Topic exchange of the gateway's domain events (public contract).
     public static let paymentsExchange = "payments.events"
     /// The worker's work queue (quorum).
@@ -50,6 +50,6 @@ public enum Topology {
 public struct RetryStep: Sendable, Hashable {
     public let delaySeconds: Int
 
-    public var queue: String { "\(Topology.fulfillmentQueue).retry.\(delaySeconds)s" }
+    public var queue: String { "\(PaymentsTopology.fulfillmentQueue).retry.\(delaySeconds)s" }
     public var delayMilliseconds: Int { delaySeconds * 1000 }
 }
