@@ -11,16 +11,18 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let database = try GatewayDatabase(path: configuration.databasePath)
     let keys = StorefrontKeys(database: database)
     try keys.syncConfigured(configuration.storefrontKeys)
+    let metrics = GatewayMetrics()
     let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
     let service = CheckoutService(
         database: database, fintoc: fintoc, idempotency: IdempotencyStore(database: database),
         publicKey: configuration.fintocPublicKey, recipientAccount: configuration.fintocRecipientAccount,
-        defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: {}, logger: logger
+        defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: {}, metrics: metrics, logger: logger
     )
 
     let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: RequestIDAndErrorsMiddleware())
-    HealthController(database: database).add(to: router)
+    HealthController(database: database, metrics: metrics).add(to: router)
     let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
     CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
 
@@ -43,11 +45,16 @@ struct ShutdownHook: Service {
 }
 
 /// `/healthz`: the process answers. `/readyz`: it can do its work (the database answers).
+/// `/metrics`: Prometheus text.
 struct HealthController {
     let database: GatewayDatabase
+    let metrics: GatewayMetrics
 
     func add(to router: Router<GatewayRequestContext>) {
         router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+        }
         router.get("readyz") { _, _ in
             do {
                 _ = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }

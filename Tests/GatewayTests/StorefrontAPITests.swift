@@ -179,3 +179,23 @@ struct StorefrontAPITests {
         #expect(counts == (0, 0, 0, 0))
     }
 }
+
+@Suite("Gateway metrics")
+struct GatewayMetricsTests {
+    @Test("requests are counted by route pattern, never by concrete path")
+    func requestMetrics() async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            _ = try await client.execute(uri: "/v1/checkouts/chk_secret_looking_id", method: .get, headers: GatewayFixture.headers())
+            _ = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: GatewayFixture.json(GatewayFixture.checkoutBody()))
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.status == .ok)
+            let text = String(buffer: metrics.body)
+            #expect(text.contains(#"gateway_http_requests_total{route="/v1/checkouts/{id}",method="GET",status="404"} 1"#))
+            #expect(text.contains(#"gateway_fintoc_errors_total{operation="create_redirect",code="provider_unavailable"} 1"#))
+            #expect(text.contains("gateway_http_request_duration_seconds_bucket"))
+            #expect(!text.contains("chk_secret_looking_id"))
+            #expect(!text.contains(GatewayFixture.storefrontKey))
+        }
+    }
+}

@@ -16,6 +16,7 @@ struct CheckoutService: Sendable {
     let defaultLifetime: TimeInterval
     /// Wakes the outbox relay after a commit that added events.
     let outboxChanged: @Sendable () -> Void
+    let metrics: GatewayMetrics
     let logger: Logger
 
     /// An answer: its status and JSON body, stored for idempotent replay when it is final.
@@ -235,6 +236,19 @@ struct CheckoutService: Sendable {
     }
 
     private func makeFintocObject(_ request: CheckoutRequest, checkoutID: String, fintocKey: String, now: Date) async throws(APIError) -> FintocObject {
+        let started = ContinuousClock.now
+        let operation = "create_\(request.ui.rawValue)"
+        do {
+            let made = try await callFintoc(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
+            metrics.fintocCall(operation: operation, outcome: "ok", duration: ContinuousClock.now - started)
+            return made
+        } catch {
+            metrics.fintocCall(operation: operation, outcome: error.code, duration: ContinuousClock.now - started)
+            throw error
+        }
+    }
+
+    private func callFintoc(_ request: CheckoutRequest, checkoutID: String, fintocKey: String, now: Date) async throws(APIError) -> FintocObject {
         do {
             switch request.ui {
             case .redirect:

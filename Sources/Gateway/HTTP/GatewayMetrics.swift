@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The gateway's Prometheus metrics, in a registry of its own (no process-wide bootstrap, so
+/// several applications can run in one test process). Labels never carry secrets or ids.
+public final class GatewayMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    static var httpRequests: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route pattern, method and status")
+    }
+
+    static var httpDuration: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "HTTP request latency by route pattern and method")
+    }
+
+    static var fintocDuration: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "fintoc", metricName: "request_duration", unitName: "seconds", helpText: "Latency of calls to Fintoc, retries included")
+    }
+
+    static var fintocErrors: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "fintoc", metricName: "errors", unitName: "total", helpText: "Failed calls to Fintoc by operation and error code")
+    }
+
+    public init() {}
+
+    func requestFinished(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: Self.httpRequests, labels: [("route", route), ("method", method), ("status", "\(status)")]).increment()
+        registry.makeDurationHistogram(descriptor: Self.httpDuration, labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets)
+            .record(duration)
+    }
+
+    /// One call to Fintoc; `outcome` is `ok` or the error code.
+    func fintocCall(operation: String, outcome: String, duration: Duration) {
+        registry.makeDurationHistogram(descriptor: Self.fintocDuration, labels: [("operation", operation)], buckets: Self.latencyBuckets)
+            .record(duration)
+        if outcome != "ok" {
+            registry.makeCounter(descriptor: Self.fintocErrors, labels: [("operation", operation), ("code", outcome)]).increment()
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}
+
+/// Counts and times every request by its route pattern (never the concrete path, which
+/// carries ids).
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let metrics: GatewayMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let response = try await next(request, context)
+        metrics.requestFinished(
+            route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
+            status: Int(response.status.code), duration: ContinuousClock.now - started
+        )
+        return response
+    }
+}
