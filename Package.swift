@@ -8,12 +8,31 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PaymentsCore", targets: ["PaymentsCore"]),
+        .library(name: "AMQP", targets: ["AMQP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(name: "PaymentsCore"),
         .testTarget(
             name: "PaymentsCoreTests",
             dependencies: ["PaymentsCore"]
+        ),
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "AMQP",
+            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .executableTarget(
+            name: "cobro-bench",
+            dependencies: ["AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ],
     swiftLanguageModes: [.v6]
