@@ -29,7 +29,10 @@ let package = Package(
             name: "AMQP",
             dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .testTarget(
+            name: "AMQPTests",
+            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "cobro-bench",
             dependencies: ["AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]

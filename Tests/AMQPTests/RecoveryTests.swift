@@ -76,6 +76,15 @@ extension BrokerTests {
         }
         try await TestBroker.runBrokerScript("stop")
         try await TestBroker.runBrokerScript("start")
+        let progress = Task {
+            guard ProcessInfo.processInfo.environment["AMQP_TEST_LOG"] != nil else { return }
+            while !Task.isCancelled {
+                let acked = ledger.state.withLock { $0.acked.count }
+                FileHandle.standardError.write(Data("progress: confirmed \(confirmed.count) acked \(acked)\n".utf8))
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        defer { progress.cancel() }
         await publishing.value
 
         let confirmedIDs = confirmed.snapshot

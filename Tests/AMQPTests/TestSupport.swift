@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Logging
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -28,7 +29,16 @@ enum TestBroker {
 
     static func connect(name: String = "amqp-tests", heartbeat: Int? = nil, window: Int = 256,
                         topology: Topology = Topology()) async throws -> AMQPConnection {
-        try await AMQPConnection.connect(configuration(name: name, heartbeat: heartbeat, window: window, topology: topology))
+        try await AMQPConnection.connect(configuration(name: name, heartbeat: heartbeat, window: window, topology: topology),
+                                         logger: logger(name))
+    }
+
+    /// Debug logs on stderr when AMQP_TEST_LOG is set, to see a failing test's connection.
+    static func logger(_ name: String) -> Logger {
+        guard ProcessInfo.processInfo.environment["AMQP_TEST_LOG"] != nil else { return Logger(label: name) }
+        var logger = Logger(label: name, factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .trace
+        return logger
     }
 
     static func unique(_ prefix: String) -> String {
@@ -41,14 +51,33 @@ enum TestBroker {
     }
 
     /// Runs `scripts/broker <command>` and waits for it without blocking the cooperative pool.
+    ///
+    /// Spawned and reaped by hand: Foundation's `Process` learns of termination through a
+    /// descriptor the broker (started in the background by the script) inherits and keeps, so
+    /// its termination handler would wait for the broker to exit.
     static func runBrokerScript(_ command: String) async throws {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent("scripts/broker")
-        process.arguments = [command]
-        process.standardOutput = FileHandle.nullDevice
+        let path = repositoryRoot.appendingPathComponent("scripts/broker").path
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            var pid: pid_t = 0
+            var arguments: [UnsafeMutablePointer<CChar>?] = []
+            for argument in [path, command] { arguments.append(strdup(argument)) }
+            arguments.append(nil)
+            defer { arguments.forEach { free($0) } }
+            let spawned = posix_spawn(&pid, path, &actions, nil, arguments, environ)
+            guard spawned == 0 else {
+                continuation.resume(throwing: AMQPError.invalidConfiguration("cannot run \(path): errno \(spawned)"))
+                return
+            }
+            let child = pid
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: (status >> 8) & 0xff)
+            }
         }
         #expect(status == 0, "scripts/broker \(command) exited with \(status)")
     }
