@@ -2,17 +2,19 @@
 import PackageDescription
 
 // Layout and dependency rules: ../shared/DESIGN.md ("Layout").
-// PaymentsCore depends on Foundation only; Fintoc knows nothing of our orders; the service
-// libraries build on both and never import each other.
+// PaymentsCore depends on Foundation only; AMQP knows nothing of payments; Fintoc knows nothing
+// of our orders; the service libraries build on them and never import each other.
 let package = Package(
     name: "Cobro",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PaymentsCore", targets: ["PaymentsCore"]),
+        .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "Fintoc", targets: ["Fintoc"]),
         .library(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -27,6 +29,19 @@ let package = Package(
         .testTarget(
             name: "PaymentsCoreTests",
             dependencies: ["PaymentsCore"]
+        ),
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "AMQP",
+            dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "AMQPTests",
+            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Fintoc",
@@ -52,6 +67,7 @@ let package = Package(
             dependencies: [
                 "PaymentsCore",
                 "Fintoc",
+                "AMQP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -64,9 +80,14 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "AMQP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .executableTarget(
+            name: "cobro-bench",
+            dependencies: ["AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ],
     swiftLanguageModes: [.v6]

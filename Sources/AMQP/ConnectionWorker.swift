@@ -1,0 +1,401 @@
+import CRabbitMQ
+import Foundation
+import Logging
+
+/// The consumer a caller opened, kept across reconnections.
+final class ConsumerRecord {
+    let spec: ConsumerSpec
+    let stream: AsyncThrowingStream<Delivery, any Error>.Continuation
+    /// The channel of the current subscription; nil while disconnected.
+    var channel: UInt16?
+
+    init(spec: ConsumerSpec, stream: AsyncThrowingStream<Delivery, any Error>.Continuation) {
+        self.spec = spec
+        self.stream = stream
+    }
+}
+
+/// Everything the connection thread owns: the librabbitmq connection, publisher confirms,
+/// consumers and the supervising reconnect loop. Created and used on that thread only.
+final class ConnectionWorker {
+    static let controlChannel: UInt16 = 1
+    static let publishChannel: UInt16 = 2
+    static let firstConsumerChannel: UInt16 = 3
+    static let maxChannel: UInt16 = 2047
+
+    enum DeferredAction {
+        case reopenControlChannel
+        case reopenPublishChannel
+        case closeChannel(UInt16)
+    }
+
+    let driver: ConnectionDriver
+    let configuration: AMQPConfiguration
+    let logger: Logger
+    var core: ConnectionCore?
+    var epoch: UInt64 = 0
+    var topology: Topology
+    let publishes: PublishTracker
+    var publishChannelOpen = false
+    var consumers: [String: ConsumerRecord] = [:]
+    var channelConsumers: [UInt16: ConsumerRecord] = [:]
+    var assemblies: [UInt16: ContentAssembly] = [:]
+    var nextChannel = ConnectionWorker.firstConsumerChannel
+    var deferred: [DeferredAction] = []
+    var closeRequests: [CheckedContinuation<Void, Never>] = []
+    private var commandBuffer: [Command] = []
+
+    init(driver: ConnectionDriver) {
+        self.driver = driver
+        configuration = driver.configuration
+        logger = driver.logger
+        topology = driver.configuration.topology
+        publishes = PublishTracker(window: driver.configuration.publishWindow)
+    }
+
+    private var pollMilliseconds: Int32 {
+        configuration.heartbeat > 0 ? Int32(min(250, configuration.heartbeat * 1000 / 4)) : 250
+    }
+
+    // MARK: Supervision
+
+    /// Connects, serves, and after any loss reconnects with backoff until the application closes
+    /// the connection. The first attempt's outcome goes to `firstConnection`; if it fails the
+    /// thread ends, so a wrong URL or password surfaces at once instead of retrying forever.
+    func run(firstConnection: CheckedContinuation<Void, any Error>) {
+        var pendingFirst: CheckedContinuation<Void, any Error>? = firstConnection
+        var attempt = 0
+        while closeRequests.isEmpty {
+            epoch += 1
+            let epoch = epoch
+            driver.shared.withLock { $0.epoch = epoch }
+            do {
+                let core = try ConnectionCore(configuration: configuration, logger: logger)
+                self.core = core
+                try setUpSession(core)
+                driver.shared.withLock {
+                    $0.connected = true
+                    $0.connections += 1
+                }
+                logger.debug("AMQP connected", metadata: ["amqp.url": "\(configuration.redactedURL)", "amqp.epoch": "\(epoch)"])
+                pendingFirst?.resume()
+                pendingFirst = nil
+                attempt = 0
+                try serve(core)
+                drainBeforeClose(core)
+                core.close()
+                self.core = nil
+                break
+            } catch {
+                let failure = error as? AMQPError ?? .socket(status: -1, message: "\(error)")
+                driver.shared.withLock { $0.connected = false }
+                loseConnection(failure)
+                if let first = pendingFirst {
+                    first.resume(throwing: failure)
+                    finish(failure)
+                    return
+                }
+                let delay = configuration.reconnectBackoff.delay(attempt: attempt)
+                logger.debug("AMQP connection lost; reconnecting", metadata: [
+                    "amqp.error": "\(failure)", "amqp.attempt": "\(attempt)", "amqp.delay": "\(delay)",
+                ])
+                attempt += 1
+                idle(for: delay)
+            }
+        }
+        finish(.closed)
+    }
+
+    /// Opens the control and publish channels, re-declares the topology and re-subscribes every
+    /// consumer, so a reconnection restores what the application had.
+    private func setUpSession(_ core: ConnectionCore) throws {
+        nextChannel = Self.firstConsumerChannel
+        try core.openChannel(Self.controlChannel)
+        try core.openChannel(Self.publishChannel)
+        try core.confirmSelect(Self.publishChannel)
+        publishChannelOpen = true
+        if !topology.isEmpty {
+            try core.declare(topology, on: Self.controlChannel)
+        }
+        for record in consumers.values.sorted(by: { $0.spec.tag < $1.spec.tag }) {
+            do {
+                try subscribe(record, core)
+            } catch let error as AMQPError where error.isChannelLevel {
+                consumers[record.spec.tag] = nil
+                record.stream.finish(throwing: error)
+            }
+        }
+    }
+
+    private func loseConnection(_ error: AMQPError) {
+        core?.destroy()
+        core = nil
+        publishChannelOpen = false
+        publishes.failOutstanding(error)
+        publishes.failWaiting(error)
+        assemblies.removeAll()
+        channelConsumers.removeAll()
+        for record in consumers.values { record.channel = nil }
+        deferred.removeAll()
+    }
+
+    /// Waits out the backoff delay while still answering callers, so nobody hangs on a
+    /// connection that is down.
+    private func idle(for delay: Duration) {
+        let deadline = ContinuousClock.now + delay
+        while closeRequests.isEmpty {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            if remaining <= .zero { break }
+            let millis = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+            driver.waitForWork(socket: -1, timeoutMilliseconds: Int32(clamping: max(1, millis)))
+            driver.takeCommands(into: &commandBuffer)
+            for command in commandBuffer { executeDisconnected(command, error: .notConnected) }
+            commandBuffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Ends the thread's work: no command is accepted any more and every waiter is answered.
+    private func finish(_ error: AMQPError) {
+        driver.shared.withLock {
+            $0.finished = true
+            $0.connected = false
+        }
+        driver.takeCommands(into: &commandBuffer)
+        for command in commandBuffer { executeDisconnected(command, error: error) }
+        commandBuffer.removeAll()
+        publishes.failOutstanding(error)
+        publishes.failWaiting(error)
+        for record in consumers.values { record.stream.finish() }
+        consumers.removeAll()
+        channelConsumers.removeAll()
+        logger.debug("AMQP connection thread ends", metadata: ["amqp.url": "\(configuration.redactedURL)"])
+        for request in closeRequests { request.resume() }
+        closeRequests.removeAll()
+    }
+
+    // MARK: Serving
+
+    private func serve(_ core: ConnectionCore) throws {
+        let socket = core.socketDescriptor
+        var frame = amqp_frame_t()
+        while true {
+            driver.takeCommands(into: &commandBuffer)
+            var index = commandBuffer.startIndex
+            do {
+                while index < commandBuffer.endIndex {
+                    let command = commandBuffer[index]
+                    index += 1
+                    try execute(command, core)
+                }
+            } catch {
+                let failure = error as? AMQPError ?? .notConnected
+                for command in commandBuffer[index...] { executeDisconnected(command, error: failure) }
+                commandBuffer.removeAll(keepingCapacity: true)
+                throw error
+            }
+            commandBuffer.removeAll(keepingCapacity: true)
+            if !closeRequests.isEmpty { return }
+            try flushPublishes(core)
+            let frames = try pump(core, &frame, limit: 4096)
+            try runDeferred(core)
+            if frames >= 4096 { continue }
+            driver.waitForWork(socket: socket, timeoutMilliseconds: pollMilliseconds)
+        }
+    }
+
+    /// Gives publishes already handed over a few seconds to be confirmed before closing, so a
+    /// clean shutdown does not turn them into connection-lost.
+    private func drainBeforeClose(_ core: ConnectionCore) {
+        let deadline = ContinuousClock.now + .seconds(5)
+        var frame = amqp_frame_t()
+        do {
+            while !publishes.isIdle && ContinuousClock.now < deadline {
+                driver.takeCommands(into: &commandBuffer)
+                for command in commandBuffer { try execute(command, core) }
+                commandBuffer.removeAll(keepingCapacity: true)
+                try flushPublishes(core)
+                _ = try pump(core, &frame, limit: 4096)
+                try runDeferred(core)
+                driver.waitForWork(socket: core.socketDescriptor, timeoutMilliseconds: 50)
+            }
+        } catch {
+            logger.debug("AMQP close: draining publishes failed", metadata: ["amqp.error": "\(error)"])
+        }
+        for command in commandBuffer { executeDisconnected(command, error: .closed) }
+        commandBuffer.removeAll()
+    }
+
+    func flushPublishes(_ core: ConnectionCore) throws {
+        guard publishChannelOpen else { return }
+        while let (message, completion) = publishes.next() {
+            publishes.sent(message, completion)
+            try core.publish(message, on: Self.publishChannel)
+        }
+    }
+
+    private func pump(_ core: ConnectionCore, _ frame: inout amqp_frame_t, limit: Int) throws -> Int {
+        var count = 0
+        while count < limit, try core.nextFrame(&frame) {
+            try handle(&frame, core)
+            count += 1
+            if count & 255 == 0 { core.releaseBuffers() }
+        }
+        core.releaseBuffers()
+        return count
+    }
+
+    private func runDeferred(_ core: ConnectionCore) throws {
+        while !deferred.isEmpty {
+            let action = deferred.removeFirst()
+            do {
+                switch action {
+                case .reopenControlChannel:
+                    try core.openChannel(Self.controlChannel)
+                case .reopenPublishChannel:
+                    try core.openChannel(Self.publishChannel)
+                    try core.confirmSelect(Self.publishChannel)
+                    publishChannelOpen = true
+                case .closeChannel(let channel):
+                    try core.closeChannel(channel)
+                }
+            } catch let error as AMQPError where error.isChannelLevel {
+                logger.debug("AMQP channel action failed", metadata: ["amqp.error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Commands
+
+    private func execute(_ command: Command, _ core: ConnectionCore) throws {
+        switch command {
+        case .publish(let message, let completion):
+            publishes.enqueue(message, completion)
+        case .declare(let declared, let remember, let completion):
+            do {
+                try core.declare(declared, on: Self.controlChannel)
+                if remember { topology = topology.merging(declared) }
+                completion.resume()
+            } catch let error as AMQPError where error.isChannelLevel {
+                completion.resume(throwing: error)
+                try core.openChannel(Self.controlChannel)
+            } catch {
+                completion.resume(throwing: error)
+                throw error
+            }
+        case .queue(let operation, let completion):
+            do {
+                completion.resume(returning: try perform(operation, core))
+            } catch let error as AMQPError where error.isChannelLevel {
+                completion.resume(throwing: error)
+                try core.openChannel(Self.controlChannel)
+            } catch {
+                completion.resume(throwing: error)
+                throw error
+            }
+        case .consume(let spec, let stream, let completion):
+            let record = ConsumerRecord(spec: spec, stream: stream)
+            do {
+                try subscribe(record, core)
+                consumers[spec.tag] = record
+                completion.resume()
+            } catch let error as AMQPError where error.isChannelLevel {
+                completion.resume(throwing: error)
+            } catch {
+                completion.resume(throwing: error)
+                throw error
+            }
+        case .cancel(let tag, let completion):
+            defer { completion?.resume() }
+            guard let record = consumers.removeValue(forKey: tag) else { return }
+            record.stream.finish()
+            if let channel = record.channel {
+                channelConsumers[channel] = nil
+                assemblies[channel] = nil
+                do {
+                    try core.cancel(channel, tag: tag)
+                    try core.closeChannel(channel)
+                } catch let error as AMQPError where error.isChannelLevel {
+                    logger.trace("AMQP cancel on a closed channel", metadata: ["amqp.error": "\(error)"])
+                }
+            }
+        case .settle(let settlement, let tag, let channel, let epoch):
+            guard epoch == self.epoch, channelConsumers[channel] != nil else { return }
+            try core.settle(settlement, tag: tag, channel: channel)
+        case .close(let completion):
+            closeRequests.append(completion)
+        }
+    }
+
+    private func perform(_ operation: QueueOperation, _ core: ConnectionCore) throws -> QueueOperationResult {
+        switch operation {
+        case .inspect(let name): .status(try core.inspectQueue(name, on: Self.controlChannel))
+        case .purge(let name): .count(try core.purgeQueue(name, on: Self.controlChannel))
+        case .deleteQueue(let name): .count(try core.deleteQueue(name, on: Self.controlChannel))
+        case .deleteExchange(let name): try { try core.deleteExchange(name, on: Self.controlChannel); return .done }()
+        }
+    }
+
+    /// Answers a command while there is no connection: publishes are lost (the caller retries),
+    /// requests fail, consumers are kept to be subscribed on the next connection.
+    private func executeDisconnected(_ command: Command, error: AMQPError) {
+        switch command {
+        case .publish(_, let completion):
+            completion.resume(returning: .connectionLost(error))
+        case .declare(_, _, let completion):
+            completion.resume(throwing: error)
+        case .queue(_, let completion):
+            completion.resume(throwing: error)
+        case .consume(let spec, let stream, let completion):
+            if error == .notConnected {
+                consumers[spec.tag] = ConsumerRecord(spec: spec, stream: stream)
+                completion.resume()
+            } else {
+                stream.finish(throwing: error)
+                completion.resume(throwing: error)
+            }
+        case .cancel(let tag, let completion):
+            consumers.removeValue(forKey: tag)?.stream.finish()
+            completion?.resume()
+        case .settle:
+            break
+        case .close(let completion):
+            if error == .notConnected {
+                closeRequests.append(completion)
+            } else {
+                completion.resume()
+            }
+        }
+    }
+
+    private func subscribe(_ record: ConsumerRecord, _ core: ConnectionCore) throws {
+        guard nextChannel < Self.maxChannel else {
+            throw AMQPError.invalidConfiguration("no channel left for another consumer on this connection")
+        }
+        let channel = nextChannel
+        nextChannel += 1
+        try core.openChannel(channel)
+        try core.qos(channel, prefetch: record.spec.prefetch)
+        // Registered before basic.consume so deliveries that arrive with consume-ok find it.
+        record.channel = channel
+        channelConsumers[channel] = record
+        do {
+            try core.consume(channel, queue: record.spec.queue, tag: record.spec.tag, exclusive: record.spec.exclusive,
+                             arguments: record.spec.arguments)
+        } catch {
+            channelConsumers[channel] = nil
+            record.channel = nil
+            throw error
+        }
+        logger.debug("AMQP consumer subscribed", metadata: [
+            "amqp.queue": "\(record.spec.queue)", "amqp.consumer": "\(record.spec.tag)", "amqp.channel": "\(channel)",
+        ])
+    }
+}
+
+extension AMQPError {
+    /// Only the channel is gone; the connection is still usable.
+    var isChannelLevel: Bool {
+        if case .channelClosed = self { return true }
+        return false
+    }
+}
