@@ -1,5 +1,7 @@
+import AMQP
 import Fintoc
 import Foundation
+import PaymentsCore
 import GRDB
 import Hummingbird
 import Logging
@@ -13,23 +15,27 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     try keys.syncConfigured(configuration.storefrontKeys)
     let metrics = GatewayMetrics()
     let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
+    var amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "payments-gateway")
+    amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
+    let signal = OutboxSignal()
+    let relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
     let service = CheckoutService(
         database: database, fintoc: fintoc, idempotency: IdempotencyStore(database: database),
         publicKey: configuration.fintocPublicKey, recipientAccount: configuration.fintocRecipientAccount,
-        defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: {}, metrics: metrics, logger: logger
+        defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: { signal.notify() }, metrics: metrics, logger: logger
     )
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: RequestIDAndErrorsMiddleware())
-    HealthController(database: database, metrics: metrics).add(to: router)
+    HealthController(database: database, metrics: metrics, relay: relay).add(to: router)
     let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
     CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payments-gateway"),
-        services: [ShutdownHook { try await fintoc.shutdown() }],
+        services: [relay, ShutdownHook { try await fintoc.shutdown() }],
         logger: logger
     )
 }
@@ -44,11 +50,12 @@ struct ShutdownHook: Service {
     }
 }
 
-/// `/healthz`: the process answers. `/readyz`: it can do its work (the database answers).
-/// `/metrics`: Prometheus text.
+/// `/healthz`: the process answers. `/readyz`: it can do its work (the database answers and
+/// the relay holds a broker connection). `/metrics`: Prometheus text.
 struct HealthController {
     let database: GatewayDatabase
     let metrics: GatewayMetrics
+    let relay: OutboxRelay
 
     func add(to router: Router<GatewayRequestContext>) {
         router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
@@ -56,12 +63,13 @@ struct HealthController {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
         router.get("readyz") { _, _ in
-            do {
-                _ = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
-                return Self.json(200, ["status": "ready", "database": "ok"])
-            } catch {
-                return Self.json(503, ["status": "not_ready", "database": "unavailable"])
-            }
+            let databaseUp = (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil
+            let brokerUp = relay.isBrokerConnected
+            return Self.json(databaseUp && brokerUp ? 200 : 503, [
+                "status": databaseUp && brokerUp ? "ready" : "not_ready",
+                "database": databaseUp ? "ok" : "unavailable",
+                "broker": brokerUp ? "ok" : "unavailable",
+            ])
         }
     }
 

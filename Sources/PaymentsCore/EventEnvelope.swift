@@ -68,23 +68,25 @@ public struct EventEnvelope: Sendable, Hashable {
 
     /// The AMQP properties that mirror this envelope (`message_id` = id, `type` = type, …).
     public var messageProperties: EventMessageProperties {
-        var headers: [String: String] = [:]
-        if let traceparent { headers["traceparent"] = traceparent }
-        return EventMessageProperties(
-            routingKey: type.routingKey,
-            messageID: id,
-            type: type.rawValue,
-            contentType: EventContract.contentType,
-            deliveryMode: 2,
-            timestamp: Int64(time.timeIntervalSince1970.rounded(.down)),
-            appID: source,
-            headers: headers
-        )
+        EventMessageProperties(id: id, type: type.rawValue, time: time, source: source, traceparent: traceparent)
     }
 }
 
 /// Values of the AMQP message that carries an envelope, independent of any AMQP library.
 public struct EventMessageProperties: Sendable, Hashable {
+    /// The properties of an envelope with these attributes; a store that kept them beside the
+    /// body builds the message without decoding the body again.
+    public init(id: String, type: String, time: Date, source: String, traceparent: String?) {
+        routingKey = type
+        messageID = id
+        self.type = type
+        contentType = EventContract.contentType
+        deliveryMode = 2
+        timestamp = Int64(time.timeIntervalSince1970.rounded(.down))
+        appID = source
+        headers = traceparent.map { [PaymentsTopology.Header.traceparent: $0] } ?? [:]
+    }
+
     public let routingKey: String
     public let messageID: String
     public let type: String

@@ -28,7 +28,33 @@ public final class GatewayMetrics: Sendable {
         .init(namespace: "gateway", subsystem: "fintoc", metricName: "errors", unitName: "total", helpText: "Failed calls to Fintoc by operation and error code")
     }
 
+    static var outboxDepth: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "outbox", metricName: "depth", unitName: "rows", helpText: "Domain events waiting for the broker's acknowledgement")
+    }
+
+    static var outboxAge: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "outbox", metricName: "oldest_age", unitName: "seconds", helpText: "Age of the oldest event waiting in the outbox")
+    }
+
+    static var publishDuration: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "relay", metricName: "publish_confirm_duration", unitName: "seconds", helpText: "From publish to the broker's confirm, by outcome")
+    }
+
+    static var published: MetricNameDescriptor {
+        .init(namespace: "gateway", subsystem: "relay", metricName: "publishes", unitName: "total", helpText: "Publishes by outcome (acked, nacked, returned, connection_lost)")
+    }
+
     public init() {}
+
+    func outbox(_ status: OutboxStatus) {
+        registry.makeGauge(descriptor: Self.outboxDepth).set(Double(status.depth))
+        registry.makeGauge(descriptor: Self.outboxAge).set(status.oldestAgeSeconds ?? 0)
+    }
+
+    func publishFinished(outcome: String, duration: Duration) {
+        registry.makeCounter(descriptor: Self.published, labels: [("outcome", outcome)]).increment()
+        registry.makeDurationHistogram(descriptor: Self.publishDuration, labels: [("outcome", outcome)], buckets: Self.latencyBuckets).record(duration)
+    }
 
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
         registry.makeCounter(descriptor: Self.httpRequests, labels: [("route", route), ("method", method), ("status", "\(status)")]).increment()

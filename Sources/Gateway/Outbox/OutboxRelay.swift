@@ -1,0 +1,185 @@
+import AMQP
+import Foundation
+import GRDB
+import Logging
+import PaymentsCore
+import ServiceLifecycle
+import Synchronization
+
+/// Carries outbox rows to `payments.events` (DESIGN.md rule 5).
+///
+/// A row is marked published only after the broker acknowledged it: publishes are persistent,
+/// mandatory and confirmed, and a returned (unroutable) message counts as a failure. While the
+/// broker is down rows simply wait. Each batch holds at most one row per order (the oldest
+/// unpublished one), so a failure can never let an order's later event overtake an earlier one.
+/// The relay wakes when a commit adds rows, and also every `idleWait` for rows written by another
+/// process (the `events replay` command).
+final class OutboxRelay: Service, Sendable {
+    let database: GatewayDatabase
+    let amqp: AMQPConfiguration
+    let signal: OutboxSignal
+    let metrics: GatewayMetrics
+    let logger: Logger
+    let batchSize: Int
+    let idleWait: Duration
+    let retryBackoff = Backoff(base: .milliseconds(100), cap: .seconds(5))
+
+    private let connection = Mutex<AMQPConnection?>(nil)
+    private let stopping = Mutex(false)
+
+    init(database: GatewayDatabase, amqp: AMQPConfiguration, signal: OutboxSignal, metrics: GatewayMetrics, logger: Logger,
+         batchSize: Int = 512, idleWait: Duration = .seconds(1)) {
+        self.database = database
+        self.amqp = amqp
+        self.signal = signal
+        self.metrics = metrics
+        self.logger = logger
+        self.batchSize = batchSize
+        self.idleWait = idleWait
+    }
+
+    /// Whether the relay holds a live broker connection (for `/readyz`).
+    var isBrokerConnected: Bool {
+        connection.withLock { $0?.isConnected ?? false }
+    }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+            self.signal.notify()
+        }
+        if let open = connection.withLock({ connection in defer { connection = nil }; return connection }) {
+            await open.close()
+        }
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
+
+    private func loop() async {
+        var failures = 0
+        while !isStopping {
+            do {
+                let rows = try await database.pool.read { [batchSize] db in
+                    try OutboxRecord.fetchAll(db, sql: Self.batchQuery, arguments: [batchSize])
+                }
+                await updateGauges()
+                guard !rows.isEmpty else {
+                    failures = 0
+                    await signal.wait(timeout: idleWait)
+                    continue
+                }
+                guard let connection = await connected() else {
+                    failures += 1
+                    await pause(retryBackoff.delay(attempt: failures))
+                    continue
+                }
+                let failed = try await publish(rows, on: connection)
+                failures = failed ? failures + 1 : 0
+                if failed { await pause(retryBackoff.delay(attempt: failures)) }
+            } catch {
+                failures += 1
+                logger.error("outbox relay failed to read or mark rows", metadata: ["error": "\(error)"])
+                await pause(retryBackoff.delay(attempt: failures))
+            }
+        }
+    }
+
+    /// The oldest unpublished row of each order, oldest first.
+    static let batchQuery = """
+        SELECT outbox.* FROM outbox
+        JOIN (SELECT MIN(sequence) AS first FROM outbox WHERE published_at IS NULL GROUP BY order_id) AS heads
+          ON outbox.sequence = heads.first
+        ORDER BY outbox.sequence
+        LIMIT ?
+        """
+
+    /// Publishes `rows` pipelined (the client bounds the unconfirmed window) and records each
+    /// outcome; returns whether any failed.
+    private func publish(_ rows: [OutboxRecord], on connection: AMQPConnection) async throws -> Bool {
+        let outcomes = await withTaskGroup(of: (Int64, PublishOutcome).self) { group in
+            for row in rows {
+                group.addTask {
+                    let started = ContinuousClock.now
+                    let outcome = await connection.publish(Self.message(for: row))
+                    self.metrics.publishFinished(outcome: Self.label(outcome), duration: ContinuousClock.now - started)
+                    return (row.sequence ?? 0, outcome)
+                }
+            }
+            var outcomes: [(Int64, PublishOutcome)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let acked = outcomes.filter { $0.1.isAcked }.map(\.0)
+        let failed = outcomes.filter { !$0.1.isAcked }
+        let now = Date()
+        try await database.pool.write { db in
+            if !acked.isEmpty {
+                try OutboxRecord.filter(acked.contains(Column("sequence")))
+                    .updateAll(db, Column("published_at").set(to: now), Column("publish_attempts") += 1)
+            }
+            if !failed.isEmpty {
+                try OutboxRecord.filter(failed.map(\.0).contains(Column("sequence")))
+                    .updateAll(db, Column("publish_attempts") += 1)
+            }
+        }
+        for (sequence, outcome) in failed.prefix(3) {
+            if case .returned(let code, let text) = outcome {
+                logger.error("event was unroutable: no queue is bound for it", metadata: ["sequence": "\(sequence)", "reply_code": "\(code)", "reply_text": "\(text)"])
+            } else {
+                logger.debug("event publish not confirmed; will retry", metadata: ["sequence": "\(sequence)", "outcome": "\(outcome)"])
+            }
+        }
+        return !failed.isEmpty
+    }
+
+    static func message(for row: OutboxRecord) -> OutboundMessage {
+        let values = EventMessageProperties(id: row.eventId, type: row.type, time: row.createdAt, source: EventContract.gatewaySource, traceparent: row.traceparent)
+        let properties = BasicProperties(
+            contentType: values.contentType,
+            headers: FieldTable(uniqueKeysWithValues: values.headers.map { ($0.key, FieldValue.string($0.value)) }),
+            deliveryMode: .persistent,
+            messageID: values.messageID,
+            timestamp: Date(timeIntervalSince1970: TimeInterval(values.timestamp)),
+            type: values.type,
+            appID: values.appID
+        )
+        return OutboundMessage(exchange: PaymentsTopology.paymentsExchange, routingKey: values.routingKey, body: row.body, properties: properties, mandatory: true)
+    }
+
+    static func label(_ outcome: PublishOutcome) -> String {
+        switch outcome {
+        case .acked: "acked"
+        case .nacked: "nacked"
+        case .returned: "returned"
+        case .connectionLost: "connection_lost"
+        }
+    }
+
+    /// The live connection, connecting (and declaring the topology) when there is none.
+    private func connected() async -> AMQPConnection? {
+        if let existing = connection.withLock({ $0 }) { return existing }
+        do {
+            let made = try await AMQPConnection.connect(amqp, logger: logger)
+            connection.withLock { $0 = made }
+            logger.debug("outbox relay connected to the broker")
+            return made
+        } catch {
+            logger.warning("broker unreachable; outbox rows wait", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func updateGauges() async {
+        if let status = try? await OutboxStatus.read(database) {
+            metrics.outbox(status)
+        }
+    }
+
+    /// Sleeps, returning early when shutdown begins.
+    private func pause(_ duration: Duration) async {
+        guard !isStopping else { return }
+        await signal.wait(timeout: duration)
+    }
+}

@@ -1,0 +1,45 @@
+import AMQP
+import CobroTestSupport
+import Foundation
+import PaymentsCore
+import Testing
+
+@testable import Gateway
+
+/// Tests that stop and start the broker. scripts/test runs suites named `…OutageTests` on their
+/// own, after every other test, so no other test sees the broker vanish.
+@Suite("Gateway broker outage", .serialized)
+struct GatewayBrokerOutageTests {
+    @Test("the broker stopped while events are written: after it starts, each is published once, in order")
+    func relaySurvivesRestart() async throws {
+        let url = try await BrokerFixture.virtualHost()
+        let harness = try RelayHarness(url: url)
+        let running = Task { try await harness.relay.run() }
+        try await harness.enqueue(RelayEvents.lifecycle(order: "ord-before"))
+        #expect(try await harness.drained())
+
+        try await BrokerFixture.brokerScript("stop")
+        let during = (1...5).map { "ord-during-\($0)" }
+        try await harness.enqueue(during.flatMap { RelayEvents.lifecycle(order: $0) })
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await harness.status().depth == 15, "nothing is marked published while the broker is down")
+        try await BrokerFixture.brokerScript("start")
+        #expect(try await harness.drained(within: .seconds(60)))
+
+        // The durable work queue of the product topology holds everything, once.
+        let observer = try await AMQPConnection.connect(url: url, connectionName: "outage-observer")
+        let consumer = try await observer.consume(queue: PaymentsTopology.fulfillmentQueue, prefetch: 100)
+        let deliveries = try await BrokerFixture.take(18, from: consumer)
+        #expect(deliveries.count == 18)
+        #expect(Set(deliveries.compactMap(\.properties.messageID)).count == 18)
+        for order in during + ["ord-before"] {
+            let types = deliveries.filter { $0.properties.messageID?.hasPrefix(order + "/") == true }.map(\.routingKey)
+            #expect(types == ["checkout.created", "payment.pending", "payment.succeeded"], "\(order)")
+        }
+        #expect(try await BrokerFixture.take(1, from: consumer, timeout: .seconds(1)).isEmpty, "no duplicates")
+        running.cancel()
+        _ = try? await running.value
+        await observer.close()
+        await BrokerFixture.deleteVirtualHost(of: url)
+    }
+}

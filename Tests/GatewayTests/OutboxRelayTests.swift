@@ -1,0 +1,134 @@
+import AMQP
+import CobroTestSupport
+import Foundation
+import GRDB
+import Logging
+import PaymentsCore
+import Testing
+
+@testable import Gateway
+
+/// A relay on its own database and virtual host, run as a task, and a tap on the exchange.
+struct RelayHarness {
+    let database: GatewayDatabase
+    let url: String
+    let relay: OutboxRelay
+    let signal = OutboxSignal()
+
+    init(url: String) throws {
+        self.url = url
+        database = try GatewayDatabase(path: FileManager.default.temporaryDirectory
+            .appendingPathComponent("cobro-relay-\(UUID().uuidString)/gateway.sqlite").path)
+        var amqp = try AMQPConfiguration(url: url, connectionName: "relay-test")
+        amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
+        amqp.reconnectBackoff = Backoff(base: .milliseconds(50), cap: .milliseconds(500))
+        relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: GatewayMetrics(),
+                            logger: Logger(label: "relay-test"), idleWait: .milliseconds(200))
+    }
+
+    /// Writes `events` in one transaction, as the gateway does, and wakes the relay.
+    func enqueue(_ events: [DomainEvent]) async throws {
+        try await database.pool.write { db in
+            for event in events {
+                try OutboxRecord.enqueue(EventEnvelope(event: event, time: Date(timeIntervalSince1970: 1_795_000_000)), in: db)
+            }
+        }
+        signal.notify()
+    }
+
+    func status() async throws -> OutboxStatus {
+        try await OutboxStatus.read(database)
+    }
+
+    /// Polls until the outbox is empty or `timeout` passes.
+    func drained(within timeout: Duration = .seconds(30)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await status().depth == 0 { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+}
+
+enum RelayEvents {
+    static let order = OrderSnapshot(
+        id: try! OrderID("ord-relay"), amount: 350_000, currency: .clp,
+        lineItems: [LineItem(sku: "SKU-1", name: "Item", quantity: 1, unitAmount: 350_000)],
+        customer: Customer(email: "a@example.cl")
+    )
+
+    /// The life of one order's checkout attempt: created, pending, then succeeded.
+    static func lifecycle(order id: String, attempt: Int = 1) -> [DomainEvent] {
+        var order = order
+        order.id = try! OrderID(id)
+        let checkout = CheckoutSnapshot(id: try! CheckoutID("chk_\(id)_\(attempt)"), attempt: attempt, ui: .redirect,
+                                        providerID: "cs_\(attempt)", expiresAt: Date(timeIntervalSince1970: 1_795_086_400))
+        let at = Date(timeIntervalSince1970: 1_795_000_000)
+        return [
+            .checkoutCreated(CheckoutCreated(order: order, checkout: checkout, mode: .test, occurredAt: at)),
+            .paymentPending(PaymentPending(order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(attempt)", status: .pending), mode: .test, occurredAt: at)),
+            .paymentSucceeded(PaymentSucceeded(order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(attempt)", status: .succeeded), mode: .test, occurredAt: at)),
+        ]
+    }
+}
+
+@Suite("Outbox relay against a real RabbitMQ")
+struct OutboxRelayTests {
+    @Test("rows reach the exchange once, in order per order, with the envelope's properties; then they are marked published")
+    func publishesInOrder() async throws {
+        let url = try await BrokerFixture.virtualHost()
+        let harness = try RelayHarness(url: url)
+        let observer = try await AMQPConnection.connect(url: url, connectionName: "relay-observer")
+        let queue = try await BrokerFixture.tap(observer, exchange: PaymentsTopology.paymentsExchange)
+        let consumer = try await observer.consume(queue: queue, prefetch: 100)
+
+        let orders = (1...8).map { "ord-r\($0)" }
+        try await harness.enqueue(orders.flatMap { RelayEvents.lifecycle(order: $0) })
+        // The same fact again changes nothing: one row per event id.
+        try await harness.enqueue(RelayEvents.lifecycle(order: "ord-r1"))
+        #expect(try await harness.status().depth == 24)
+
+        let running = Task { try await harness.relay.run() }
+        let deliveries = try await BrokerFixture.take(24, from: consumer)
+        #expect(deliveries.count == 24)
+        #expect(try await harness.drained())
+
+        let ids = deliveries.compactMap(\.properties.messageID)
+        #expect(Set(ids).count == 24, "each event exactly once")
+        for order in orders {
+            let types = deliveries.filter { $0.properties.messageID?.hasPrefix(order + "/") == true }.map(\.routingKey)
+            #expect(types == ["checkout.created", "payment.pending", "payment.succeeded"], "\(order)")
+        }
+        let first = try #require(deliveries.first)
+        #expect(first.properties.contentType == "application/cloudevents+json")
+        #expect(first.properties.deliveryMode == .persistent)
+        #expect(first.properties.type == first.routingKey)
+        #expect(first.properties.appID == "/cobro/payments-gateway")
+        let envelope = try EventEnvelope.decode(first.body)
+        #expect(envelope.id == first.properties.messageID)
+        let status = try await harness.status()
+        #expect(status.publishedTotal == 24 && status.oldestAgeSeconds == nil)
+
+        // Nothing more arrives: no duplicates after the drain.
+        #expect(try await BrokerFixture.take(1, from: consumer, timeout: .milliseconds(500)).isEmpty)
+        running.cancel()
+        _ = try? await running.value
+        await observer.close()
+        await BrokerFixture.deleteVirtualHost(of: url)
+    }
+
+    @Test("with no broker reachable, rows wait and nothing is lost")
+    func brokerUnreachable() async throws {
+        let harness = try RelayHarness(url: "amqp://guest:guest@127.0.0.1:9/")
+        try await harness.enqueue(RelayEvents.lifecycle(order: "ord-wait"))
+        let running = Task { try await harness.relay.run() }
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(!harness.relay.isBrokerConnected)
+        let status = try await harness.status()
+        #expect(status.depth == 3)
+        #expect(status.publishedTotal == 0)
+        running.cancel()
+        _ = try? await running.value
+    }
+}
