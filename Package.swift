@@ -10,12 +10,17 @@ let package = Package(
     products: [
         .library(name: "PaymentsCore", targets: ["PaymentsCore"]),
         .library(name: "Fintoc", targets: ["Fintoc"]),
+        .library(name: "FintocSandbox", targets: ["FintocSandbox"]),
+        .executable(name: "fintoc-sandbox", targets: ["fintoc-sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "PaymentsCore"),
@@ -37,6 +42,41 @@ let package = Package(
         .testTarget(
             name: "FintocTests",
             dependencies: ["Fintoc"]
+        ),
+        .target(
+            name: "FintocSandbox",
+            dependencies: [
+                "Fintoc",
+                "PaymentsCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "fintoc-sandbox",
+            dependencies: [
+                "FintocSandbox",
+                "Fintoc",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "FintocSandboxTests",
+            dependencies: [
+                "FintocSandbox",
+                "Fintoc",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
