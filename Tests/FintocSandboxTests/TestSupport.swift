@@ -22,11 +22,12 @@ func testConfiguration(
     sessionLifetime: TimeInterval = 3600,
     tokenLifetime: TimeInterval = 600,
     settleDelay: TimeInterval = 0.3,
+    webhookTimeout: TimeInterval = 2,
     bootstrap: SandboxConfiguration.BootstrapWebhook? = nil
 ) -> SandboxConfiguration {
     SandboxConfiguration(
         host: "127.0.0.1", port: 0, publicURL: "http://127.0.0.1:8090", bootstrapWebhook: bootstrap, sessionLifetime: sessionLifetime,
-        tokenLifetime: tokenLifetime, retrySchedule: retrySchedule, webhookTimeout: 2, sweepInterval: 0.05, settleDelay: settleDelay
+        tokenLifetime: tokenLifetime, retrySchedule: retrySchedule, webhookTimeout: webhookTimeout, sweepInterval: 0.05, settleDelay: settleDelay
     )
 }
 
