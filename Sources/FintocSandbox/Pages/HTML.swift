@@ -52,7 +52,7 @@ enum HTML {
             button.secondary { background:#fff; color:var(--muted); border:1px solid var(--line); font-weight:500; }
             .error { background:#fdecea; color:var(--bad); border-radius:8px; padding:10px 12px; margin:12px 0; font-size:14px; }
             .success { color:var(--ok); }
-            table.lines { width:100%; border-collapse:collapse; font-size:14px; margin-bottom:8px; } table.lines td { padding:4px 0; border-bottom:1px solid var(--line); } table.lines td.r { text-align:right; }
+            table.lines { width:100%; border-collapse:collapse; font-size:14px; margin-bottom:20px; } table.lines td { padding:4px 0; border-bottom:1px solid var(--line); } table.lines td.r { text-align:right; }
             .hint { font-size:12px; color:var(--muted); margin-top:18px; border-top:1px dashed var(--line); padding-top:10px; }
             a { color:var(--brand); }
             </style>
