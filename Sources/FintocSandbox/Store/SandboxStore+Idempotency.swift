@@ -41,9 +41,4 @@ extension SandboxStore {
     func finishIdempotent(key: String, response: StoredResponse) {
         idempotency[key]?.response = response
     }
-
-    /// Forgets a claim whose request died before answering, so a retry is not refused forever.
-    func abandonIdempotent(key: String) {
-        if idempotency[key]?.response == nil { idempotency[key] = nil }
-    }
 }
