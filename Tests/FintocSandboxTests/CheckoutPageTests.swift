@@ -140,6 +140,15 @@ import Testing
         }
     }
 
+    @Test func theBusinessProfileNameIsShownAsTheRecipient() async throws {
+        try await withSandbox { client, _ in
+            let body = #"{"amount": 1000, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "business_profile": {"name": "Tienda <Ñandú>"}}"#
+            let id = try await client.api(.post, "/v2/checkout_sessions", json: body).json()["id"]!.string!
+            let page = try await client.execute(uri: "/checkout/\(id)", method: .get)
+            #expect(page.text.contains("Pagar a Tienda &lt;Ñandú&gt;"))
+        }
+    }
+
     @Test func unknownAndExpiredLinksShowAClearPage() async throws {
         try await withSandbox { client, _ in
             let missing = try await client.execute(uri: "/checkout/cs_nothing", method: .get)

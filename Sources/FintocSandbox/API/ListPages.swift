@@ -20,6 +20,10 @@ enum ListPages {
     /// comes back to the same server whatever port it runs on.
     static func base(_ call: APICall, configuration: SandboxConfiguration) -> String {
         if let authority = call.request.head.authority, !authority.isEmpty {
+            // Reached through the public URL (perhaps https behind a proxy): keep its scheme.
+            if let url = URL(string: configuration.publicURL), let host = url.host, authority == host + (url.port.map { ":\($0)" } ?? "") {
+                return "\(configuration.publicURL)\(call.request.uri.path)"
+            }
             return "http://\(authority)\(call.request.uri.path)"
         }
         return "\(configuration.publicURL)\(call.request.uri.path)"

@@ -148,7 +148,7 @@ struct CustomerFlowController: Sendable {
             <table class="lines">
             <tr><td>Banco</td><td class="r">\(HTML.escape(bankName))</td></tr>
             <tr><td>Desde</td><td class="r">\(HTML.escape(label))</td></tr>
-            <tr><td>Para</td><td class="r">Comercio de prueba</td></tr>
+            <tr><td>Para</td><td class="r">\(HTML.escape(view.merchantName))</td></tr>
             </table>
             <form method="post" action="/\(surface.rawValue)/\(HTML.escape(key))/pay">
             <input type="hidden" name="ticket" value="\(ticket)">
@@ -244,7 +244,7 @@ struct CustomerFlowController: Sendable {
                 "<tr><td>\(item.quantity) × \(HTML.escape(item.priceData.productData.name))</td><td class=\"r\">\(HTML.escape(HTML.amount(item.priceData.unitAmount * item.quantity, currency: view.currency)))</td></tr>"
             }.joined() + "</table>"
         }
-        return "<p class=\"muted\">Pagar a Comercio de prueba</p><div class=\"amount\" id=\"amount\">\(HTML.escape(HTML.amount(view.amount, currency: view.currency)))</div>\(lines)"
+        return "<p class=\"muted\">Pagar a \(HTML.escape(view.merchantName))</p><div class=\"amount\" id=\"amount\">\(HTML.escape(HTML.amount(view.amount, currency: view.currency)))</div>\(lines)"
     }
 
     private func cancelForm(_ surface: Surface, key: String) -> String {

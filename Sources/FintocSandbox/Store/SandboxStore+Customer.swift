@@ -12,6 +12,8 @@ extension SandboxStore {
         var successURL: String?
         var cancelURL: String?
         var lineItems: [FintocLineItem]
+        /// `business_profile.name` when the merchant sent one (shown as the recipient).
+        var merchantName: String = "Comercio de prueba"
         /// Nil while the customer can pay; otherwise why not.
         var closedReason: String?
     }
@@ -54,10 +56,12 @@ extension SandboxStore {
         case .expired: closed = "This checkout session expired."
         default: closed = nil
         }
-        return CheckoutView(
+        var view = CheckoutView(
             target: .session(session.id), amount: session.amount, currency: session.currency.rawValue, successURL: session.successURL,
             cancelURL: session.cancelURL, lineItems: session.lineItems ?? [], closedReason: closed
         )
+        if let name = session.businessProfile?["name"]?.stringValue, !name.isEmpty { view.merchantName = name }
+        return view
     }
 
     func isOpen(_ target: PayTarget) -> Bool {
