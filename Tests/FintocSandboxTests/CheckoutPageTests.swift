@@ -201,6 +201,9 @@ import Testing
 
             let unknown = try await client.execute(uri: "/widget/pi_nothing_sec_nothing", method: .get)
             #expect(unknown.status == .notFound)
+            let odd = try await client.execute(uri: "/widget?public_key=pk_test_sandbox&widget_token=a%0D%0ALocation:%20x", method: .get)
+            #expect(odd.status == .badRequest)
+            #expect(odd.headers[.location] == nil)
         }
     }
 

@@ -213,6 +213,7 @@ struct CustomerFlowController: Sendable {
 
     private func resolve(_ surface: Surface, _ context: SandboxContext) async throws -> (String, SandboxStore.CheckoutView?) {
         let key = try context.parameters.require("key")
+        guard SandboxID.isWellFormed(key) else { return ("", nil) }
         switch surface {
         case .checkout: return (key, await store.checkoutView(sessionID: key))
         case .widget: return (key, await store.widgetView(token: key))

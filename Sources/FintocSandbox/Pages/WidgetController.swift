@@ -21,7 +21,7 @@ struct WidgetController: Sendable {
                 let reason = publicKey.hasPrefix("sk_") ? "A secret key must never reach the browser: give the widget your public key (pk_...)." : "Unknown public key. Use the sandbox's public key (SANDBOX_PUBLIC_KEY)."
                 return HTML.page(title: "Invalid key", body: "<h1 id=\"result\">Widget not available</h1><div class=\"error\">\(HTML.escape(reason))</div>", status: .unauthorized, script: Self.exitScript("invalid_public_key"))
             }
-            guard let token = (query["session_token"] ?? query["widget_token"]).map(String.init), !token.isEmpty else {
+            guard let token = (query["session_token"] ?? query["widget_token"]).map(String.init), SandboxID.isWellFormed(token) else {
                 return HTML.page(title: "Missing token", body: "<h1 id=\"result\">Widget not available</h1><div class=\"error\">Fintoc.create needs a sessionToken or a widgetToken.</div>", status: .badRequest, script: Self.exitScript("missing_token"))
             }
             return HTML.redirect(to: "/widget/\(token)")
