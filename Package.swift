@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "Fintoc", targets: ["Fintoc"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "FintocSandbox", targets: ["FintocSandbox"]),
+        .executable(name: "fintoc-sandbox", targets: ["fintoc-sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -61,6 +63,46 @@ let package = Package(
                 "Fintoc",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .target(
+            name: "FintocSandbox",
+            dependencies: [
+                "Fintoc",
+                "PaymentsCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "fintoc-sandbox",
+            dependencies: [
+                "FintocSandbox",
+                "Fintoc",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "FintocSandboxTests",
+            dependencies: [
+                "FintocSandbox",
+                "Fintoc",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            exclude: ["Python"]
         ),
         .target(
             name: "Gateway",

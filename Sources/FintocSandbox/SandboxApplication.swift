@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import Fintoc
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The sandbox's parts, built once so a test can reach the store behind the running
+/// application (to read events, deliveries or set faults without HTTP).
+public struct Sandbox: Sendable {
+    public let configuration: SandboxConfiguration
+    public let store: SandboxStore
+    public let logger: Logger
+
+    public init(configuration: SandboxConfiguration, logger: Logger = Logger(label: "fintoc-sandbox")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.store = SandboxStore(configuration: configuration, logger: logger)
+    }
+
+    /// The router with every controller; exposed for `app.test(.router)`-style tests.
+    func buildRouter() -> Router<SandboxContext> {
+        let router = Router(context: SandboxContext.self)
+        // Added before any route: router-level middleware wraps the routes added after it and
+        // the not-found responder.
+        router.add(middleware: EnvelopeMiddleware(logger: logger))
+        router.add(middleware: APIFaultMiddleware(store: store))
+        let api = APIRoutes(store: store, configuration: configuration, logger: logger)
+        router.get("health") { _, _ in "ok" }
+        PaymentsController(api: api).addRoutes(to: router)
+        ResourcesController(api: api).addRoutes(to: router)
+        ControlController(api: api).addRoutes(to: router)
+        CustomerFlowController(store: store, configuration: configuration).addRoutes(to: router)
+        WidgetController(store: store, configuration: configuration).addRoutes(to: router)
+        return router
+    }
+}
+
+/// The application the executable runs and the tests start: the HTTP server plus the webhook
+/// dispatcher and the expiry sweeper as services, all stopped together on graceful shutdown.
+public func buildApplication(configuration: SandboxConfiguration) -> some ApplicationProtocol {
+    buildApplication(sandbox: Sandbox(configuration: configuration))
+}
+
+/// Same, from parts built by the caller, who keeps `sandbox.store` in hand.
+public func buildApplication(sandbox: Sandbox, httpClient: HTTPClient = .shared) -> some ApplicationProtocol {
+    var app = Application(
+        router: sandbox.buildRouter(),
+        configuration: .init(address: .hostname(sandbox.configuration.host, port: sandbox.configuration.port), serverName: "fintoc-sandbox"),
+        logger: sandbox.logger
+    )
+    app.addServices(
+        WebhookDispatcher(store: sandbox.store, configuration: sandbox.configuration, client: httpClient, logger: sandbox.logger),
+        ExpirySweeper(store: sandbox.store, interval: sandbox.configuration.sweepInterval)
+    )
+    return app
+}

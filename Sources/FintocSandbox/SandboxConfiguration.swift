@@ -1,0 +1,193 @@
+import Foundation
+
+/// Everything the sandbox can be told at start, with defaults that make the local stack run with
+/// no configuration at all.
+///
+/// The executable reads it from the environment (``init(environment:)``); tests build it directly
+/// with short lifetimes and a fast retry schedule.
+public struct SandboxConfiguration: Sendable {
+    public var host: String
+    /// 0 asks the system for a free port (tests).
+    public var port: Int
+    public var secretKey: String
+    public var publicKey: String
+    /// Base of `redirect_url` and of the widget script, as a browser reaches the sandbox.
+    public var publicURL: String
+    /// An endpoint subscribed to every event from the start, so a gateway works without
+    /// registering itself through the API.
+    public var bootstrapWebhook: BootstrapWebhook?
+    /// How long a v2 session (and its hosted page) stays open.
+    public var sessionLifetime: TimeInterval
+    /// How long a `session_token` / `widget_token` opens the widget (and a v1 session stays open).
+    public var tokenLifetime: TimeInterval
+    /// Delays before each retry of a failed delivery; its length is the number of retries.
+    public var retrySchedule: [TimeInterval]
+    /// Time allowed to one delivery attempt before it counts as failed.
+    public var webhookTimeout: TimeInterval
+    /// How often the sweeper looks for sessions and intents past `expires_at`.
+    public var sweepInterval: TimeInterval
+    /// How long after a customer picks the "completes after a few seconds" account its pending
+    /// payment settles.
+    public var settleDelay: TimeInterval
+
+    public struct BootstrapWebhook: Sendable, Hashable {
+        public var url: String
+        public var secret: String
+
+        public init(url: String, secret: String) {
+            self.url = url
+            self.secret = secret
+        }
+    }
+
+    /// Fintoc's schedule: 3 s, doubling, 17 retries.
+    public static let fintocRetrySchedule: [TimeInterval] = (0..<17).map { 3 * pow(2, Double($0)) }
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8090,
+        secretKey: String = "sk_test_sandbox",
+        publicKey: String = "pk_test_sandbox",
+        publicURL: String? = nil,
+        bootstrapWebhook: BootstrapWebhook? = nil,
+        sessionLifetime: TimeInterval = 86_400,
+        tokenLifetime: TimeInterval = 600,
+        retrySchedule: [TimeInterval] = SandboxConfiguration.fintocRetrySchedule,
+        webhookTimeout: TimeInterval = 10,
+        sweepInterval: TimeInterval = 1,
+        settleDelay: TimeInterval = 5
+    ) {
+        self.host = host
+        self.port = port
+        self.secretKey = secretKey
+        self.publicKey = publicKey
+        self.publicURL = publicURL ?? "http://\(host):\(port)"
+        self.bootstrapWebhook = bootstrapWebhook
+        self.sessionLifetime = sessionLifetime
+        self.tokenLifetime = tokenLifetime
+        self.retrySchedule = retrySchedule
+        self.webhookTimeout = webhookTimeout
+        self.sweepInterval = sweepInterval
+        self.settleDelay = settleDelay
+    }
+}
+
+/// A configuration value that cannot be used, with the variable it came from.
+public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var variable: String
+    public var reason: String
+
+    public init(variable: String, reason: String) {
+        self.variable = variable
+        self.reason = reason
+    }
+
+    public var description: String { "\(variable): \(reason)" }
+}
+
+extension SandboxConfiguration {
+    /// One documented variable: its name, default and meaning, for `--help` and the README.
+    public struct Variable: Sendable {
+        public var name: String
+        public var defaultValue: String
+        public var meaning: String
+    }
+
+    public static let variables: [Variable] = [
+        .init(name: "SANDBOX_HOST", defaultValue: "127.0.0.1", meaning: "address to listen on"),
+        .init(name: "SANDBOX_PORT", defaultValue: "8090", meaning: "port to listen on"),
+        .init(name: "SANDBOX_SECRET_KEY", defaultValue: "sk_test_sandbox", meaning: "secret key the API accepts"),
+        .init(name: "SANDBOX_PUBLIC_KEY", defaultValue: "pk_test_sandbox", meaning: "public key the widget accepts"),
+        .init(name: "SANDBOX_PUBLIC_URL", defaultValue: "http://<host>:<port>", meaning: "base of redirect_url and widget.js as a browser reaches them"),
+        .init(name: "SANDBOX_WEBHOOK_URL", defaultValue: "(none)", meaning: "endpoint subscribed to all events at start (needs SANDBOX_WEBHOOK_SECRET)"),
+        .init(name: "SANDBOX_WEBHOOK_SECRET", defaultValue: "(none)", meaning: "signing secret of that endpoint (whsec_...)"),
+        .init(name: "SANDBOX_SESSION_LIFETIME", defaultValue: "86400", meaning: "seconds a v2 checkout session stays open"),
+        .init(name: "SANDBOX_TOKEN_LIFETIME", defaultValue: "600", meaning: "seconds a session_token / widget_token (and a v1 session) lives"),
+        .init(name: "SANDBOX_WEBHOOK_RETRY_SCHEDULE", defaultValue: "3,6,12,...,196608 (17 retries)", meaning: "comma-separated seconds before each retry of a failed delivery"),
+        .init(name: "SANDBOX_WEBHOOK_TIMEOUT", defaultValue: "10", meaning: "seconds allowed to one delivery attempt"),
+        .init(name: "SANDBOX_SWEEP_INTERVAL", defaultValue: "1", meaning: "seconds between looks for expired sessions and intents"),
+        .init(name: "SANDBOX_SETTLE_DELAY", defaultValue: "5", meaning: "seconds before a pending test payment on account 422159212 settles"),
+    ]
+
+    /// Reads the variables above; anything unset keeps its default, anything unusable throws a
+    /// message naming the variable.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func seconds(_ name: String, default fallback: TimeInterval, allowZero: Bool = false) throws(ConfigurationError) -> TimeInterval {
+            guard let text = value(name) else { return fallback }
+            guard let number = Double(text), number.isFinite, allowZero ? number >= 0 : number > 0 else {
+                throw ConfigurationError(variable: name, reason: "\"\(text)\" is not a positive number of seconds")
+            }
+            return number
+        }
+
+        let host = value("SANDBOX_HOST") ?? "127.0.0.1"
+        var port = 8090
+        if let text = value("SANDBOX_PORT") {
+            guard let number = Int(text), (0...65_535).contains(number) else {
+                throw ConfigurationError(variable: "SANDBOX_PORT", reason: "\"\(text)\" is not a port number (0-65535)")
+            }
+            port = number
+        }
+        let secretKey = value("SANDBOX_SECRET_KEY") ?? "sk_test_sandbox"
+        guard secretKey.hasPrefix("sk_") else {
+            throw ConfigurationError(variable: "SANDBOX_SECRET_KEY", reason: "a secret key starts with sk_")
+        }
+        let publicKey = value("SANDBOX_PUBLIC_KEY") ?? "pk_test_sandbox"
+        guard publicKey.hasPrefix("pk_") else {
+            throw ConfigurationError(variable: "SANDBOX_PUBLIC_KEY", reason: "a public key starts with pk_")
+        }
+        var publicURL = value("SANDBOX_PUBLIC_URL")
+        if let text = publicURL {
+            guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw ConfigurationError(variable: "SANDBOX_PUBLIC_URL", reason: "\"\(text)\" is not an http(s) URL")
+            }
+            while publicURL?.hasSuffix("/") == true { publicURL?.removeLast() }
+        }
+
+        var bootstrap: BootstrapWebhook?
+        switch (value("SANDBOX_WEBHOOK_URL"), value("SANDBOX_WEBHOOK_SECRET")) {
+        case (nil, nil):
+            bootstrap = nil
+        case (let url?, let secret?):
+            guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+                throw ConfigurationError(variable: "SANDBOX_WEBHOOK_URL", reason: "\"\(url)\" is not an http(s) URL")
+            }
+            bootstrap = BootstrapWebhook(url: url, secret: secret)
+        case (_?, nil):
+            throw ConfigurationError(variable: "SANDBOX_WEBHOOK_SECRET", reason: "required when SANDBOX_WEBHOOK_URL is set")
+        case (nil, _?):
+            throw ConfigurationError(variable: "SANDBOX_WEBHOOK_URL", reason: "required when SANDBOX_WEBHOOK_SECRET is set")
+        }
+
+        var schedule = SandboxConfiguration.fintocRetrySchedule
+        if let text = value("SANDBOX_WEBHOOK_RETRY_SCHEDULE") {
+            schedule = []
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let item = part.trimmingCharacters(in: .whitespaces)
+                guard let number = Double(item), number.isFinite, number >= 0 else {
+                    throw ConfigurationError(variable: "SANDBOX_WEBHOOK_RETRY_SCHEDULE", reason: "\"\(item)\" is not a number of seconds (expected e.g. 3,6,12)")
+                }
+                schedule.append(number)
+            }
+        }
+
+        self.init(
+            host: host,
+            port: port,
+            secretKey: secretKey,
+            publicKey: publicKey,
+            publicURL: publicURL,
+            bootstrapWebhook: bootstrap,
+            sessionLifetime: try seconds("SANDBOX_SESSION_LIFETIME", default: 86_400),
+            tokenLifetime: try seconds("SANDBOX_TOKEN_LIFETIME", default: 600),
+            retrySchedule: schedule,
+            webhookTimeout: try seconds("SANDBOX_WEBHOOK_TIMEOUT", default: 10),
+            sweepInterval: try seconds("SANDBOX_SWEEP_INTERVAL", default: 1),
+            settleDelay: try seconds("SANDBOX_SETTLE_DELAY", default: 5, allowZero: true)
+        )
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Fintoc
+import FintocSandbox
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `fintoc-sandbox`: a local stand-in for Fintoc's test mode. Thin: configuration in, the
+/// library's application out.
+@main
+struct FintocSandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fintoc-sandbox",
+        abstract: "A local stand-in for Fintoc's test mode: API, hosted checkout, widget, signed webhooks, fault injection.",
+        discussion: environmentHelp,
+        subcommands: [Serve.self, Trigger.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Every variable with its default, for both `--help` screens.
+let environmentHelp =
+    "Configuration comes from the environment:\n\n"
+    + SandboxConfiguration.variables.map { "  \($0.name) (default: \($0.defaultValue))\n      \($0.meaning)" }.joined(separator: "\n")
+    + "\n  LOG_LEVEL (default: info)\n      trace, debug, info, notice, warning, error"
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the sandbox (the default).",
+        discussion: environmentHelp
+    )
+
+    func run() async throws {
+        let configuration: SandboxConfiguration
+        do {
+            configuration = try SandboxConfiguration(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+        var logger = Logger(label: "fintoc-sandbox")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let sandbox = Sandbox(configuration: configuration, logger: logger)
+        let app = buildApplication(sandbox: sandbox)
+        logger.info(
+            "fintoc-sandbox listening",
+            metadata: [
+                "address": "\(configuration.host):\(configuration.port)", "public_url": "\(configuration.publicURL)",
+                "bootstrap_webhook": "\(configuration.bootstrapWebhook?.url ?? "none")",
+            ]
+        )
+        // Application.runService runs the server and its services in a ServiceGroup that shuts
+        // down gracefully on SIGINT and SIGTERM.
+        try await app.runService()
+    }
+}
+
+struct Trigger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send one realistic, signed event to a webhook URL.",
+        discussion: "Event types: " + SampleEvents.supportedTypes.joined(separator: ", ")
+    )
+
+    @Argument(help: "The event type, e.g. payment_intent.succeeded.")
+    var eventType: String
+
+    @Option(name: .customLong("forward-to"), help: "The URL to POST the event to.")
+    var forwardTo: String
+
+    @Option(help: "The webhook secret to sign with (whsec_...).")
+    var secret: String
+
+    @Option(help: "Amount in the currency's smallest unit.")
+    var amount: Int64 = 350_000
+
+    @Option(help: "CLP or MXN.")
+    var currency: String = "CLP"
+
+    @Option(help: "Seconds to wait for the receiver.")
+    var timeout: Double = 10
+
+    func validate() throws {
+        guard SampleEvents.supportedTypes.contains(eventType) else {
+            throw ValidationError("unknown event type \"\(eventType)\"; expected one of: \(SampleEvents.supportedTypes.joined(separator: ", "))")
+        }
+        guard let url = URL(string: forwardTo), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ValidationError("--forward-to must be an http(s) URL")
+        }
+        guard !secret.isEmpty else { throw ValidationError("--secret must not be empty") }
+        guard amount > 0 else { throw ValidationError("--amount must be positive") }
+        guard FintocCurrency(rawValue: currency).isKnown else { throw ValidationError("--currency must be CLP or MXN") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() async throws {
+        guard let event = SampleEvents.make(type: eventType, amount: amount, currency: FintocCurrency(rawValue: currency)) else {
+            throw ValidationError("unknown event type \"\(eventType)\"")
+        }
+        let result = await WebhookPoster(timeout: timeout).post(
+            body: SampleEvents.body(of: event), to: forwardTo, secret: secret, timestamp: Int64(Date().timeIntervalSince1970)
+        )
+        if let status = result.statusCode {
+            print("\(event.type) \(event.id) -> \(forwardTo): \(status)")
+        } else {
+            print("\(event.type) \(event.id) -> \(forwardTo): failed: \(result.error ?? "unknown error")")
+        }
+        if !result.succeeded { throw ExitCode.failure }
+    }
+}

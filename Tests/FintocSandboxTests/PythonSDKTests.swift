@@ -1,0 +1,48 @@
+import FintocSandbox
+import Foundation
+import HummingbirdTesting
+import Testing
+
+/// The official Python SDK (`fintoc` on PyPI) against a running sandbox, with nothing changed
+/// but its base URL: Python/sdk_check.py drives sessions (v1, v2), intents, webhook endpoints,
+/// refunds and `WebhookSignature.verify_header` on a delivered webhook.
+@Suite struct PythonSDKTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/sdk_check.py")
+
+    /// Runs `python3 arguments…`, answering its exit status and output; bounded by `timeout`.
+    static func python(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while process.isRunning && clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            return (-1, "timed out after \(timeout)")
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, output)
+    }
+
+    @Test func theOfficialPythonSDKWorksAgainstTheSandbox() async throws {
+        let probe = try await Self.python(["-c", "import fintoc, httpx"])
+        guard probe.status == 0 else {
+            Issue.record("The Python module 'fintoc' is missing, so the official SDK cannot be checked. Install it with: pip install fintoc==2.26.0\n\(probe.output)")
+            return
+        }
+        try await withSandbox(testConfiguration(settleDelay: 60)) { client, _ in
+            let port = try #require(client.port)
+            let result = try await Self.python([Self.script.path, "http://127.0.0.1:\(port)", secretKey])
+            #expect(result.status == 0, "sdk_check.py failed:\n\(result.output)")
+            #expect(result.output.contains("SDK OK"), "\(result.output)")
+        }
+    }
+}
