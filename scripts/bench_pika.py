@@ -140,18 +140,21 @@ def main():
     parser.add_argument("--seconds", type=float, default=15.0, help="time limit per measurement")
     parser.add_argument("--body-size", type=int, default=256)
     parser.add_argument("--prefetch", type=int, default=256)
-    parser.add_argument("--queue-type", default="classic", choices=["classic", "quorum"])
+    parser.add_argument("--queue-type", default="quorum", choices=["classic", "quorum"])
     args = parser.parse_args()
 
     body = b"x" * args.body_size
     queue_args = {"x-queue-type": "quorum"} if args.queue_type == "quorum" else None
     run_id = uuid.uuid4().hex[:8]
     rates = {}
+    cpu = {}
     last_queue, last_published = None, 0
     for window in [int(w) for w in args.windows.split(",")]:
         queue = f"bench.pika.{run_id}.w{window}"
         target = max(1, args.count // 10) if window == 1 else args.count
+        cpu_before = time.process_time()
         acked, elapsed = ConfirmedPublisher(args.url, queue, window, target, body, args.seconds, queue_args).run()
+        cpu[f"w{window}"] = round((time.process_time() - cpu_before) * 1e6 / max(acked, 1), 1)
         if elapsed is None:
             sys.exit(1)
         rates[f"w{window}"] = round(acked / elapsed)
@@ -163,7 +166,9 @@ def main():
             cleanup.close()
         last_queue, last_published = queue, acked
 
+    cpu_before = time.process_time()
     consumed, elapsed = consume(args.url, last_queue, last_published, args.prefetch, args.seconds)
+    consume_cpu = round((time.process_time() - cpu_before) * 1e6 / max(consumed, 1), 1)
     print(f"pika consume+ack: {consumed} in {elapsed:.2f} s = {consumed / elapsed:.0f}/s", file=sys.stderr)
     print(json.dumps({
         "client": f"pika {pika.__version__}",
@@ -173,6 +178,8 @@ def main():
         "publish_confirmed_per_s": rates,
         "consume_ack_per_s": round(consumed / elapsed),
         "consume_messages": consumed,
+        "publish_cpu_us_per_msg": cpu,
+        "consume_cpu_us_per_msg": consume_cpu,
     }, sort_keys=True))
 
 

@@ -30,7 +30,7 @@ struct AMQPBench: AsyncParsableCommand {
     var prefetch: UInt16 = 256
 
     @Option(help: "Queue type of the benchmark queues: classic or quorum.")
-    var queueType = "classic"
+    var queueType = "quorum"
 
     @Flag(help: "Print only the JSON object.")
     var json = false
@@ -39,6 +39,7 @@ struct AMQPBench: AsyncParsableCommand {
         let windows = self.windows.split(separator: ",").compactMap { Int($0) }
         let body = Data(repeating: UInt8(ascii: "x"), count: bodySize)
         var publishRates: [String: Double] = [:]
+        var publishCPU: [String: Double] = [:]
         var lastQueue = ""
         var lastPublished = 0
         let runID = UUID().uuidString.prefix(8).lowercased()
@@ -49,9 +50,11 @@ struct AMQPBench: AsyncParsableCommand {
             let queue = "bench.swift.\(runID).w\(window)"
             try await connection.declare(Topology(queues: [benchQueue(queue)]), remember: false)
             let target = window == 1 ? max(1, count / 10) : count
+            let cpuBefore = processCPUSeconds()
             let (acked, elapsed) = await publish(connection, queue: queue, body: body, window: window, target: target)
             let rate = Double(acked) / elapsed
             publishRates["w\(window)"] = rate.rounded()
+            publishCPU["w\(window)"] = microseconds(processCPUSeconds() - cpuBefore, per: acked)
             log("publish window \(window): \(acked) confirmed in \(String(format: "%.2f", elapsed)) s = \(Int(rate))/s")
             if !lastQueue.isEmpty { _ = try? await connection.deleteQueue(lastQueue) }
             lastQueue = queue
@@ -60,7 +63,9 @@ struct AMQPBench: AsyncParsableCommand {
         }
 
         let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: url, connectionName: "cobro-bench-consume"))
+        let cpuBefore = processCPUSeconds()
         let (consumed, elapsed) = try await consume(connection, queue: lastQueue, target: lastPublished)
+        let consumeCPU = microseconds(processCPUSeconds() - cpuBefore, per: consumed)
         let consumeRate = Double(consumed) / elapsed
         log("consume+ack: \(consumed) in \(String(format: "%.2f", elapsed)) s = \(Int(consumeRate))/s")
         _ = try? await connection.deleteQueue(lastQueue)
@@ -74,6 +79,8 @@ struct AMQPBench: AsyncParsableCommand {
             "publish_confirmed_per_s": publishRates,
             "consume_ack_per_s": consumeRate.rounded(),
             "consume_messages": consumed,
+            "publish_cpu_us_per_msg": publishCPU,
+            "consume_cpu_us_per_msg": consumeCPU,
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
@@ -129,6 +136,19 @@ struct AMQPBench: AsyncParsableCommand {
     private func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    /// CPU time of this whole process (every thread), to compare what each client costs per
+    /// message independently of how fast the broker is.
+    private func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    private func microseconds(_ seconds: Double, per count: Int) -> Double {
+        count > 0 ? (seconds * 1e6 / Double(count) * 10).rounded() / 10 : 0
     }
 
     private func log(_ line: String) {
