@@ -55,7 +55,7 @@ final class ConnectionWorker {
     var assemblies: [UInt16: ContentAssembly] = [:]
     var nextChannel = ConnectionWorker.firstConsumerChannel
     var deferred: [DeferredAction] = []
-    var closeRequests: [CheckedContinuation<Void, Never>] = []
+    var closeRequests: [CheckedContinuation<Void, Never>?] = []
     private var commandBuffer: [Command] = []
     var consumersWithPendingAcks: [ConsumerRecord] = []
     private var encoder = PublishEncoder()
@@ -188,7 +188,7 @@ final class ConnectionWorker {
         consumers.removeAll()
         channelConsumers.removeAll()
         logger.debug("AMQP connection thread ends", metadata: ["amqp.url": "\(configuration.redactedURL)"])
-        for request in closeRequests { request.resume() }
+        for request in closeRequests { request?.resume() }
         closeRequests.removeAll()
     }
 
@@ -405,7 +405,7 @@ final class ConnectionWorker {
             if error == .notConnected {
                 closeRequests.append(completion)
             } else {
-                completion.resume()
+                completion?.resume()
             }
         }
     }
