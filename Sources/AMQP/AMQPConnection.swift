@@ -17,6 +17,12 @@ public final class AMQPConnection: Sendable {
         configuration = driver.configuration
     }
 
+    // A connection dropped without `close()` would keep its thread and socket forever. Its
+    // consumers end with it, so keep the connection while consuming.
+    deinit {
+        _ = driver.submit(.close(nil))
+    }
+
     /// Connects (and declares `configuration.topology`); throws if this first attempt fails.
     public static func connect(_ configuration: AMQPConfiguration,
                                logger: Logger = Logger(label: "cobro.amqp")) async throws -> AMQPConnection {

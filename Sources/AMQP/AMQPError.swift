@@ -7,6 +7,8 @@ public enum AMQPError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidConfiguration(String)
     /// librabbitmq reported a transport or protocol failure; `message` is its own error string.
     case socket(status: Int32, message: String)
+    /// The message cannot be carried by AMQP (e.g. a routing key over 255 bytes); it was not sent.
+    case invalidMessage(String)
     /// An operation did not complete in time.
     case timeout(String)
     /// The broker closed the whole connection (connection.close), e.g. 320 CONNECTION_FORCED.
@@ -44,6 +46,7 @@ public enum AMQPError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidURL(let why): "invalid AMQP URL: \(why)"
         case .invalidConfiguration(let why): "invalid AMQP configuration: \(why)"
         case .socket(let status, let message): "AMQP transport error \(status): \(message)"
+        case .invalidMessage(let why): "message not publishable: \(why)"
         case .timeout(let what): "AMQP timeout: \(what)"
         case .connectionClosed(let code, let text): "connection closed by the broker: \(code) \(text)"
         case .channelClosed(let code, let text, let classID, let methodID):

@@ -76,6 +76,9 @@ public enum PublishOutcome: Sendable, Hashable {
     /// The connection or channel went away before the broker settled the message; its fate is
     /// unknown, so publish it again (consumers absorb duplicates by message id).
     case connectionLost(AMQPError)
+    /// The message was never sent because AMQP cannot carry it (`AMQPError.invalidMessage`);
+    /// publishing it again will not help.
+    case invalid(AMQPError)
 
     public var isAcked: Bool { self == .acked }
 }

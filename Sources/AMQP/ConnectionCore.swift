@@ -209,6 +209,34 @@ final class ConnectionCore {
         try check(status, "publishing")
     }
 
+    var frameMax: Int { Int(amqp_get_frame_max(state)) }
+
+    /// Writes already-encoded frames straight to the (non-blocking) socket, all of them, so the
+    /// stream is back on a frame boundary before librabbitmq writes anything (a heartbeat).
+    func write(_ bytes: [UInt8], timeout: Duration) throws {
+        let socket = socketDescriptor
+        let deadline = ContinuousClock.now + timeout
+        try bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = send(socket, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                if written > 0 {
+                    offset += written
+                    continue
+                }
+                let error = errno
+                guard written < 0, error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                    throw AMQPError.socket(status: AMQP_STATUS_SOCKET_ERROR.rawValue,
+                                           message: "writing to the broker: \(String(cString: strerror(error)))")
+                }
+                guard ContinuousClock.now < deadline else { throw AMQPError.timeout("writing to the broker") }
+                var pollfd = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&pollfd, 1, 250)
+            }
+        }
+    }
+
     func settle(_ settlement: Settlement, tag: UInt64, channel: UInt16) throws {
         let status: Int32
         switch settlement {

@@ -11,7 +11,8 @@ enum Command: Sendable {
     case consume(ConsumerSpec, AsyncThrowingStream<Delivery, any Error>.Continuation, CheckedContinuation<Void, any Error>)
     case cancel(consumerTag: String, CheckedContinuation<Void, Never>?)
     case settle(Settlement, tag: UInt64, channel: UInt16, epoch: UInt64)
-    case close(CheckedContinuation<Void, Never>)
+    /// Without a continuation when the application dropped the connection without closing it.
+    case close(CheckedContinuation<Void, Never>?)
 }
 
 enum QueueOperation: Sendable {

@@ -8,6 +8,19 @@ final class ConsumerRecord {
     let stream: AsyncThrowingStream<Delivery, any Error>.Continuation
     /// The channel of the current subscription; nil while disconnected.
     var channel: UInt16?
+    /// Acks are coalesced: every delivery tag below this one is settled on the current channel.
+    var lowestUnsettled: UInt64 = 1
+    /// Tags above `lowestUnsettled` already settled one by one.
+    var settledAhead: Set<UInt64> = []
+    /// Single acks received since the last flush, sent together as one `multiple` ack where
+    /// they form a contiguous run.
+    var pendingAcks: [UInt64] = []
+
+    func resetSettlement() {
+        lowestUnsettled = 1
+        settledAhead.removeAll()
+        pendingAcks.removeAll()
+    }
 
     init(spec: ConsumerSpec, stream: AsyncThrowingStream<Delivery, any Error>.Continuation) {
         self.spec = spec
@@ -42,8 +55,10 @@ final class ConnectionWorker {
     var assemblies: [UInt16: ContentAssembly] = [:]
     var nextChannel = ConnectionWorker.firstConsumerChannel
     var deferred: [DeferredAction] = []
-    var closeRequests: [CheckedContinuation<Void, Never>] = []
+    var closeRequests: [CheckedContinuation<Void, Never>?] = []
     private var commandBuffer: [Command] = []
+    var consumersWithPendingAcks: [ConsumerRecord] = []
+    private var encoder = PublishEncoder()
 
     init(driver: ConnectionDriver) {
         self.driver = driver
@@ -135,7 +150,11 @@ final class ConnectionWorker {
         publishes.failWaiting(error)
         assemblies.removeAll()
         channelConsumers.removeAll()
-        for record in consumers.values { record.channel = nil }
+        for record in consumers.values {
+            record.channel = nil
+            record.resetSettlement()
+        }
+        consumersWithPendingAcks.removeAll()
         deferred.removeAll()
     }
 
@@ -169,7 +188,7 @@ final class ConnectionWorker {
         consumers.removeAll()
         channelConsumers.removeAll()
         logger.debug("AMQP connection thread ends", metadata: ["amqp.url": "\(configuration.redactedURL)"])
-        for request in closeRequests { request.resume() }
+        for request in closeRequests { request?.resume() }
         closeRequests.removeAll()
     }
 
@@ -194,6 +213,7 @@ final class ConnectionWorker {
                 throw error
             }
             commandBuffer.removeAll(keepingCapacity: true)
+            try flushAcks(core)
             if !closeRequests.isEmpty { return }
             try flushPublishes(core)
             let frames = try pump(core, &frame, limit: 4096)
@@ -213,6 +233,7 @@ final class ConnectionWorker {
                 driver.takeCommands(into: &commandBuffer)
                 for command in commandBuffer { try execute(command, core) }
                 commandBuffer.removeAll(keepingCapacity: true)
+                try flushAcks(core)
                 try flushPublishes(core)
                 _ = try pump(core, &frame, limit: 4096)
                 try runDeferred(core)
@@ -225,11 +246,32 @@ final class ConnectionWorker {
         commandBuffer.removeAll()
     }
 
+    /// Sends what the window allows. On plain TCP the batch is encoded into one buffer and
+    /// written at once; over TLS the socket belongs to OpenSSL, so each message goes through
+    /// librabbitmq.
     func flushPublishes(_ core: ConnectionCore) throws {
         guard publishChannelOpen else { return }
+        let frameMax = core.frameMax
+        encoder.reset()
         while let (message, completion) = publishes.next() {
+            do {
+                try encoder.append(message, channel: Self.publishChannel, frameMax: frameMax)
+            } catch let error as AMQPError {
+                completion.resume(returning: .invalid(error))
+                continue
+            }
             publishes.sent(message, completion)
-            try core.publish(message, on: Self.publishChannel)
+            if configuration.tls != nil {
+                encoder.reset()
+                try core.publish(message, on: Self.publishChannel)
+            } else if encoder.count >= 1 << 18 {
+                try core.write(encoder.bytes, timeout: configuration.rpcTimeout)
+                encoder.reset()
+            }
+        }
+        if encoder.count > 0 {
+            try core.write(encoder.bytes, timeout: configuration.rpcTimeout)
+            encoder.reset()
         }
     }
 
@@ -308,6 +350,7 @@ final class ConnectionWorker {
             defer { completion?.resume() }
             guard let record = consumers.removeValue(forKey: tag) else { return }
             record.stream.finish()
+            try flush(record, core)
             if let channel = record.channel {
                 channelConsumers[channel] = nil
                 assemblies[channel] = nil
@@ -319,8 +362,8 @@ final class ConnectionWorker {
                 }
             }
         case .settle(let settlement, let tag, let channel, let epoch):
-            guard epoch == self.epoch, channelConsumers[channel] != nil else { return }
-            try core.settle(settlement, tag: tag, channel: channel)
+            guard epoch == self.epoch, let record = channelConsumers[channel] else { return }
+            try settle(settlement, tag: tag, record: record, core)
         case .close(let completion):
             closeRequests.append(completion)
         }
@@ -362,7 +405,7 @@ final class ConnectionWorker {
             if error == .notConnected {
                 closeRequests.append(completion)
             } else {
-                completion.resume()
+                completion?.resume()
             }
         }
     }
@@ -377,6 +420,7 @@ final class ConnectionWorker {
         try core.qos(channel, prefetch: record.spec.prefetch)
         // Registered before basic.consume so deliveries that arrive with consume-ok find it.
         record.channel = channel
+        record.resetSettlement()
         channelConsumers[channel] = record
         do {
             try core.consume(channel, queue: record.spec.queue, tag: record.spec.tag, exclusive: record.spec.exclusive,

@@ -56,8 +56,10 @@ extension ConnectionWorker {
         switch method.id {
         case cobro_basic_deliver_method:
             let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            // One consumer per channel: its tag is already known, no need to decode it again.
+            let consumerTag = channelConsumers[channel]?.spec.tag ?? CDecode.string(deliver.consumer_tag)
             assemblies[channel] = ContentAssembly(kind: .delivery(
-                consumerTag: CDecode.string(deliver.consumer_tag), deliveryTag: deliver.delivery_tag,
+                consumerTag: consumerTag, deliveryTag: deliver.delivery_tag,
                 redelivered: deliver.redelivered != 0, exchange: CDecode.string(deliver.exchange),
                 routingKey: CDecode.string(deliver.routing_key)))
         case cobro_basic_ack_method where channel == Self.publishChannel:

@@ -15,9 +15,12 @@ public struct Topology: Sendable, Hashable {
 
     public var isEmpty: Bool { exchanges.isEmpty && queues.isEmpty && bindings.isEmpty }
 
-    /// Both topologies, the other's entries after this one's.
+    /// Both topologies, the other's new entries after this one's (an entry already present is
+    /// not repeated, so declaring the same thing twice does not grow what recovery re-declares).
     public func merging(_ other: Topology) -> Topology {
-        Topology(exchanges: exchanges + other.exchanges, queues: queues + other.queues, bindings: bindings + other.bindings)
+        Topology(exchanges: exchanges + other.exchanges.filter { !exchanges.contains($0) },
+                 queues: queues + other.queues.filter { !queues.contains($0) },
+                 bindings: bindings + other.bindings.filter { !bindings.contains($0) })
     }
 
     public struct Exchange: Sendable, Hashable {

@@ -88,4 +88,14 @@ struct ConfigurationTests {
         #expect(topology.bindings == [.init(source: "payments.events", destination: "fulfillment.payments", routingKey: "payment.*")])
         #expect(throws: AMQPError.self) { try Topology(rabbitMQDefinitions: Data("[1,2]".utf8)) }
     }
+
+    @Test("merging topologies does not repeat entries")
+    func mergesWithoutDuplicates() {
+        let base = Topology(exchanges: [.init(name: "e")], queues: [.quorum("q")],
+                            bindings: [.init(source: "e", destination: "q", routingKey: "k")])
+        let merged = base.merging(base).merging(Topology(queues: [.quorum("q2")]))
+        #expect(merged.exchanges.count == 1)
+        #expect(merged.queues.map(\.name) == ["q", "q2"])
+        #expect(merged.bindings.count == 1)
+    }
 }

@@ -118,3 +118,38 @@ extension BrokerTests {
         await connection.close()
     }
 }
+
+extension BrokerTests {
+    @Test("acks in any order, mixed with rejects, settle every delivery exactly once")
+    func outOfOrderSettlement() async throws {
+        let connection = try await TestBroker.connect()
+        let queue = TestBroker.unique("settle")
+        try await connection.declare(Topology(queues: [.init(name: queue, durable: false)]), remember: false)
+        for index in 0..<12 {
+            #expect(await connection.publish(Data("\(index)".utf8), exchange: "", routingKey: queue) == .acked)
+        }
+        let consumer = try await connection.consume(queue: queue, prefetch: 20)
+        var iterator = consumer.makeAsyncIterator()
+        var held: [Delivery] = []
+        for _ in 0..<12 { held.append(try #require(try await iterator.next())) }
+        // Later ones first, a gap held back, a reject in the middle, then the rest.
+        for index in [1, 0, 3, 7, 6] { try held[index].ack() }
+        try held[5].reject(requeue: false)
+        try await Task.sleep(for: .milliseconds(50))
+        for index in [2, 4, 11, 8, 10, 9] { try held[index].ack() }
+        // Had any ack been sent twice or for an unknown tag, the broker would close the channel
+        // and this consumer would see no more messages.
+        #expect(await connection.publish(Data("after".utf8), exchange: "", routingKey: queue) == .acked)
+        let after = try #require(try await iterator.next())
+        #expect(String(decoding: after.body, as: UTF8.self) == "after")
+        #expect(after.redelivered == false)
+        try after.ack()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await connection.inspectQueue(queue).messageCount == 0)
+        await consumer.cancel()
+        // Cancelling would have requeued anything left unacknowledged.
+        #expect(try await connection.inspectQueue(queue).messageCount == 0)
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+}

@@ -59,6 +59,8 @@ extension BrokerTests {
                                                                       properties: BasicProperties(messageID: id))
                                 if outcome == .acked {
                                     confirmed.insert(id)
+                                    // Paced so the stream is still running when the broker stops.
+                                    try? await Task.sleep(for: .milliseconds(10))
                                     break
                                 }
                                 retried.insert(id)
@@ -103,6 +105,12 @@ extension BrokerTests {
         let retriedIDs = retried.snapshot
         let unexplained = state.acked.filter { $0.value > 1 && !retriedIDs.contains($0.key) && !state.redelivered.contains($0.key) }
         #expect(unexplained.isEmpty, "consumed twice without a reason: \(unexplained.keys.sorted())")
+        #expect(!retriedIDs.isEmpty, "the restart did not interrupt the stream")
+        // Both connections came back (the consumer may still be in its backoff delay when the
+        // last message is acked, so give it a moment).
+        for _ in 0..<100 where consumerConnection.connectionCount < 2 || publisher.connectionCount < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(publisher.connectionCount >= 2)
         #expect(consumerConnection.connectionCount >= 2)
 
