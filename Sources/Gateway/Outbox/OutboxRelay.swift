@@ -154,6 +154,7 @@ final class OutboxRelay: Service, Sendable {
         case .nacked: "nacked"
         case .returned: "returned"
         case .connectionLost: "connection_lost"
+        case .invalid: "invalid"
         }
     }
 
