@@ -127,6 +127,8 @@ import Testing
                 try await client.setFaults(#"{"fail_first": 2}"#)
                 _ = try await client.complete(try await client.createIntent()["id"]!.string!, "succeeded")
                 try await eventually("the third attempt") { receiver.received.count == 1 }
+                // The attempt is logged once its answer is in, just after the receiver saw it.
+                try await eventually("the third attempt logged") { await store.allDeliveries().count == 3 }
                 let log = await store.allDeliveries()
                 #expect(log.map(\.attempt) == [1, 2, 3])
                 #expect(log.prefix(2).allSatisfy { $0.statusCode == nil && $0.error?.contains("fail_first") == true })

@@ -10,14 +10,21 @@ import Testing
 
 @Suite("Storefront API without Fintoc")
 struct StorefrontAPITests {
-    @Test("health and readiness answer with the database up")
+    @Test("health and readiness answer with the database and the broker up")
     func health() async throws {
         let app = try await buildApplication(configuration: GatewayFixture.configuration())
         try await app.test(.live) { client in
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok)
-            let ready = try await client.execute(uri: "/readyz", method: .get)
+            // Ready once the relay holds its broker connection, which it makes in the background.
+            var ready = try await client.execute(uri: "/readyz", method: .get)
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ready.status != .ok, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                ready = try await client.execute(uri: "/readyz", method: .get)
+            }
             #expect(ready.status == .ok)
+            #expect(String(buffer: ready.body) == #"{"broker":"ok","database":"ok","status":"ready"}"#)
             #expect(ready.headers[.init("X-Request-Id")!]?.hasPrefix("req_") == true)
         }
     }

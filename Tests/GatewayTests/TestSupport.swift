@@ -1,3 +1,4 @@
+import CobroTestSupport
 import Foundation
 import Gateway
 import Hummingbird
@@ -18,6 +19,7 @@ enum GatewayFixture {
         configuration.databasePath = FileManager.default.temporaryDirectory
             .appendingPathComponent("cobro-gateway-tests-\(UUID().uuidString)/gateway.sqlite").path
         configuration.storefrontKeys = [("shop", storefrontKey), ("other-shop", otherStorefrontKey)]
+        configuration.amqpURL = BrokerFixture.url
         configuration.fintoc.baseURL = fintocURL
         configuration.fintoc.retry = .init(maxAttempts: 2, initialDelay: .milliseconds(10), maxDelay: .milliseconds(20))
         configuration.fintoc.connectTimeout = .seconds(1)

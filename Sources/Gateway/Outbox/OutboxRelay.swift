@@ -61,6 +61,14 @@ final class OutboxRelay: Service, Sendable {
         var failures = 0
         while !isStopping {
             do {
+                // Connected first, idle or not: the topology is declared at start and /readyz
+                // tells the truth about the broker before the first event.
+                guard let connection = await connected() else {
+                    failures += 1
+                    await updateGauges()
+                    await pause(retryBackoff.delay(attempt: failures))
+                    continue
+                }
                 let rows = try await database.pool.read { [batchSize] db in
                     try OutboxRecord.fetchAll(db, sql: Self.batchQuery, arguments: [batchSize])
                 }
@@ -68,11 +76,6 @@ final class OutboxRelay: Service, Sendable {
                 guard !rows.isEmpty else {
                     failures = 0
                     await signal.wait(timeout: idleWait)
-                    continue
-                }
-                guard let connection = await connected() else {
-                    failures += 1
-                    await pause(retryBackoff.delay(attempt: failures))
                     continue
                 }
                 let failed = try await publish(rows, on: connection)

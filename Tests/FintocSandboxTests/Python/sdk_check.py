@@ -126,6 +126,7 @@ def main():
     checks += 2
 
     # Pay the session headlessly; the delivered webhook verifies with the SDK.
+    earlier = {v1.id} | {i.id for i in intents}
     while not received.empty():
         received.get()
     answer = httpx.post(f"{BASE}/sandbox/complete", headers={"Authorization": SECRET}, json={"id": session.id, "outcome": "succeeded"})
@@ -138,7 +139,11 @@ def main():
         except queue.Empty:
             continue
         check(WebhookSignature.verify_header(payload=body.decode("utf-8"), header=header, secret=secret), "verify_header")
-        types.append(json.loads(body)["type"])
+        event = json.loads(body)
+        # Webhooks of the objects expired above may still be on their way: only this payment counts.
+        if event["data"].get("id") in earlier:
+            continue
+        types.append(event["type"])
     check(types == ["payment_intent.succeeded", "checkout_session.finished"], f"events in order, got {types}")
     paid = client.v2.checkout_sessions.get(session.id)
     check(paid.status == "finished", "session finished")
