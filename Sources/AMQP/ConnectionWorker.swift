@@ -40,6 +40,7 @@ final class ConnectionWorker {
         case reopenControlChannel
         case reopenPublishChannel
         case closeChannel(UInt16)
+        case resubscribe(ConsumerRecord)
     }
 
     let driver: ConnectionDriver
@@ -299,6 +300,14 @@ final class ConnectionWorker {
                     publishChannelOpen = true
                 case .closeChannel(let channel):
                     try core.closeChannel(channel)
+                case .resubscribe(let record):
+                    guard consumers[record.spec.tag] === record else { break }
+                    do {
+                        try subscribe(record, core)
+                    } catch let error as AMQPError where error.isChannelLevel {
+                        consumers[record.spec.tag] = nil
+                        record.stream.finish(throwing: error)
+                    }
                 }
             } catch let error as AMQPError where error.isChannelLevel {
                 logger.debug("AMQP channel action failed", metadata: ["amqp.error": "\(error)"])
