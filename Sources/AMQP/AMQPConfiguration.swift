@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Built from an `amqp://` or `amqps://` URL so operators configure one string; the
 /// description redacts the password so the value can be logged.
-public struct AMQPConfiguration: Sendable, CustomStringConvertible {
+public struct AMQPConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     public var host: String
     public var port: Int
     public var user: String
@@ -148,4 +150,15 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String { redactedURL }
+
+    /// Also redacted, so `dump`, `debugPrint` and string interpolation in logs never show the
+    /// password.
+    public var debugDescription: String {
+        "AMQPConfiguration(\(redactedURL), name: \(connectionName), heartbeat: \(heartbeat)s, window: \(publishWindow))"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["url": redactedURL, "connectionName": connectionName, "heartbeat": heartbeat,
+                                "publishWindow": publishWindow, "tls": tls as Any], displayStyle: .struct)
+    }
 }

@@ -145,7 +145,9 @@ public final class AMQPConnection: Sendable {
 
 /// The deliveries of one subscription, in order. The sequence ends normally when the consumer
 /// is cancelled or the connection closed, and with `AMQPError.consumerCancelled` when the broker
-/// cancels it (its queue was deleted).
+/// cancels it (its queue was deleted). It survives the loss of its channel (re-subscribed on a
+/// new one) and of the connection (re-subscribed after reconnecting); deliveries of the lost
+/// channel are redelivered and settling them has no effect.
 public struct Consumer: AsyncSequence, Sendable {
     public typealias Element = Delivery
     public typealias AsyncIterator = AsyncThrowingStream<Delivery, any Error>.AsyncIterator

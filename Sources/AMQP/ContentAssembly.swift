@@ -137,9 +137,12 @@ extension ConnectionWorker {
             deferred.append(.reopenControlChannel)
         default:
             guard let record = channelConsumers.removeValue(forKey: channel) else { return }
-            consumers[record.spec.tag] = nil
             record.channel = nil
-            record.stream.finish(throwing: error)
+            record.resetSettlement()
+            // Policy: a consumer whose channel the broker closed (e.g. 406 for an ack of an
+            // unknown tag) is subscribed again on a new channel; its unsettled deliveries come
+            // back redelivered. Only if that fails does its sequence end, with the error.
+            deferred.append(.resubscribe(record))
         }
     }
 }

@@ -38,6 +38,10 @@ struct ConfigurationTests {
     func redactsPassword() throws {
         let configuration = try AMQPConfiguration(url: "amqp://gw:topsecret@h:5672/v")
         #expect(!configuration.description.contains("topsecret"))
+        #expect(!String(reflecting: configuration).contains("topsecret"))
+        var dumped = ""
+        dump(configuration, to: &dumped)
+        #expect(!dumped.contains("topsecret"))
         #expect(configuration.redactedURL == "amqp://gw:***@h:5672/v")
     }
 

@@ -153,3 +153,37 @@ extension BrokerTests {
         await connection.close()
     }
 }
+
+extension BrokerTests {
+    @Test("a consumer whose channel the broker closes is subscribed again")
+    func consumerChannelLoss() async throws {
+        let connection = try await TestBroker.connect()
+        let queue = TestBroker.unique("channel-loss")
+        try await connection.declare(Topology(queues: [.init(name: queue, durable: false)]), remember: false)
+        #expect(await connection.publish(Data("first".utf8), exchange: "", routingKey: queue) == .acked)
+        let consumer = try await connection.consume(queue: queue, prefetch: 1)
+        var iterator = consumer.makeAsyncIterator()
+        let first = try #require(try await iterator.next())
+        // Settling twice is a protocol error: RabbitMQ closes the channel with 406.
+        try first.reject(requeue: true)
+        try first.reject(requeue: true)
+        let again = try #require(try await iterator.next())
+        #expect(String(decoding: again.body, as: UTF8.self) == "first")
+        #expect(again.redelivered)
+        try again.ack()
+        #expect(await connection.publish(Data("second".utf8), exchange: "", routingKey: queue) == .acked)
+        // "first" may come once more: the broker can redeliver it on the dying channel before
+        // closing it, and an ack sent for that delivery is dropped with the channel.
+        var bodies: [String] = []
+        while bodies.last != "second", let delivery = try await iterator.next() {
+            bodies.append(String(decoding: delivery.body, as: UTF8.self))
+            try delivery.ack()
+        }
+        #expect(bodies.last == "second")
+        #expect(bodies.dropLast().allSatisfy { $0 == "first" })
+        #expect(connection.connectionCount == 1)
+        await consumer.cancel()
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+}

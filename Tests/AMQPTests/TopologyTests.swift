@@ -110,3 +110,28 @@ extension BrokerTests {
         #expect(after <= before, "threads before: \(before), after: \(after)")
     }
 }
+
+extension BrokerTests {
+    @Test("amqps to a plain-TCP listener fails the TLS handshake with librabbitmq's error")
+    func tlsHandshakeFailure() async throws {
+        let plain = try TestBroker.configuration()
+        let caFile = "/etc/ssl/certs/ca-certificates.crt"
+        try #require(FileManager.default.isReadableFile(atPath: caFile))
+        var configuration = try AMQPConfiguration(
+            url: "amqps://guest:guest@\(plain.host):\(plain.port)/?connection_timeout=3000", caFile: caFile)
+        configuration.reconnectBackoff = Backoff(base: .milliseconds(10), cap: .milliseconds(10))
+        do {
+            let connection = try await AMQPConnection.connect(configuration)
+            await connection.close()
+            Issue.record("a TLS connection to a plain listener succeeded")
+        } catch let error as AMQPError {
+            // librabbitmq's own words, e.g. "AMQP transport error -515: ...: SSL handshake failed".
+            switch error {
+            case .socket(_, let message): #expect(message.contains("SSL"), "\(message)")
+            case .timeout: break
+            default: Issue.record("unexpected error \(error)")
+            }
+            #expect(!error.description.contains("guest:guest"))
+        }
+    }
+}
