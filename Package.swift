@@ -43,7 +43,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AMQPTests",
-            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["AMQP", "CobroTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Fintoc",

@@ -1,4 +1,5 @@
 import AMQP
+import CobroTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -76,8 +77,8 @@ extension BrokerTests {
         while confirmed.count < total / 3 {
             try await Task.sleep(for: .milliseconds(20))
         }
-        try await TestBroker.runBrokerScript("stop")
-        try await TestBroker.runBrokerScript("start")
+        try await BrokerFixture.brokerScript("stop")
+        try await BrokerFixture.brokerScript("start")
         let progress = Task {
             guard ProcessInfo.processInfo.environment["AMQP_TEST_LOG"] != nil else { return }
             while !Task.isCancelled {

@@ -1,4 +1,5 @@
 import AMQP
+import CobroTestSupport
 import Foundation
 import Logging
 import Testing
@@ -9,13 +10,8 @@ import FoundationNetworking
 
 /// The broker the tests talk to: `scripts/test` starts a private one and exports its URLs.
 enum TestBroker {
-    static var url: String {
-        ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
-    }
-
-    static var managementURL: String {
-        ProcessInfo.processInfo.environment["RABBITMQ_MGMT_URL"] ?? "http://guest:guest@127.0.0.1:15672/"
-    }
+    static var url: String { BrokerFixture.url }
+    static var managementURL: String { BrokerFixture.managementURL }
 
     static func configuration(name: String = "amqp-tests", heartbeat: Int? = nil, window: Int = 256,
                               topology: Topology = Topology()) throws -> AMQPConfiguration {
@@ -46,42 +42,6 @@ enum TestBroker {
     }
 
     /// The checkout's root, to run `scripts/broker` with the environment the tests inherited.
-    static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    /// Runs `scripts/broker <command>` and waits for it without blocking the cooperative pool.
-    ///
-    /// Spawned and reaped by hand: Foundation's `Process` learns of termination through a
-    /// descriptor the broker (started in the background by the script) inherits and keeps, so
-    /// its termination handler would wait for the broker to exit.
-    static func runBrokerScript(_ command: String) async throws {
-        let path = repositoryRoot.appendingPathComponent("scripts/broker").path
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            var pid: pid_t = 0
-            var arguments: [UnsafeMutablePointer<CChar>?] = []
-            for argument in [path, command] { arguments.append(strdup(argument)) }
-            arguments.append(nil)
-            defer { arguments.forEach { free($0) } }
-            let spawned = posix_spawn(&pid, path, &actions, nil, arguments, environ)
-            guard spawned == 0 else {
-                continuation.resume(throwing: AMQPError.invalidConfiguration("cannot run \(path): errno \(spawned)"))
-                return
-            }
-            let child = pid
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-                continuation.resume(returning: (status >> 8) & 0xff)
-            }
-        }
-        #expect(status == 0, "scripts/broker \(command) exited with \(status)")
-    }
-
     /// GETs a management API path with the credentials of `RABBITMQ_MGMT_URL`.
     static func management(_ path: String) async throws -> Data {
         guard var components = URLComponents(string: managementURL) else { throw AMQPError.invalidURL("management") }
