@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "FintocSandbox", targets: ["FintocSandbox"]),
         .executable(name: "fintoc-sandbox", targets: ["fintoc-sandbox"]),
+        .executable(name: "payments-gateway", targets: ["payments-gateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -116,6 +117,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "payments-gateway",
+            dependencies: [
+                "Gateway",
+                "PaymentsCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fixtures shared by the test targets that need a broker (virtual hosts, broker restarts).

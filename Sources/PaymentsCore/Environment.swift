@@ -16,13 +16,12 @@ public struct ConfigurationVariable: Sendable, Hashable {
         self.isSecret = secret
     }
 
-    /// Aligned lines for `--help`.
+    /// Lines for `--help`: the name and default, then the summary indented below, so nothing
+    /// wraps at 80 columns.
     public static func helpText(_ variables: [ConfigurationVariable]) -> String {
-        let width = variables.map(\.name.count).max() ?? 0
-        return variables.map { variable in
-            let padding = String(repeating: " ", count: width - variable.name.count + 2)
+        variables.map { variable in
             let shown = variable.defaultValue.isEmpty ? "unset" : variable.defaultValue
-            return "  \(variable.name)\(padding)\(variable.summary) [default: \(shown)]"
+            return "  \(variable.name) (default: \(shown))\n      \(variable.summary)"
         }.joined(separator: "\n")
     }
 }
