@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "FintocSandbox",
                 "Fintoc",
+                "CobroTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

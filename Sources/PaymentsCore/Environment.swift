@@ -84,7 +84,7 @@ public struct EnvironmentReader: Sendable {
             schemes.contains(scheme), let host = components.host, !host.isEmpty
         else {
             let shown = secret ? "the value" : "\"\(text)\""
-            throw ConfigurationError(name, "\(shown) is not a \(schemes.sorted().joined(separator: " or ")) URL with a host")
+            throw ConfigurationError(name, "\(shown) must be a URL with a host and the scheme \(schemes.sorted().joined(separator: " or "))")
         }
         return text
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CobroTestSupport
 import Fintoc
 import Foundation
 import Testing
@@ -7,49 +8,12 @@ import Testing
 /// bad configuration stops it with the variable named, SIGTERM shuts it down gracefully, and
 /// `trigger` sends one signed event.
 @Suite struct ExecutableTests {
-    /// The executable beside the test bundle (`swift build --build-tests` builds both).
-    static var executable: URL? {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("fintoc-sandbox")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
-    }
-
-    struct Run {
-        var status: Int32
-        var output: String
-    }
+    typealias Run = ExecutableRunner.Run
 
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(20), whileRunning: ((Process) async throws -> Void)? = nil) async throws -> Run {
-        let process = Process()
-        guard let executable else {
-            Issue.record("fintoc-sandbox was not built beside the tests; run swift build --build-tests")
-            return Run(status: -1, output: "")
-        }
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("fintoc-sandbox-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        if let whileRunning { try await whileRunning(process) }
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while process.isRunning && clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            Issue.record("fintoc-sandbox \(arguments) did not end within \(timeout)")
-        }
-        try handle.close()
-        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: output)
-        return Run(status: process.terminationStatus, output: text)
+        let run = try await ExecutableRunner.run("fintoc-sandbox", arguments, environment: environment, timeout: timeout, whileRunning: whileRunning)
+        if run.timedOut { Issue.record("fintoc-sandbox \(arguments) did not end within \(timeout)") }
+        return run
     }
 
     @Test func helpListsEveryVariableWithItsDefault() async throws {
