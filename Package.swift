@@ -146,6 +146,9 @@ let package = Package(
                 "Gateway",
                 "AMQP",
                 "CobroTestSupport",
+                // The sandbox stands in for Fintoc in the gateway's tests, as in the local stack.
+                "FintocSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -96,8 +96,22 @@ public final class AMQPConnection: Sendable {
     /// publishes wait their turn. Never throws: every way a publish can end is an outcome.
     public func publish(_ message: OutboundMessage) async -> PublishOutcome {
         await withCheckedContinuation { continuation in
-            if !driver.submit(.publish(message, continuation)) {
+            if !driver.submit(.publish(message, .single(continuation))) {
                 continuation.resume(returning: .connectionLost(.closed))
+            }
+        }
+    }
+
+    /// Publishes `messages` in their order (the broker receives them in that order on one
+    /// channel, pipelined within the window) and returns each outcome, in the same order, once
+    /// every one is settled. Callers that must keep an order across messages use this rather
+    /// than concurrent single publishes, whose submission order is up to the scheduler.
+    public func publish(_ messages: [OutboundMessage]) async -> [PublishOutcome] {
+        guard !messages.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let batch = PublishBatch(count: messages.count, continuation: continuation)
+            for (index, message) in messages.enumerated() where !driver.submit(.publish(message, .batch(batch, index: index))) {
+                batch.settle(index, .connectionLost(.closed))
             }
         }
     }

@@ -5,7 +5,7 @@ import Synchronization
 
 /// What async callers ask of the connection thread.
 enum Command: Sendable {
-    case publish(OutboundMessage, CheckedContinuation<PublishOutcome, Never>)
+    case publish(OutboundMessage, PublishCompletion)
     case declare(Topology, remember: Bool, CheckedContinuation<Void, any Error>)
     case queue(QueueOperation, CheckedContinuation<QueueOperationResult, any Error>)
     case consume(ConsumerSpec, AsyncThrowingStream<Delivery, any Error>.Continuation, CheckedContinuation<Void, any Error>)

@@ -7,7 +7,7 @@ import Foundation
 /// feeds this tracker the `basic.ack`, `basic.nack` and `basic.return` it reads. Confined to
 /// that thread.
 final class PublishTracker {
-    typealias Completion = CheckedContinuation<PublishOutcome, Never>
+    typealias Completion = PublishCompletion
 
     private struct InFlight {
         var message: OutboundMessage

@@ -38,6 +38,28 @@ extension BrokerTests {
         await connection.close()
     }
 
+    @Test("an ordered batch arrives in its order; each outcome comes back at its index, a returned one included")
+    func orderedBatch() async throws {
+        let connection = try await TestBroker.connect(window: 16)
+        let queue = TestBroker.unique("ordered")
+        try await connection.declare(Topology(queues: [.init(name: queue, durable: false, autoDelete: false)]), remember: false)
+        var messages = (0..<300).map { OutboundMessage(exchange: "", routingKey: queue, body: Data("m\($0)".utf8)) }
+        messages[150] = OutboundMessage(exchange: "", routingKey: TestBroker.unique("nowhere"), body: Data("lost".utf8))
+        let outcomes = await connection.publish(messages)
+        #expect(outcomes.count == 300)
+        #expect(outcomes.enumerated().allSatisfy { $0.offset == 150 ? $0.element != .acked : $0.element == .acked })
+        guard case .returned(let code, _) = outcomes[150] else { Issue.record("expected returned, got \(outcomes[150])"); return }
+        #expect(code == 312)
+        #expect(await connection.publish([]).isEmpty)
+
+        let consumer = try await connection.consume(queue: queue, prefetch: 300)
+        let bodies = try await collect(consumer, count: 299).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(bodies == (0..<300).filter { $0 != 150 }.map { "m\($0)" })
+        await consumer.cancel()
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+
     @Test("confirms: a pipelined batch is acked and stored")
     func confirms() async throws {
         let connection = try await TestBroker.connect(window: 64)

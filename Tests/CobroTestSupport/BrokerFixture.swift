@@ -1,6 +1,7 @@
 import AMQP
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,26 +96,45 @@ public enum BrokerFixture {
         return queue
     }
 
-    /// The next `count` deliveries, acked, or fewer if `timeout` passes first.
-    public static func take(_ count: Int, from consumer: Consumer, timeout: Duration = .seconds(20)) async throws -> [Delivery] {
-        try await withThrowingTaskGroup(of: [Delivery].self) { group in
-            group.addTask {
-                var deliveries: [Delivery] = []
-                for try await delivery in consumer {
-                    try delivery.ack()
-                    deliveries.append(delivery)
-                    if deliveries.count == count { break }
-                }
-                return deliveries
+}
+
+/// Reads a consumer for the whole test, acking and keeping every delivery, so a test can ask
+/// for the next few several times. (Cancelling a task that iterates a consumer ends the
+/// consumer itself, so each wait must not own the iteration.)
+public final class DeliveryBuffer: Sendable {
+    private final class Received: Sendable {
+        let deliveries = Mutex<[Delivery]>([])
+    }
+
+    private let received = Received()
+    private let cursor = Mutex(0)
+    private let reader: Task<Void, any Error>
+
+    public init(_ consumer: Consumer) {
+        let received = received
+        reader = Task {
+            for try await delivery in consumer {
+                try delivery.ack()
+                received.deliveries.withLock { $0.append(delivery) }
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return []
-            }
-            let first = try await group.next() ?? []
-            group.cancelAll()
-            return first
         }
+    }
+
+    /// The next `count` deliveries; fewer when `timeout` passes first, so asking for one more
+    /// than expected proves nothing else came.
+    public func take(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [Delivery] {
+        let start = cursor.withLock { $0 }
+        let deadline = ContinuousClock.now + timeout
+        while received.deliveries.withLock({ $0.count }) - start < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let taken = received.deliveries.withLock { Array($0[start..<min($0.count, start + count)]) }
+        cursor.withLock { $0 = start + taken.count }
+        return taken
+    }
+
+    public func stop() {
+        reader.cancel()
     }
 }
 

@@ -81,7 +81,7 @@ struct OutboxRelayTests {
         let harness = try RelayHarness(url: url)
         let observer = try await AMQPConnection.connect(url: url, connectionName: "relay-observer")
         let queue = try await BrokerFixture.tap(observer, exchange: PaymentsTopology.paymentsExchange)
-        let consumer = try await observer.consume(queue: queue, prefetch: 100)
+        let consumer = DeliveryBuffer(try await observer.consume(queue: queue, prefetch: 100))
 
         let orders = (1...8).map { "ord-r\($0)" }
         try await harness.enqueue(orders.flatMap { RelayEvents.lifecycle(order: $0) })
@@ -90,7 +90,7 @@ struct OutboxRelayTests {
         #expect(try await harness.status().depth == 24)
 
         let running = Task { try await harness.relay.run() }
-        let deliveries = try await BrokerFixture.take(24, from: consumer)
+        let deliveries = try await consumer.take(24)
         #expect(deliveries.count == 24)
         #expect(try await harness.drained())
 
@@ -111,9 +111,10 @@ struct OutboxRelayTests {
         #expect(status.publishedTotal == 24 && status.oldestAgeSeconds == nil)
 
         // Nothing more arrives: no duplicates after the drain.
-        #expect(try await BrokerFixture.take(1, from: consumer, timeout: .milliseconds(500)).isEmpty)
+        #expect(try await consumer.take(1, timeout: .milliseconds(500)).isEmpty)
         running.cancel()
         _ = try? await running.value
+        consumer.stop()
         await observer.close()
         await BrokerFixture.deleteVirtualHost(of: url)
     }

@@ -37,7 +37,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     static var publishDuration: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "relay", metricName: "publish_confirm_duration", unitName: "seconds", helpText: "From publish to the broker's confirm, by outcome")
+        .init(namespace: "gateway", subsystem: "relay", metricName: "publish_confirm_duration", unitName: "seconds", helpText: "From sending a batch to the broker's last confirm of it, per message, by outcome")
     }
 
     static var published: MetricNameDescriptor {

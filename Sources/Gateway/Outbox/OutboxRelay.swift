@@ -11,7 +11,8 @@ import Synchronization
 /// A row is marked published only after the broker acknowledged it: publishes are persistent,
 /// mandatory and confirmed, and a returned (unroutable) message counts as a failure. While the
 /// broker is down rows simply wait. Each batch holds at most one row per order (the oldest
-/// unpublished one), so a failure can never let an order's later event overtake an earlier one.
+/// unpublished one), so a failure can never let an order's later event overtake an earlier one;
+/// a batch goes out in sequence order, so events also leave in the order they were written.
 /// The relay wakes when a commit adds rows, and also every `idleWait` for rows written by another
 /// process (the `events replay` command).
 final class OutboxRelay: Service, Sendable {
@@ -98,22 +99,14 @@ final class OutboxRelay: Service, Sendable {
         LIMIT ?
         """
 
-    /// Publishes `rows` pipelined (the client bounds the unconfirmed window) and records each
-    /// outcome; returns whether any failed.
+    /// Publishes `rows` as one ordered batch (pipelined within the client's window) and records
+    /// each outcome; returns whether any failed.
     private func publish(_ rows: [OutboxRecord], on connection: AMQPConnection) async throws -> Bool {
-        let outcomes = await withTaskGroup(of: (Int64, PublishOutcome).self) { group in
-            for row in rows {
-                group.addTask {
-                    let started = ContinuousClock.now
-                    let outcome = await connection.publish(Self.message(for: row))
-                    self.metrics.publishFinished(outcome: Self.label(outcome), duration: ContinuousClock.now - started)
-                    return (row.sequence ?? 0, outcome)
-                }
-            }
-            var outcomes: [(Int64, PublishOutcome)] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes
-        }
+        let started = ContinuousClock.now
+        let results = await connection.publish(rows.map(Self.message(for:)))
+        let elapsed = ContinuousClock.now - started
+        for result in results { metrics.publishFinished(outcome: Self.label(result), duration: elapsed) }
+        let outcomes = zip(rows.map { $0.sequence ?? 0 }, results).map { ($0, $1) }
         let acked = outcomes.filter { $0.1.isAcked }.map(\.0)
         let failed = outcomes.filter { !$0.1.isAcked }
         let now = Date()

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import PaymentsCore
+import Testing
+
+@testable import Gateway
+
+/// The storefront API through a real gateway, a real sandbox and a real broker.
+@Suite("Checkouts end to end (gateway, sandbox, broker)")
+struct CheckoutFlowTests {
+    static func sandboxFaults(_ stack: Stack, _ json: String) async throws {
+        let response = try await stack.sandboxClient.execute(
+            uri: "/sandbox/faults", method: .put, headers: [.authorization: "sk_test_sandbox", .contentType: "application/json"], body: ByteBuffer(string: json))
+        #expect(response.status == .ok)
+    }
+
+    /// Fintoc objects of a kind the sandbox holds, straight from its API.
+    static func sandboxCount(_ stack: Stack, _ path: String) async throws -> Int {
+        let response = try await stack.sandboxClient.execute(uri: path + "?per_page=100", method: .get, headers: [.authorization: "sk_test_sandbox"])
+        return (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [Any])?.count ?? -1
+    }
+
+    @Test("each ui style: 201 with its Fintoc object, and checkout.created on the exchange", arguments: ["redirect", "widget", "payment_intent"])
+    func eachStyle(ui: String) async throws {
+        try await Stack.run { stack in
+            let response = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-\(ui)", ui: ui))
+            #expect(response.status == .created)
+            let checkout = try response.json()
+            let id = try #require(checkout["id"] as? String)
+            let providerID = try #require(checkout["provider_id"] as? String)
+            #expect(checkout["status"] as? String == "created" && checkout["attempt"] as? Int == 1 && checkout["mode"] as? String == "test")
+            switch ui {
+            case "redirect":
+                #expect(providerID.hasPrefix("cs_") && (checkout["redirect_url"] as? String)?.hasSuffix(providerID) == true)
+                #expect(checkout["public_key"] == nil)
+            case "widget":
+                #expect(providerID.hasPrefix("cs_") && (checkout["session_token"] as? String)?.hasPrefix(providerID + "_sec_") == true)
+                #expect(checkout["public_key"] as? String == "pk_test_sandbox")
+            default:
+                #expect(providerID.hasPrefix("pi_") && (checkout["widget_token"] as? String)?.hasPrefix(providerID + "_sec_") == true)
+                #expect(checkout["payment_intent_id"] as? String == providerID)
+            }
+
+            let event = try #require(try await stack.nextEvents(1).first)
+            #expect(event.id == "ord-\(ui)/checkout.created/1")
+            guard case .checkoutCreated(let data) = event.event else { Issue.record("not checkout.created"); return }
+            #expect(data.checkout.id.rawValue == id && data.checkout.providerID == providerID && data.checkout.ui.rawValue == ui)
+            #expect(data.order.amount == 350_000 && data.order.lineItems.count == 2 && data.order.customer.email == "felipe@example.cl")
+            #expect(data.checkout.expiresAt != nil && event.traceparent != nil)
+
+            let read = try await stack.gateway.execute(uri: "/v1/checkouts/\(id)", method: .get, headers: GatewayFixture.headers())
+            #expect(try read.status == .ok && (read.json()["provider_id"] as? String) == providerID)
+            // The order's history shows the event, published once the broker confirmed it.
+            var order = try await stack.gateway.execute(uri: "/v1/orders/ord-\(ui)", method: .get, headers: GatewayFixture.headers())
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ((try order.json()["events"] as? [[String: Any]])?.first?["published_at"]) == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                order = try await stack.gateway.execute(uri: "/v1/orders/ord-\(ui)", method: .get, headers: GatewayFixture.headers())
+            }
+            let history = try #require(try order.json()["events"] as? [[String: Any]])
+            #expect(history.count == 1 && history[0]["id"] as? String == event.id && history[0]["published_at"] != nil)
+        }
+    }
+
+    @Test("the same key and body replays the answer; another body with it is refused; one session, one event")
+    func replayAndReuse() async throws {
+        try await Stack.run { stack in
+            let body = GatewayFixture.checkoutBody(orderID: "ord-replay")
+            let first = try await stack.createCheckout(body, key: "key-replay")
+            let second = try await stack.createCheckout(body, key: "key-replay")
+            #expect(first.status == .created && second.status == .created)
+            #expect(Data(buffer: first.body) == Data(buffer: second.body))
+            #expect(second.headers[.init("Idempotent-Replayed")!] == "true" && first.headers[.init("Idempotent-Replayed")!] == nil)
+
+            var other = body
+            other["metadata"] = ["cart": "c-2"]
+            let reused = try await stack.createCheckout(other, key: "key-replay")
+            #expect(reused.status == .conflict)
+            #expect(try ErrorBody(reused.body).error.code == "idempotency_key_reused")
+            // The key is per storefront key: the other storefront may use the same key for its own order.
+            let elsewhere = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-other-shop"), key: "key-replay", storefrontKey: GatewayFixture.otherStorefrontKey)
+            #expect(elsewhere.status == .created)
+
+            #expect(try await Self.sandboxCount(stack, "/v2/checkout_sessions") == 2)
+            let events = try await stack.nextEvents(3, timeout: .seconds(3))
+            #expect(events.map(\.id).sorted() == ["ord-other-shop/checkout.created/1", "ord-replay/checkout.created/1"])
+        }
+    }
+
+    @Test("a request with the same key still in flight is refused with 409; the first one completes")
+    func inFlight() async throws {
+        try await Stack.run(adjust: { $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(300), maxDelay: .milliseconds(400)) }) { stack in
+            try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 2, "path_prefix": "/v2/checkout_sessions"}]}"#)
+            async let first = stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-inflight"), key: "key-inflight")
+            try await Task.sleep(for: .milliseconds(150))
+            // A second connection: the test client's own connection would queue behind the first.
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(stack.gateway.port!)/v1/checkouts")
+            request.method = .POST
+            for field in GatewayFixture.headers(idempotencyKey: "key-inflight") { request.headers.add(name: field.name.rawName, value: field.value) }
+            request.body = .bytes(GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-inflight")))
+            let second = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            #expect(second.status == .conflict)
+            #expect(try ErrorBody(try await second.body.collect(upTo: 1 << 16)).error.code == "idempotency_key_in_progress")
+            #expect(try await first.status == .created)
+        }
+    }
+
+    @Test("Fintoc answers 503 twice, then succeeds: one checkout, one session, one event")
+    func fintocRecovers() async throws {
+        try await Stack.run { stack in
+            try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 1, "path_prefix": "/v1/payment_intents"}]}"#)
+            let response = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-503", ui: "payment_intent"))
+            #expect(response.status == .created)
+            #expect(try await Self.sandboxCount(stack, "/v1/payment_intents") == 1)
+            #expect(try await stack.nextEvents(2, timeout: .seconds(3)).map(\.id) == ["ord-503/checkout.created/1"])
+        }
+    }
+
+    @Test("Fintoc keeps failing: 502 with Fintoc's code, nothing recorded, and the same key works once Fintoc is back")
+    func fintocDownThenBack() async throws {
+        try await Stack.run { stack in
+            try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 10}]}"#)
+            let body = GatewayFixture.checkoutBody(orderID: "ord-down")
+            let failed = try await stack.createCheckout(body, key: "key-down")
+            #expect(failed.status == .badGateway)
+            let error = try ErrorBody(failed.body).error
+            #expect(error.type == "provider_error" && error.code == "service_unavailable")
+            let missing = try await stack.gateway.execute(uri: "/v1/orders/ord-down", method: .get, headers: GatewayFixture.headers())
+            #expect(missing.status == .notFound)
+
+            try await Self.sandboxFaults(stack, "{}")
+            let retried = try await stack.createCheckout(body, key: "key-down")
+            #expect(retried.status == .created)
+            #expect(try await stack.nextEvents(2, timeout: .seconds(3)).map(\.id) == ["ord-down/checkout.created/1"])
+        }
+    }
+
+    @Test("a new attempt for the same order is attempt 2; a different order under the same id is refused; another storefront cannot see or use it")
+    func attemptsAndOwnership() async throws {
+        try await Stack.run { stack in
+            #expect(try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att")).status == .created)
+            let second = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att", ui: "widget"))
+            #expect(try second.status == .created && (second.json()["attempt"] as? Int) == 2)
+
+            let changed = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att", amount: 400_000))
+            #expect(try changed.status == .conflict && (ErrorBody(changed.body).error.code) == "order_mismatch")
+            let foreign = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att"), storefrontKey: GatewayFixture.otherStorefrontKey)
+            #expect(try foreign.status == .conflict && (ErrorBody(foreign.body).error.code) == "order_id_taken")
+            let hidden = try await stack.gateway.execute(uri: "/v1/orders/ord-att", method: .get, headers: GatewayFixture.headers(key: GatewayFixture.otherStorefrontKey))
+            #expect(hidden.status == .notFound)
+
+            let events = try await stack.nextEvents(3, timeout: .seconds(3))
+            #expect(events.map(\.id) == ["ord-att/checkout.created/1", "ord-att/checkout.created/2"])
+        }
+    }
+
+    @Test("expire: the Fintoc object expires, checkout.expired is published, a second expire is refused")
+    func expire() async throws {
+        try await Stack.run { stack in
+            let created = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-exp"))
+            let id = try #require(try created.json()["id"] as? String)
+            let expired = try await stack.gateway.execute(uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
+            #expect(try expired.status == .ok && (expired.json()["status"] as? String) == "expired")
+            let again = try await stack.gateway.execute(uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
+            #expect(try again.status == .conflict && (ErrorBody(again.body).error.code) == "checkout_not_open")
+            let unknown = try await stack.gateway.execute(uri: "/v1/checkouts/chk_nope/expire", method: .post, headers: GatewayFixture.headers())
+            #expect(unknown.status == .notFound)
+
+            let events = try await stack.nextEvents(2)
+            #expect(events.map(\.id) == ["ord-exp/checkout.created/1", "ord-exp/checkout.expired/1"])
+            let session = try await stack.sandboxClient.execute(uri: "/v2/checkout_sessions/\(try created.json()["provider_id"] as! String)", method: .get, headers: [.authorization: "sk_test_sandbox"])
+            #expect((try session.json()["status"] as? String) == "expired")
+        }
+    }
+}
