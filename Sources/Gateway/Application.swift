@@ -19,8 +19,9 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
     let signal = OutboxSignal()
     let relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
+    let idempotency = IdempotencyStore(database: database)
     let service = CheckoutService(
-        database: database, fintoc: fintoc, idempotency: IdempotencyStore(database: database),
+        database: database, fintoc: fintoc, idempotency: idempotency,
         publicKey: configuration.fintocPublicKey, recipientAccount: configuration.fintocRecipientAccount,
         defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: { signal.notify() }, metrics: metrics, logger: logger
     )
@@ -35,7 +36,11 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payments-gateway"),
-        services: [relay, ShutdownHook { try await fintoc.shutdown() }],
+        services: [
+            relay,
+            IdempotencyJanitor(store: idempotency, interval: .seconds(3600), logger: logger),
+            ShutdownHook { try await fintoc.shutdown() },
+        ],
         logger: logger
     )
 }

@@ -206,3 +206,26 @@ struct GatewayMetricsTests {
         }
     }
 }
+
+@Suite("Idempotency records")
+struct IdempotencyRecordTests {
+    @Test("answers are replayed for 24 hours, then forgotten and purged; an abandoned in-flight key is freed")
+    func expiry() async throws {
+        let configuration = GatewayFixture.configuration()
+        let store = IdempotencyStore(database: try GatewayDatabase(path: configuration.databasePath))
+        let hash = IdempotencyStore.hash(Data("request".utf8))
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start) == .proceed)
+        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(1)) == .inProgress)
+        #expect(try await store.begin(storefront: "key_2", key: "k", requestHash: hash, now: start) == .proceed, "scoped per storefront key")
+        // A process that died mid-request leaves an in-progress row; after a while the key is free.
+        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(121)) == .proceed)
+        try await store.database.pool.write { db in
+            try store.complete(storefront: "key_1", key: "k", status: 201, body: Data("{}".utf8), in: db)
+        }
+        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(3600)) == .replay(status: 201, body: Data("{}".utf8)))
+        #expect(try await store.purgeExpired(now: start.addingTimeInterval(3600)) == 0)
+        #expect(try await store.purgeExpired(now: start.addingTimeInterval(121 + 86_401)) == 2)
+        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: IdempotencyStore.hash(Data("other".utf8)), now: start.addingTimeInterval(90_000)) == .proceed)
+    }
+}
