@@ -2,7 +2,7 @@
 ///
 /// Fintoc publishes only the happy path (the Chilean logins with `jonsnow`, account `422159212`,
 /// Mexican phone `5555555555`); the failure values below are the sandbox's own, documented in
-/// docs/sandbox.md.
+/// the README (The Fintoc sandbox).
 public enum TestValues {
     /// What paying with a test value does.
     public enum Behavior: Sendable, Hashable {

@@ -254,7 +254,7 @@ struct CustomerFlowController: Sendable {
 
     private func hint(_ view: SandboxStore.CheckoutView) -> String {
         view.currency == "MXN"
-            ? "<div class=\"hint\">Test mode: any bank, phone <b>5555555555</b> (see docs/sandbox.md for failure values).</div>"
+            ? "<div class=\"hint\">Test mode: any bank, phone <b>5555555555</b> (see the README for failure values).</div>"
             : "<div class=\"hint\">Test mode: RUT <b>41614850-3</b>, password <b>jonsnow</b>; account <b>422159212</b> completes after a few seconds.</div>"
     }
 
