@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "FintocSandbox",
                 "Fintoc",
+                "PaymentsCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +97,7 @@ let package = Package(
             dependencies: [
                 "FintocSandbox",
                 "Fintoc",
+                "PaymentsCore",
                 "CobroTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsCore
 
 /// Everything the sandbox can be told at start, with defaults that make the local stack run with
 /// no configuration at all.
@@ -72,41 +73,22 @@ public struct SandboxConfiguration: Sendable {
     }
 }
 
-/// A configuration value that cannot be used, with the variable it came from.
-public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var variable: String
-    public var reason: String
-
-    public init(variable: String, reason: String) {
-        self.variable = variable
-        self.reason = reason
-    }
-
-    public var description: String { "\(variable): \(reason)" }
-}
-
 extension SandboxConfiguration {
-    /// One documented variable: its name, default and meaning, for `--help` and the README.
-    public struct Variable: Sendable {
-        public var name: String
-        public var defaultValue: String
-        public var meaning: String
-    }
-
-    public static let variables: [Variable] = [
-        .init(name: "SANDBOX_HOST", defaultValue: "127.0.0.1", meaning: "address to listen on"),
-        .init(name: "SANDBOX_PORT", defaultValue: "8090", meaning: "port to listen on"),
-        .init(name: "SANDBOX_SECRET_KEY", defaultValue: "sk_test_sandbox", meaning: "secret key the API accepts"),
-        .init(name: "SANDBOX_PUBLIC_KEY", defaultValue: "pk_test_sandbox", meaning: "public key the widget accepts"),
-        .init(name: "SANDBOX_PUBLIC_URL", defaultValue: "http://<host>:<port>", meaning: "base of redirect_url and widget.js as a browser reaches them"),
-        .init(name: "SANDBOX_WEBHOOK_URL", defaultValue: "(none)", meaning: "endpoint subscribed to all events at start (needs SANDBOX_WEBHOOK_SECRET)"),
-        .init(name: "SANDBOX_WEBHOOK_SECRET", defaultValue: "(none)", meaning: "signing secret of that endpoint (whsec_...)"),
-        .init(name: "SANDBOX_SESSION_LIFETIME", defaultValue: "86400", meaning: "seconds a v2 checkout session stays open"),
-        .init(name: "SANDBOX_TOKEN_LIFETIME", defaultValue: "600", meaning: "seconds a session_token / widget_token (and a v1 session) lives"),
-        .init(name: "SANDBOX_WEBHOOK_RETRY_SCHEDULE", defaultValue: "3,6,12,...,196608 (17 retries)", meaning: "comma-separated seconds before each retry of a failed delivery"),
-        .init(name: "SANDBOX_WEBHOOK_TIMEOUT", defaultValue: "10", meaning: "seconds allowed to one delivery attempt"),
-        .init(name: "SANDBOX_SWEEP_INTERVAL", defaultValue: "1", meaning: "seconds between looks for expired sessions and intents"),
-        .init(name: "SANDBOX_SETTLE_DELAY", defaultValue: "5", meaning: "seconds before a pending test payment on account 422159212 settles"),
+    /// Every variable with its default and meaning, for `--help` and the README.
+    public static let variables: [ConfigurationVariable] = [
+        .init("SANDBOX_HOST", default: "127.0.0.1", "address to listen on"),
+        .init("SANDBOX_PORT", default: "8090", "port to listen on"),
+        .init("SANDBOX_SECRET_KEY", default: "sk_test_sandbox", "secret key the API accepts"),
+        .init("SANDBOX_PUBLIC_KEY", default: "pk_test_sandbox", "public key the widget accepts"),
+        .init("SANDBOX_PUBLIC_URL", default: "http://<host>:<port>", "base of redirect_url and widget.js as a browser reaches them"),
+        .init("SANDBOX_WEBHOOK_URL", default: "", "endpoint subscribed to all events at start (needs SANDBOX_WEBHOOK_SECRET)"),
+        .init("SANDBOX_WEBHOOK_SECRET", default: "", "signing secret of that endpoint (whsec_...)"),
+        .init("SANDBOX_SESSION_LIFETIME", default: "86400", "seconds a v2 checkout session stays open"),
+        .init("SANDBOX_TOKEN_LIFETIME", default: "600", "seconds a session_token / widget_token (and a v1 session) lives"),
+        .init("SANDBOX_WEBHOOK_RETRY_SCHEDULE", default: "3,6,12,...,196608 (17 retries)", "comma-separated seconds before each retry of a failed delivery"),
+        .init("SANDBOX_WEBHOOK_TIMEOUT", default: "10", "seconds allowed to one delivery attempt"),
+        .init("SANDBOX_SWEEP_INTERVAL", default: "1", "seconds between looks for expired sessions and intents"),
+        .init("SANDBOX_SETTLE_DELAY", default: "5", "seconds before a pending test payment on account 422159212 settles"),
     ]
 
     /// Reads the variables above; anything unset keeps its default, anything unusable throws a
@@ -119,7 +101,7 @@ extension SandboxConfiguration {
         func seconds(_ name: String, default fallback: TimeInterval, allowZero: Bool = false) throws(ConfigurationError) -> TimeInterval {
             guard let text = value(name) else { return fallback }
             guard let number = Double(text), number.isFinite, allowZero ? number >= 0 : number > 0 else {
-                throw ConfigurationError(variable: name, reason: "\"\(text)\" is not a positive number of seconds")
+                throw ConfigurationError(name, "\"\(text)\" is not a positive number of seconds")
             }
             return number
         }
@@ -128,22 +110,22 @@ extension SandboxConfiguration {
         var port = 8090
         if let text = value("SANDBOX_PORT") {
             guard let number = Int(text), (0...65_535).contains(number) else {
-                throw ConfigurationError(variable: "SANDBOX_PORT", reason: "\"\(text)\" is not a port number (0-65535)")
+                throw ConfigurationError("SANDBOX_PORT", "\"\(text)\" is not a port number (0-65535)")
             }
             port = number
         }
         let secretKey = value("SANDBOX_SECRET_KEY") ?? "sk_test_sandbox"
         guard secretKey.hasPrefix("sk_") else {
-            throw ConfigurationError(variable: "SANDBOX_SECRET_KEY", reason: "a secret key starts with sk_")
+            throw ConfigurationError("SANDBOX_SECRET_KEY", "a secret key starts with sk_")
         }
         let publicKey = value("SANDBOX_PUBLIC_KEY") ?? "pk_test_sandbox"
         guard publicKey.hasPrefix("pk_") else {
-            throw ConfigurationError(variable: "SANDBOX_PUBLIC_KEY", reason: "a public key starts with pk_")
+            throw ConfigurationError("SANDBOX_PUBLIC_KEY", "a public key starts with pk_")
         }
         var publicURL = value("SANDBOX_PUBLIC_URL")
         if let text = publicURL {
             guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw ConfigurationError(variable: "SANDBOX_PUBLIC_URL", reason: "\"\(text)\" is not an http(s) URL")
+                throw ConfigurationError("SANDBOX_PUBLIC_URL", "\"\(text)\" is not an http(s) URL")
             }
             while publicURL?.hasSuffix("/") == true { publicURL?.removeLast() }
         }
@@ -154,13 +136,13 @@ extension SandboxConfiguration {
             bootstrap = nil
         case (let url?, let secret?):
             guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
-                throw ConfigurationError(variable: "SANDBOX_WEBHOOK_URL", reason: "\"\(url)\" is not an http(s) URL")
+                throw ConfigurationError("SANDBOX_WEBHOOK_URL", "\"\(url)\" is not an http(s) URL")
             }
             bootstrap = BootstrapWebhook(url: url, secret: secret)
         case (_?, nil):
-            throw ConfigurationError(variable: "SANDBOX_WEBHOOK_SECRET", reason: "required when SANDBOX_WEBHOOK_URL is set")
+            throw ConfigurationError("SANDBOX_WEBHOOK_SECRET", "required when SANDBOX_WEBHOOK_URL is set")
         case (nil, _?):
-            throw ConfigurationError(variable: "SANDBOX_WEBHOOK_URL", reason: "required when SANDBOX_WEBHOOK_SECRET is set")
+            throw ConfigurationError("SANDBOX_WEBHOOK_URL", "required when SANDBOX_WEBHOOK_SECRET is set")
         }
 
         var schedule = SandboxConfiguration.fintocRetrySchedule
@@ -169,7 +151,7 @@ extension SandboxConfiguration {
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let item = part.trimmingCharacters(in: .whitespaces)
                 guard let number = Double(item), number.isFinite, number >= 0 else {
-                    throw ConfigurationError(variable: "SANDBOX_WEBHOOK_RETRY_SCHEDULE", reason: "\"\(item)\" is not a number of seconds (expected e.g. 3,6,12)")
+                    throw ConfigurationError("SANDBOX_WEBHOOK_RETRY_SCHEDULE", "\"\(item)\" is not a number of seconds (expected e.g. 3,6,12)")
                 }
                 schedule.append(number)
             }

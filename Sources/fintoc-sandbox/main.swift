@@ -5,6 +5,7 @@ import FintocSandbox
 import Foundation
 import Hummingbird
 import Logging
+import PaymentsCore
 import ServiceLifecycle
 
 /// `fintoc-sandbox`: a local stand-in for Fintoc's test mode. Thin: configuration in, the
@@ -23,7 +24,7 @@ struct FintocSandboxCommand: AsyncParsableCommand {
 /// Every variable with its default, for both `--help` screens.
 let environmentHelp =
     "Configuration comes from the environment:\n\n"
-    + SandboxConfiguration.variables.map { "  \($0.name) (default: \($0.defaultValue))\n      \($0.meaning)" }.joined(separator: "\n")
+    + ConfigurationVariable.helpText(SandboxConfiguration.variables)
     + "\n  LOG_LEVEL (default: info)\n      trace, debug, info, notice, warning, error"
 
 struct Serve: AsyncParsableCommand {

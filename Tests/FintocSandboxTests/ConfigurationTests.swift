@@ -1,5 +1,6 @@
 import FintocSandbox
 import Foundation
+import PaymentsCore
 import Testing
 
 /// Environment parsing: documented defaults, and a precise message for every bad value.

@@ -174,4 +174,23 @@ struct CheckoutFlowTests {
             #expect((try session.json()["status"] as? String) == "expired")
         }
     }
+
+    @Test("a paid order refuses a new checkout with 409, and the refusal is replayed for its key")
+    func paidOrder() async throws {
+        try await Stack.run { stack in
+            #expect(try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-paid")).status == .created)
+            // Webhooks mark orders paid (the next issue); here the store is set as they will set it.
+            let database = try GatewayDatabase(path: stack.configuration.databasePath)
+            try await database.pool.write { db in
+                try db.execute(sql: "UPDATE \"order\" SET status = 'paid' WHERE id = 'ord-paid'")
+            }
+            let refused = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-paid"), key: "key-paid")
+            #expect(refused.status == .conflict)
+            #expect(try ErrorBody(refused.body).error.code == "order_already_paid")
+            let again = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-paid"), key: "key-paid")
+            #expect(again.status == .conflict && again.headers[.init("Idempotent-Replayed")!] == "true")
+            #expect(try await Self.sandboxCount(stack, "/v2/checkout_sessions") == 1, "no Fintoc session for the refused attempt")
+        }
+    }
 }
+
