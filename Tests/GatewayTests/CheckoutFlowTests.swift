@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PaymentsCore
@@ -190,6 +191,38 @@ struct CheckoutFlowTests {
             let again = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-paid"), key: "key-paid")
             #expect(again.status == .conflict && again.headers[.init("Idempotent-Replayed")!] == "true")
             #expect(try await Self.sandboxCount(stack, "/v2/checkout_sessions") == 1, "no Fintoc session for the refused attempt")
+        }
+    }
+
+    @Test("two keys race to start one new order with different contents: one 201, one 409, and the order is the winner's")
+    func racingNewOrder() async throws {
+        try await Stack.run(adjust: { $0.fintoc.retry = .init(maxAttempts: 3, initialDelay: .milliseconds(100), maxDelay: .milliseconds(150)) }) { stack in
+            // Each first call to Fintoc fails, so both requests pass the early check before either records the order.
+            try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 2, "path_prefix": "/v2/checkout_sessions"}]}"#)
+            let port = try #require(stack.gateway.port)
+            let answers = try await withThrowingTaskGroup(of: (Int, HTTPResponse.Status).self) { group in
+                for (index, amount) in [350_000, 400_000].enumerated() {
+                    group.addTask {
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/checkouts")
+                        request.method = .POST
+                        for field in GatewayFixture.headers(idempotencyKey: "race-\(index)") { request.headers.add(name: field.name.rawName, value: field.value) }
+                        request.body = .bytes(GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-race", amount: amount)))
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                        _ = try await response.body.collect(upTo: 1 << 16)
+                        return (amount, HTTPResponse.Status(code: Int(response.status.code)))
+                    }
+                }
+                return try await group.reduce(into: [Int: HTTPResponse.Status]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(Set(answers.values) == [.created, .conflict])
+            let winner = try #require(answers.first { $0.value == .created }?.key)
+            let order = try await stack.gateway.execute(uri: "/v1/orders/ord-race", method: .get, headers: GatewayFixture.headers())
+            #expect(try order.json()["amount"] as? Int == winner)
+            #expect((try order.json()["checkouts"] as? [Any])?.count == 1)
+            // The loser's refusal is its key's answer, not a key stuck in flight.
+            let loser = answers.first { $0.value == .conflict }!.key
+            let replay = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-race", amount: loser), key: "race-\(loser == 350_000 ? 0 : 1)")
+            #expect(try replay.status == .conflict && ErrorBody(replay.body).error.code == "order_mismatch")
         }
     }
 }

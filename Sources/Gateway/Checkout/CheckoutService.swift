@@ -45,10 +45,16 @@ struct CheckoutService: Sendable {
             let checkoutID = FintocMapping.checkoutID(storefront: storefront, key: key, requestHash: requestHash)
             let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
             let made = try await makeFintocObject(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
-            return try await database.pool.write { db in
-                let answer = try record(request, storefront: storefront, checkoutID: checkoutID, made: made, traceparent: traceparent, now: now, in: db)
-                try complete(db, answer)
-                return answer
+            do {
+                return try await database.pool.write { db in
+                    let answer = try record(request, storefront: storefront, checkoutID: checkoutID, made: made, traceparent: traceparent, now: now, in: db)
+                    try complete(db, answer)
+                    return answer
+                }
+            } catch let refusal as APIError where refusal.status == .conflict {
+                // Refused inside the transaction, which rolled back: the refusal is still the answer.
+                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
+                throw refusal
             }
         }
     }
@@ -211,6 +217,11 @@ struct CheckoutService: Sendable {
         guard let order = try await database.pool.read({ db in try OrderRecord.fetchOne(db, key: request.order.id.rawValue) }) else {
             return nil
         }
+        return Self.refusal(of: order, for: request, storefront: storefront)
+    }
+
+    /// Why `order` (as stored) cannot take this request's checkout; nil when it can.
+    static func refusal(of order: OrderRecord, for request: CheckoutRequest, storefront: Storefront) -> APIError? {
         if order.storefront != storefront.name {
             return APIError(.conflict, .invalidRequest, code: "order_id_taken", message: "order \(order.id) belongs to another storefront", param: "order_id")
         }
@@ -297,7 +308,15 @@ struct CheckoutService: Sendable {
 
     /// Writes order, checkout and `checkout.created`; returns the 201 answer.
     private func record(_ request: CheckoutRequest, storefront: Storefront, checkoutID: String, made: FintocObject, traceparent: String?, now: Date, in db: Database) throws -> Answer {
-        var order = try OrderRecord.fetchOne(db, key: request.order.id.rawValue) ?? OrderRecord(
+        let existing = try OrderRecord.fetchOne(db, key: request.order.id.rawValue)
+        // Checked again inside the transaction: a concurrent request for the same new order (with
+        // another key) may have recorded it, or paid it, since the check before calling Fintoc.
+        if let existing, try CheckoutRecord.fetchOne(db, key: checkoutID) == nil,
+            let refusal = Self.refusal(of: existing, for: request, storefront: storefront)
+        {
+            throw refusal
+        }
+        var order = existing ?? OrderRecord(
             id: request.order.id.rawValue, storefront: storefront.name, amount: request.order.amount,
             currency: request.order.currency, language: request.order.language, customer: request.order.customer,
             lineItems: request.order.lineItems, status: .open, createdAt: now, updatedAt: now
