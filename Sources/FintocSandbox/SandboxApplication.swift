@@ -41,16 +41,31 @@ public func buildApplication(configuration: SandboxConfiguration) -> some Applic
     buildApplication(sandbox: Sandbox(configuration: configuration))
 }
 
-/// Same, from parts built by the caller, who keeps `sandbox.store` in hand.
-public func buildApplication(sandbox: Sandbox, httpClient: HTTPClient = .shared) -> some ApplicationProtocol {
+/// Same, from parts built by the caller, who keeps `sandbox.store` in hand. Without
+/// `httpClient`, deliveries use a client of their own (no redirects), shut down with the app.
+public func buildApplication(sandbox: Sandbox, httpClient: HTTPClient? = nil) -> some ApplicationProtocol {
     var app = Application(
         router: sandbox.buildRouter(),
         configuration: .init(address: .hostname(sandbox.configuration.host, port: sandbox.configuration.port), serverName: "fintoc-sandbox"),
         logger: sandbox.logger
     )
+    let client = httpClient ?? WebhookPoster.makeClient()
     app.addServices(
-        WebhookDispatcher(store: sandbox.store, configuration: sandbox.configuration, client: httpClient, logger: sandbox.logger),
+        WebhookDispatcher(store: sandbox.store, configuration: sandbox.configuration, client: client, logger: sandbox.logger),
         ExpirySweeper(store: sandbox.store, interval: sandbox.configuration.sweepInterval)
     )
+    if httpClient == nil {
+        app.addServices(ClientShutdown(client: client))
+    }
     return app
+}
+
+/// Shuts a client down once the application stops.
+struct ClientShutdown: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
 }

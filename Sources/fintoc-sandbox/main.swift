@@ -98,9 +98,11 @@ struct Trigger: AsyncParsableCommand {
         guard let event = SampleEvents.make(type: eventType, amount: amount, currency: FintocCurrency(rawValue: currency)) else {
             throw ValidationError("unknown event type \"\(eventType)\"")
         }
-        let result = await WebhookPoster(timeout: timeout).post(
+        let client = WebhookPoster.makeClient()
+        let result = await WebhookPoster(client: client, timeout: timeout).post(
             body: SampleEvents.body(of: event), to: forwardTo, secret: secret, timestamp: Int64(Date().timeIntervalSince1970)
         )
+        try await client.shutdown()
         if let status = result.statusCode {
             print("\(event.type) \(event.id) -> \(forwardTo): \(status)")
         } else {

@@ -37,6 +37,10 @@ struct BodyFields: Sendable {
         return try amount(key, allowZero: false)!
     }
 
+    /// The largest amount (and line total) the sandbox accepts: far above any real payment,
+    /// far below where sums could overflow.
+    static let maxAmount: Int64 = 1_000_000_000_000
+
     func amount(_ key: String, allowZero: Bool) throws(SandboxError) -> Int64? {
         guard let value = object[key], value != .null else { return nil }
         let invalid = SandboxError.invalidParameter(name(key), "\(name(key)) must be a positive integer in the currency's smallest unit.", code: "invalid_amount")
@@ -47,7 +51,7 @@ struct BodyFields: Sendable {
         case .string(let text) where Int64(text) != nil: number = Int64(text)!
         default: throw invalid
         }
-        guard allowZero ? number >= 0 : number > 0, number <= 1_000_000_000_000 else { throw invalid }
+        guard allowZero ? number >= 0 : number > 0, number <= Self.maxAmount else { throw invalid }
         return number
     }
 

@@ -37,7 +37,9 @@ enum ListPages {
             page = value
         }
         let last = max(1, (items.count + perPage - 1) / perPage)
-        let slice = items.dropFirst((page - 1) * perPage).prefix(perPage)
+        // Past the last page the answer is empty (with its links); the offset is never computed
+        // for such a page, so no page number can overflow it.
+        let slice = page > last ? [] : items.dropFirst((page - 1) * perPage).prefix(perPage)
         let base = base(call, configuration: configuration)
         func link(_ number: Int, _ rel: String) -> String { "<\(base)?page=\(number)&per_page=\(perPage)>; rel=\"\(rel)\"" }
         var links = [link(1, "first")]

@@ -238,11 +238,17 @@ struct CustomerFlowController: Sendable {
         return HTML.page(title: "Unavailable", body: "<h1 id=\"result\">No disponible</h1><div class=\"error\">\(HTML.escape(reason))</div>\(links)", status: .gone, script: finishScript(surface, type: "exit", data: ["reason": "unavailable"], delayed: true))
     }
 
+    /// A line's total as text; never traps, whatever the stored numbers.
+    static func lineTotal(_ item: FintocLineItem, currency: String) -> String {
+        let (total, overflow) = item.priceData.unitAmount.multipliedReportingOverflow(by: item.quantity)
+        return overflow ? "—" : HTML.amount(total, currency: currency)
+    }
+
     private func summary(_ view: SandboxStore.CheckoutView) -> String {
         var lines = ""
         if !view.lineItems.isEmpty {
             lines = "<table class=\"lines\">" + view.lineItems.map { item in
-                "<tr><td>\(item.quantity) × \(HTML.escape(item.priceData.productData.name))</td><td class=\"r\">\(HTML.escape(HTML.amount(item.priceData.unitAmount * item.quantity, currency: view.currency)))</td></tr>"
+                "<tr><td>\(item.quantity) × \(HTML.escape(item.priceData.productData.name))</td><td class=\"r\">\(HTML.escape(Self.lineTotal(item, currency: view.currency)))</td></tr>"
             }.joined() + "</table>"
         }
         return "<p class=\"muted\">Pagar a \(HTML.escape(view.merchantName))</p><div class=\"amount\" id=\"amount\">\(HTML.escape(HTML.amount(view.amount, currency: view.currency)))</div>\(lines)"

@@ -139,6 +139,11 @@ extension SandboxStore {
             }
             guard let unitAmount = try price.amount("unit_amount", allowZero: true) else { throw .missingParameter(price.name("unit_amount")) }
             guard let product = try price.nested("product_data") else { throw .missingParameter(price.name("product_data")) }
+            // Each factor is bounded, their product is not: refuse a line no integer can total.
+            let (lineTotal, overflow) = quantity.multipliedReportingOverflow(by: unitAmount)
+            guard !overflow, lineTotal <= BodyFields.maxAmount else {
+                throw .invalidParameter(line.name("quantity"), "quantity × unit_amount is too large.", code: "invalid_amount")
+            }
             result.append(
                 FintocLineItem(
                     quantity: quantity,

@@ -140,7 +140,9 @@ extension SandboxStore {
 
     func expireSession(_ id: String) throws(SandboxError) -> JSONValue {
         guard let record = sessions[id] else { throw .missingResource("checkout_session", id: id) }
-        guard [.created, .inProgress].contains(record.session.status) else {
+        // Fintoc expires a session through the API only while it is `created`: once the customer
+        // started paying, only time (or the control endpoint) ends it.
+        guard record.session.status == .created else {
             throw .invalidState("Checkout session \(id) is \(record.session.status) and cannot be expired.", code: "checkout_session_not_expirable")
         }
         expireSessionNow(id)

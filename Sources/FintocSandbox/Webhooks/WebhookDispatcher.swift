@@ -17,7 +17,7 @@ public struct WebhookDispatcher: Service {
     let poster: WebhookPoster
     let logger: Logger
 
-    public init(store: SandboxStore, configuration: SandboxConfiguration, client: HTTPClient = .shared, logger: Logger) {
+    public init(store: SandboxStore, configuration: SandboxConfiguration, client: HTTPClient, logger: Logger) {
         self.store = store
         self.schedule = configuration.retrySchedule
         self.poster = WebhookPoster(client: client, timeout: configuration.webhookTimeout)

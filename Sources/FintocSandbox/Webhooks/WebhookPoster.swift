@@ -18,9 +18,18 @@ public struct WebhookPoster: Sendable {
     let client: HTTPClient
     let timeout: TimeInterval
 
-    public init(client: HTTPClient = .shared, timeout: TimeInterval) {
+    public init(client: HTTPClient, timeout: TimeInterval) {
         self.client = client
         self.timeout = timeout
+    }
+
+    /// A client for deliveries. It never follows redirects: Fintoc acknowledges a delivery only
+    /// with a 2xx, and following a 3xx would turn the signed POST into a GET that may "succeed".
+    /// The caller shuts it down.
+    public static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Posts `body` to `url`, signed with `secret` at `timestamp` (Unix seconds). Never throws:

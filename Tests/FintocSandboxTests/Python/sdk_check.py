@@ -126,7 +126,7 @@ def main():
     checks += 2
 
     # Pay the session headlessly; the delivered webhook verifies with the SDK.
-    earlier = {v1.id} | {i.id for i in intents}
+    earlier = {v1.id, expired.id} | {i.id for i in intents}
     while not received.empty():
         received.get()
     answer = httpx.post(f"{BASE}/sandbox/complete", headers={"Authorization": SECRET}, json={"id": session.id, "outcome": "succeeded"})
