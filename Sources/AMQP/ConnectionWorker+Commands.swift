@@ -96,11 +96,10 @@ extension ConnectionWorker {
         case .settle:
             break
         case .close(let completion):
-            if error == .notConnected {
-                closeRequests.append(completion)
-            } else {
-                completion?.resume()
-            }
+            // Always recorded, never answered here: the supervisor stops reconnecting once a
+            // close is pending and `finish` answers it after the thread's work is done. Answering
+            // now would let `close()` return while the connection comes back.
+            closeRequests.append(completion)
         }
     }
 

@@ -81,6 +81,7 @@ final class ConnectionWorker {
     func run(firstConnection: CheckedContinuation<Void, any Error>) {
         var pendingFirst: CheckedContinuation<Void, any Error>? = firstConnection
         var attempt = 0
+        var connectedAt: ContinuousClock.Instant?
         while closeRequests.isEmpty {
             epoch += 1
             let epoch = epoch
@@ -96,7 +97,7 @@ final class ConnectionWorker {
                 logger.debug("AMQP connected", metadata: ["amqp.url": "\(configuration.redactedURL)", "amqp.epoch": "\(epoch)"])
                 pendingFirst?.resume()
                 pendingFirst = nil
-                attempt = 0
+                connectedAt = ContinuousClock.now
                 try serve(core)
                 drainBeforeClose(core)
                 core.close()
@@ -111,6 +112,12 @@ final class ConnectionWorker {
                     finish(failure)
                     return
                 }
+                // The backoff starts over only after a connection that lasted: one that dies right
+                // after setting up (a flapping broker, a message that breaks it) keeps backing off.
+                if let since = connectedAt, ContinuousClock.now - since >= configuration.reconnectBackoff.cap {
+                    attempt = 0
+                }
+                connectedAt = nil
                 let delay = configuration.reconnectBackoff.delay(attempt: attempt)
                 logger.debug("AMQP connection lost; reconnecting", metadata: [
                     "amqp.error": "\(failure)", "amqp.attempt": "\(attempt)", "amqp.delay": "\(delay)",
@@ -229,11 +236,20 @@ final class ConnectionWorker {
     private func drainBeforeClose(_ core: ConnectionCore) {
         let deadline = ContinuousClock.now + .seconds(5)
         var frame = amqp_frame_t()
+        // Commands before `index` have been answered by `execute`; only the rest may be answered
+        // here, or a caller would be resumed twice.
+        var index = commandBuffer.startIndex
         do {
             while !publishes.isIdle && ContinuousClock.now < deadline {
                 driver.takeCommands(into: &commandBuffer)
-                for command in commandBuffer { try execute(command, core) }
+                index = commandBuffer.startIndex
+                while index < commandBuffer.endIndex {
+                    let command = commandBuffer[index]
+                    index += 1
+                    try execute(command, core)
+                }
                 commandBuffer.removeAll(keepingCapacity: true)
+                index = commandBuffer.startIndex
                 try flushAcks(core)
                 try flushPublishes(core)
                 _ = try pump(core, &frame, limit: 4096)
@@ -243,7 +259,7 @@ final class ConnectionWorker {
         } catch {
             logger.debug("AMQP close: draining publishes failed", metadata: ["amqp.error": "\(error)"])
         }
-        for command in commandBuffer { executeDisconnected(command, error: .closed) }
+        for command in commandBuffer[index...] { executeDisconnected(command, error: .closed) }
         commandBuffer.removeAll()
     }
 

@@ -20,7 +20,8 @@ struct PublishEncoder {
     }
 
     /// Appends the frames of one publish; on a message the protocol cannot carry (a short
-    /// string over 255 bytes) it throws and leaves the buffer as it was.
+    /// string over 255 bytes, properties larger than a frame) it throws and leaves the buffer as
+    /// it was.
     mutating func append(_ message: OutboundMessage, channel: UInt16, frameMax: Int) throws {
         let mark = bytes.count
         do {
@@ -48,6 +49,13 @@ struct PublishEncoder {
         u16(0)
         u64(UInt64(message.body.count))
         try properties(message.properties)
+        // The header frame cannot be split: properties and headers past the negotiated frame
+        // size would make the broker close the whole connection (501 FRAME_ERROR), taking every
+        // other publish in flight with it. Refused here, for this message only.
+        let headerPayload = bytes.count - frame - 4
+        if headerPayload + 8 > frameMax {
+            throw AMQPError.invalidMessage("the properties and headers take \(headerPayload) bytes, more than the frame size \(frameMax) allows")
+        }
         endFrame(&frame)
 
         // Body frames of at most frame-max minus the 8 bytes of framing.
