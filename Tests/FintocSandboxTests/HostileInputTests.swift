@@ -2,6 +2,7 @@ import Fintoc
 @testable import FintocSandbox
 import Foundation
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// Inputs that once crashed the sandbox process; each must be answered, never trap.
@@ -36,5 +37,24 @@ import Testing
         #expect(CustomerFlowController.lineTotal(line, currency: "CLP") == "—")
         let fine = FintocLineItem(quantity: 2, priceData: .init(currency: .clp, unitAmount: 175_000, productData: .init(name: "x")))
         #expect(CustomerFlowController.lineTotal(fine, currency: "CLP") == "$350.000 CLP")
+    }
+}
+
+/// A sandbox left running (local stack, benchmarks) stays bounded.
+@Suite struct BoundedStateTests {
+    @Test func logsKeepTheirLimitAndExpiredKeysArePruned() async throws {
+        var log = Array(0..<(SandboxStore.logLimit + SandboxStore.logLimit / 10 + 1))
+        SandboxStore.trim(&log, to: SandboxStore.logLimit)
+        #expect(log.count == SandboxStore.logLimit && log.first == SandboxStore.logLimit / 10 + 1)
+
+        let clock = Mutex(Date(timeIntervalSince1970: 1_795_000_000))
+        let store = SandboxStore(configuration: testConfiguration(), now: { clock.withLock { $0 } })
+        func proceeds(_ decision: IdempotencyDecision) -> Bool { if case .proceed = decision { true } else { false } }
+        #expect(proceeds(await store.beginIdempotent(key: "k", fingerprint: "a")))
+        #expect(!proceeds(await store.beginIdempotent(key: "k", fingerprint: "b")))
+        clock.withLock { $0 = $0.addingTimeInterval(SandboxStore.idempotencyRetention + 1) }
+        #expect(proceeds(await store.beginIdempotent(key: "k", fingerprint: "b")), "a forgotten key is free")
+        await store.pruneExpired(now: clock.withLock { $0 }.addingTimeInterval(SandboxStore.idempotencyRetention + 1))
+        #expect(await store.idempotency.isEmpty)
     }
 }

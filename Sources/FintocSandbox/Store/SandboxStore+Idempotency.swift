@@ -28,8 +28,8 @@ extension SandboxStore {
     /// Claims `key` for a request whose method, path and body hash to `fingerprint`.
     func beginIdempotent(key: String, fingerprint: String) -> IdempotencyDecision {
         let cutoff = now().addingTimeInterval(-Self.idempotencyRetention)
-        idempotency = idempotency.filter { $0.value.createdAt > cutoff }
-        guard let record = idempotency[key] else {
+        // A forgotten key is free again; the sweeper deletes such records in bulk.
+        guard let record = idempotency[key], record.createdAt > cutoff else {
             idempotency[key] = IdempotencyRecord(fingerprint: fingerprint, createdAt: now(), response: nil)
             return .proceed
         }
@@ -40,5 +40,13 @@ extension SandboxStore {
 
     func finishIdempotent(key: String, response: StoredResponse) {
         idempotency[key]?.response = response
+    }
+
+    /// Deletes idempotency records past retention and login tickets past the token lifetime.
+    func pruneExpired(now current: Date) {
+        let keysCutoff = current.addingTimeInterval(-Self.idempotencyRetention)
+        idempotency = idempotency.filter { $0.value.createdAt > keysCutoff }
+        let ticketsCutoff = current.addingTimeInterval(-configuration.tokenLifetime)
+        loginTickets = loginTickets.filter { $0.value.createdAt > ticketsCutoff }
     }
 }

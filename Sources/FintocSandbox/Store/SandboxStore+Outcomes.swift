@@ -187,7 +187,11 @@ extension SandboxStore {
         for (id, record) in sessions where [.created, .inProgress].contains(record.session.status) {
             if let expires = record.session.expiresAt, expires <= current { expireSessionNow(id) }
         }
-        for (id, record) in intents.sorted(by: { $0.value.sequence < $1.value.sequence }) {
+        // Only intents that may change are sorted (oldest first), not every intent ever made.
+        let due = intents.filter { _, record in
+            [.created, .inProgress, .pending].contains(record.intent.status)
+        }
+        for (id, record) in due.sorted(by: { $0.value.sequence < $1.value.sequence }) {
             if record.sessionID == nil, [.created, .inProgress].contains(record.intent.status), let expires = record.intent.expiresAt, expires <= current {
                 try? apply(Completion(outcome: .expired, errorReason: nil, sender: nil, settleAt: nil), toIntent: id)
             }
@@ -197,6 +201,10 @@ extension SandboxStore {
         }
         for (id, record) in refunds where record.refund.status == .inProgress {
             if let settle = record.settleAt, settle <= current { try? completeRefund(id: id, outcome: .succeeded) }
+        }
+        if current.timeIntervalSince(lastPrune) >= 60 {
+            pruneExpired(now: current)
+            lastPrune = current
         }
     }
 }

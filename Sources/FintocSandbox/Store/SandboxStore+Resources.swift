@@ -55,7 +55,8 @@ extension SandboxStore {
     func testEndpoint(_ id: String) throws(SandboxError) -> JSONValue {
         guard let record = endpoints[id] else { throw .missingResource("webhook_endpoint", id: id) }
         emit([("webhook_endpoint.test", Rendering.endpoint(record, showSecret: false))], onlyEndpointID: id)
-        return Rendering.value(events.last!)
+        guard let event = events.last else { throw .invalidState("the test event could not be recorded", code: "internal_error") }
+        return Rendering.value(event)
     }
 
     private func enabledEvents(_ body: BodyFields, required: Bool) throws(SandboxError) -> [String]? {

@@ -22,6 +22,8 @@ public actor SandboxStore {
     var deliveries: [DeliveryRecord] = []
     var idempotency: [String: IdempotencyRecord] = [:]
     var loginTickets: [String: LoginTicket] = [:]
+    /// When the sweeper last pruned expired idempotency records and login tickets.
+    var lastPrune = Date.distantPast
     public private(set) var faults = Faults()
     var sequence = 0
 
@@ -59,13 +61,14 @@ public actor SandboxStore {
         let created = timestamp()
         let batch = items.map { Event(id: SandboxID.event(), type: $0.0, mode: .test, createdAt: created, data: $0.1) }
         events.append(contentsOf: batch)
+        Self.trim(&events, to: Self.logLimit)
         for event in batch {
             logger.debug("event emitted", metadata: ["event_id": "\(event.id)", "event_type": "\(event.type)"])
         }
         batchContinuation.yield(EventBatch(events: batch, onlyEndpointID: onlyEndpointID))
     }
 
-    /// Every event emitted so far, oldest first (`GET /sandbox/events`).
+    /// The last `logLimit` events, oldest first (`GET /sandbox/events`).
     public func allEvents() -> [Event] { events }
 
     /// Ends the stream of batches, so the dispatcher stops when the application does.
@@ -94,9 +97,19 @@ public actor SandboxStore {
 
     func record(_ delivery: DeliveryRecord) {
         deliveries.append(delivery)
+        Self.trim(&deliveries, to: Self.logLimit)
     }
 
-    /// Every delivery attempt so far, oldest first (`GET /sandbox/deliveries`).
+    /// How many events and delivery attempts `/sandbox/events` and `/sandbox/deliveries` keep:
+    /// a sandbox left running for days (or a benchmark) must not grow without bound.
+    static let logLimit = 50_000
+
+    /// Drops the oldest entries once `log` is a tenth over `limit`, so trimming is rare and cheap.
+    static func trim<T>(_ log: inout [T], to limit: Int) {
+        if log.count > limit + limit / 10 { log.removeFirst(log.count - limit) }
+    }
+
+    /// The last `logLimit` delivery attempts, oldest first (`GET /sandbox/deliveries`).
     public func allDeliveries() -> [DeliveryRecord] { deliveries }
 
     /// The endpoints an event of `type` goes to (all enabled subscribers, or just `onlyID`).
