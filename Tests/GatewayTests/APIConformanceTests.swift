@@ -64,4 +64,36 @@ struct APIConformanceTests {
             }
         }
     }
+
+    @Test("an amount over Fintoc's limit is a 400 naming it, not a 502 from Fintoc")
+    func amountOverLimit() async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let amount = Int(CheckoutRequest.maxAmount) + 1
+            var body = GatewayFixture.checkoutBody(amount: amount)
+            body["line_items"] = [["sku": "GOLD-1", "name": "Lingote", "quantity": 1, "unit_amount": amount]]
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: GatewayFixture.json(body))
+            #expect(response.status == .badRequest)
+            let error = try ErrorBody(response.body)
+            #expect(error.error.code == "too_large")
+            #expect(error.error.param == "amount")
+        }
+    }
+
+    @Test("a number no integer holds is a 400 saying so, not that the body is not JSON")
+    func numberOutOfRange() async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: GatewayFixture.checkoutBody()), as: UTF8.self)
+                .replacingOccurrences(of: "350000", with: "20139649582599639040")
+            #expect(text.contains("20139649582599639040"))
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: text))
+            #expect(response.status == .badRequest)
+            #expect(try ErrorBody(response.body).error.code == "invalid_number")
+
+            let notJSON = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: "{\"order_id\":"))
+            #expect(notJSON.status == .badRequest)
+            #expect(try ErrorBody(notJSON.body).error.code == "invalid_json")
+        }
+    }
 }
