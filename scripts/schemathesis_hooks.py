@@ -12,6 +12,7 @@ Without this nearly every generated checkout is a 400, the path that reaches Fin
 and the positive_data_acceptance check fails on rules the schema states only in prose.
 """
 
+import os
 import re
 import uuid
 
@@ -89,3 +90,14 @@ def before_call(context, case, kwargs):
     value = case.headers[name]
     if isinstance(value, str) and VALID_KEY.match(value):
         case.headers[name] = f"st-{uuid.uuid4()}"
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    """Records each answer's status when CHECK_API_STATS names a file, so scripts/check-api can
+    show which answers the run reached (a run that never got a 201 tested little)."""
+    path = os.environ.get("CHECK_API_STATS")
+    # Probes with undeclared methods (all 405) would only crowd the summary.
+    if path and case.method.upper() == case.operation.method.upper():
+        with open(path, "a", encoding="utf-8") as stats:
+            stats.write(f"{case.method.upper()} {case.operation.path} {response.status_code}\n")
