@@ -8,6 +8,8 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
     static let maxMetadataKeys = 20
     static let maxMetadataKeyLength = 40
     static let maxMetadataValueLength = 500
+    /// The largest amount Fintoc takes (minor units); a larger one would come back as a 502.
+    static let maxAmount: Int64 = 1_000_000_000_000
 
     var order: OrderSnapshot
     var ui: CheckoutUI
@@ -44,6 +46,10 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
         do {
             wire = try JSONDecoder().decode(Wire.self, from: body)
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // The decoder blames the whole body for a number no Swift integer holds.
+            if (try? JSONSerialization.jsonObject(with: body)) is [String: Any] {
+                throw ValidationError(path: "", code: "invalid_number", reason: "a number is out of range (amounts are at most \(maxAmount))")
+            }
             throw ValidationError(path: "", code: "invalid_json", reason: "the body is not a JSON object")
         } catch let error as DecodingError {
             throw ValidationError(path: error.path, code: "invalid_type", reason: error.reason)
@@ -63,6 +69,7 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
             return currency
         }
         let amount = required(wire.amount, "amount")
+        if let amount, amount > maxAmount { issues.add("amount", "too_large", "must be at most \(maxAmount)") }
         let lineItems = required(wire.lineItems, "line_items")
         let customer = required(wire.customer, "customer")
         let ui = required(wire.ui, "ui").flatMap { raw in

@@ -21,7 +21,9 @@ struct RequestIDAndErrorsMiddleware: RouterMiddleware {
         } catch let error as APIError {
             response = try error.response(from: request, context: context)
         } catch let error as HTTPResponseError {
-            response = try Self.envelope(for: error.status).response(from: request, context: context)
+            // The router answers 404 to a known path with a method it does not take.
+            let refusal = error.status == .notFound ? RouteTable.methodNotAllowed(request.method, path: request.uri.path) : nil
+            response = try (refusal ?? Self.envelope(for: error.status)).response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             response = try APIError(.internalServerError, .api, code: "internal_error", message: "internal error")

@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Gateway
+
+/// What scripts/check-api (schemathesis against schemas/openapi.yaml) found, pinned down against
+/// a real HTTP server.
+@Suite("Storefront API conformance")
+struct APIConformanceTests {
+    @Test("a known path with a method it does not take is 405 with Allow, in the envelope", arguments: [
+        (HTTPRequest.Method.put, "/v1/checkouts", "POST"),
+        (.trace, "/healthz", "GET"),
+        (.post, "/readyz", "GET"),
+        (.delete, "/v1/checkouts/chk_missing", "GET"),
+        (.get, "/v1/checkouts/chk_missing/expire", "POST"),
+        (.patch, "/v1/orders/ord-1", "GET"),
+        (.options, "/metrics", "GET"),
+    ])
+    func methodNotAllowed(method: HTTPRequest.Method, path: String, allow: String) async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let response = try await client.execute(uri: path, method: method, headers: GatewayFixture.headers())
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == allow)
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(response.headers[.init("X-Request-Id")!]?.isEmpty == false)
+            let error = try ErrorBody(response.body)
+            #expect(error.error.type == "invalid_request_error")
+            #expect(error.error.code == "method_not_allowed")
+        }
+    }
+
+    @Test("an unknown path is still 404 route_not_found, whatever the method", arguments: [
+        (HTTPRequest.Method.get, "/v2/checkouts"),
+        (.put, "/v1/checkouts/chk_1/expire/now"),
+        (.trace, "/"),
+    ])
+    func unknownPath(method: HTTPRequest.Method, path: String) async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let response = try await client.execute(uri: path, method: method, headers: GatewayFixture.headers())
+            #expect(response.status == .notFound)
+            #expect(response.headers[.allow] == nil)
+            #expect(try ErrorBody(response.body).error.code == "route_not_found")
+        }
+    }
+
+    @Test("every method the route table lists is routed")
+    func routeTableMatchesRouter() async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            for route in RouteTable.routes {
+                let path = route.path.replacingOccurrences(of: "{checkout_id}", with: "chk_missing")
+                    .replacingOccurrences(of: "{order_id}", with: "ord-missing")
+                for method in route.methods {
+                    let response = try await client.execute(
+                        uri: path, method: method, headers: GatewayFixture.headers(), body: GatewayFixture.json(GatewayFixture.checkoutBody()))
+                    #expect(response.status != .methodNotAllowed, "\(method) \(path)")
+                    #expect(!String(buffer: response.body).contains("route_not_found"), "\(method) \(path)")
+                }
+            }
+        }
+    }
+
+    @Test("an amount over Fintoc's limit is a 400 naming it, not a 502 from Fintoc")
+    func amountOverLimit() async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let amount = Int(CheckoutRequest.maxAmount) + 1
+            var body = GatewayFixture.checkoutBody(amount: amount)
+            body["line_items"] = [["sku": "GOLD-1", "name": "Lingote", "quantity": 1, "unit_amount": amount]]
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: GatewayFixture.json(body))
+            #expect(response.status == .badRequest)
+            let error = try ErrorBody(response.body)
+            #expect(error.error.code == "too_large")
+            #expect(error.error.param == "amount")
+        }
+    }
+
+    @Test("a number no integer holds is a 400 saying so, not that the body is not JSON")
+    func numberOutOfRange() async throws {
+        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        try await app.test(.live) { client in
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: GatewayFixture.checkoutBody()), as: UTF8.self)
+                .replacingOccurrences(of: "350000", with: "20139649582599639040")
+            #expect(text.contains("20139649582599639040"))
+            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: text))
+            #expect(response.status == .badRequest)
+            #expect(try ErrorBody(response.body).error.code == "invalid_number")
+
+            let notJSON = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: "{\"order_id\":"))
+            #expect(notJSON.status == .badRequest)
+            #expect(try ErrorBody(notJSON.body).error.code == "invalid_json")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+"""Schemathesis hooks for scripts/check-api (loaded through SCHEMATHESIS_HOOKS).
+
+Every POST gets a fresh, valid Idempotency-Key. Schemathesis draws the header from its schema, so
+two generated requests can share a key (shrinking and the coverage phase repeat values), and the
+gateway then rightly answers 409 idempotency_key_reused or replays the first answer: noise that
+hides what the run is there to find. A key that breaks the schema (the negative tests' point) is
+left alone, so the gateway's 400 for a malformed or missing key is still tested.
+
+A schema-valid checkout body is made valid for the gateway too where JSON Schema cannot say what
+valid is: `amount` must equal the sum of the lines, and a Chilean RUT must carry its check digit.
+Without this nearly every generated checkout is a 400, the path that reaches Fintoc goes untested,
+and the positive_data_acceptance check fails on rules the schema states only in prose.
+"""
+
+import os
+import re
+import uuid
+
+import schemathesis
+
+MAX_AMOUNT = 10**12  # the schema's maximum for amount
+# Valid tax ids of each kind (the RUT with its check digit).
+TAX_IDS = {"cl_rut": "11.111.111-1", "mx_rfc": "XAXX010101000"}
+
+VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def _header(headers, name):
+    """The actual spelling of `name` among `headers`, which may be any case."""
+    for key in headers:
+        if key.lower() == name.lower():
+            return key
+    return None
+
+
+def _body_is_positive(case):
+    """Whether the body was drawn to fit its schema. Asked of the body alone: a case negative only
+    in its headers counts as valid once schemathesis sees the headers it added are allowed."""
+    meta = getattr(case, "meta", None)
+    if meta is None:
+        return False
+    body = next((info for location, info in meta.components.items() if getattr(location, "value", location) == "body"), None)
+    return body.mode.is_positive if body is not None else meta.generation.mode.is_positive
+
+
+def _whole(value):
+    """`value` as an int when it is a JSON integer (3 or 3.0), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value)
+
+
+def _repair_checkout(body):
+    """Makes a schema-valid checkout body satisfy the rules the schema states only in prose."""
+    if not isinstance(body, dict):
+        return
+    customer = body.get("customer")
+    tax_id = customer.get("tax_id") if isinstance(customer, dict) else None
+    if isinstance(tax_id, dict) and tax_id.get("type") in TAX_IDS:
+        tax_id["value"] = TAX_IDS[tax_id["type"]]
+    lines = body.get("line_items")
+    if not isinstance(lines, list) or not lines or not all(isinstance(line, dict) for line in lines):
+        return
+    numbers = [(_whole(line.get("quantity")), _whole(line.get("unit_amount"))) for line in lines]
+    if any(quantity is None or unit is None for quantity, unit in numbers):
+        return
+    for line, (quantity, unit) in zip(lines, numbers):
+        line["quantity"] = quantity
+        line["unit_amount"] = min(unit, MAX_AMOUNT // (quantity * len(lines)))
+    total = sum(line["quantity"] * line["unit_amount"] for line in lines)
+    if total < 1:
+        lines[0]["unit_amount"] = 1
+        total = lines[0]["quantity"]
+    body["amount"] = total
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if case.method.upper() != "POST":
+        return
+    if case.path == "/v1/checkouts" and _body_is_positive(case):
+        _repair_checkout(case.body)
+    if case.headers is None:
+        return
+    name = _header(case.headers, "Idempotency-Key")
+    if name is None:
+        return
+    value = case.headers[name]
+    if isinstance(value, str) and VALID_KEY.match(value):
+        case.headers[name] = f"st-{uuid.uuid4()}"
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    """Records each answer's status when CHECK_API_STATS names a file, so scripts/check-api can
+    show which answers the run reached (a run that never got a 201 tested little)."""
+    path = os.environ.get("CHECK_API_STATS")
+    # Probes with undeclared methods (all 405) would only crowd the summary.
+    if path and case.method.upper() == case.operation.method.upper():
+        with open(path, "a", encoding="utf-8") as stats:
+            stats.write(f"{case.method.upper()} {case.operation.path} {response.status_code}\n")
