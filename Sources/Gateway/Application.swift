@@ -28,10 +28,12 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
-    router.add(middleware: RequestIDAndErrorsMiddleware())
+    let routes = RouteTableHolder()
+    router.add(middleware: RequestIDAndErrorsMiddleware(routes: routes))
     HealthController(database: database, metrics: metrics, relay: relay).add(to: router)
     let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
     CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
+    routes.set(RouteTable(router: router))
 
     return Application(
         router: router,

@@ -32,7 +32,7 @@ public struct Customer: Sendable, Hashable, Codable {
             let namePath = ValidationCollector.join(path, "name")
             if name.trimmingWhitespace.isEmpty {
                 issues.add(namePath, "required", "must not be blank when given")
-            } else if name.count > Self.maxNameLength {
+            } else if name.unicodeScalars.count > Self.maxNameLength {
                 issues.add(namePath, "too_long", "must be at most \(Self.maxNameLength) characters")
             } else if name.contains(where: \.isControlCharacter) {
                 issues.add(namePath, "invalid_format", "must not contain control characters")

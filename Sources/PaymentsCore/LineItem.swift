@@ -3,6 +3,8 @@ public struct LineItem: Sendable, Hashable, Codable {
     public static let maxQuantity: Int64 = 1_000_000
     public static let maxSKULength = 64
     public static let maxNameLength = 200
+    // Lengths count Unicode scalars, as JSON Schema's maxLength does, so the published schemas
+    // and this code accept exactly the same strings.
 
     /// The storefront's stock-keeping unit; the worker's inventory is keyed by it.
     public var sku: String
@@ -29,7 +31,7 @@ public struct LineItem: Sendable, Hashable, Codable {
         let skuPath = ValidationCollector.join(path, "sku")
         if sku.trimmingWhitespace.isEmpty {
             issues.add(skuPath, "required", "must not be empty")
-        } else if sku.count > Self.maxSKULength {
+        } else if sku.unicodeScalars.count > Self.maxSKULength {
             issues.add(skuPath, "too_long", "must be at most \(Self.maxSKULength) characters")
         } else if sku.contains(where: { $0.isWhitespace || $0.isControlCharacter }) {
             issues.add(skuPath, "invalid_format", "must not contain spaces or control characters")
@@ -37,7 +39,7 @@ public struct LineItem: Sendable, Hashable, Codable {
         let namePath = ValidationCollector.join(path, "name")
         if name.trimmingWhitespace.isEmpty {
             issues.add(namePath, "required", "must not be empty")
-        } else if name.count > Self.maxNameLength {
+        } else if name.unicodeScalars.count > Self.maxNameLength {
             issues.add(namePath, "too_long", "must be at most \(Self.maxNameLength) characters")
         } else if name.contains(where: \.isControlCharacter) {
             issues.add(namePath, "invalid_format", "must not contain control characters")

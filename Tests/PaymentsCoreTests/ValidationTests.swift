@@ -46,6 +46,17 @@ struct ValidationTests {
         #expect(issues { try LineItem(sku: String(repeating: "s", count: 65), name: String(repeating: "n", count: 201), quantity: 1, unitAmount: 1).validate(at: "l") }.map(\.code) == ["too_long", "too_long"])
     }
 
+    @Test("lengths count Unicode scalars, as the JSON Schemas' maxLength does")
+    func lengthsInScalars() {
+        // 150 "é" written as e + combining acute: 150 characters to a person, 300 scalars.
+        let decomposed = String(repeating: "e\u{301}", count: 150)
+        #expect(decomposed.count == 150 && decomposed.unicodeScalars.count == 300)
+        #expect(issues { try LineItem(sku: "A", name: decomposed, quantity: 1, unitAmount: 1).validate(at: "l") }.map(\.code) == ["too_long"])
+        #expect(issues { try Customer(email: "a@example.cl", name: decomposed).validate(at: "c") }.map(\.code) == ["too_long"])
+        let composed = String(repeating: "\u{e9}", count: 200)
+        #expect(issues { try LineItem(sku: "A", name: composed, quantity: 1, unitAmount: 1).validate(at: "l") }.isEmpty)
+    }
+
     @Test("customer email shape", arguments: [
         ("felipe@example.cl", true), ("a.b+tag@sub.example.mx", true), ("josé@example.cl", true),
         ("", false), ("no-at.example.cl", false), ("two@@example.cl", false), ("a@b", false),

@@ -91,9 +91,9 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
             issues.add("metadata", "too_many", "must have at most \(maxMetadataKeys) keys")
         }
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            if key.isEmpty || key.count > maxMetadataKeyLength {
+            if key.isEmpty || key.unicodeScalars.count > maxMetadataKeyLength {
                 issues.add("metadata", "invalid_key", "keys must have 1 to \(maxMetadataKeyLength) characters")
-            } else if value.count > maxMetadataValueLength {
+            } else if value.unicodeScalars.count > maxMetadataValueLength {
                 issues.add("metadata.\(key)", "too_long", "must be at most \(maxMetadataValueLength) characters")
             }
         }

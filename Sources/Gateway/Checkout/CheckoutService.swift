@@ -205,7 +205,7 @@ struct CheckoutService: Sendable {
             throw APIError(.badRequest, .idempotency, code: "idempotency_key_required",
                            message: "POST requests need an Idempotency-Key header", param: "Idempotency-Key")
         }
-        guard key.utf8.count <= IdempotencyStore.maxKeyLength, key.allSatisfy({ $0.isASCII && !$0.isWhitespace && !($0.asciiValue.map { $0 < 0x20 } ?? true) }) else {
+        guard key.utf8.count <= IdempotencyStore.maxKeyLength, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw APIError(.badRequest, .idempotency, code: "idempotency_key_invalid",
                            message: "the Idempotency-Key must be 1 to \(IdempotencyStore.maxKeyLength) visible ASCII characters", param: "Idempotency-Key")
         }

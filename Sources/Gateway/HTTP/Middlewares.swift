@@ -7,6 +7,7 @@ import Logging
 /// unknown routes, bodies too large and unexpected errors included.
 struct RequestIDAndErrorsMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
+    let routes: RouteTableHolder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -22,7 +23,7 @@ struct RequestIDAndErrorsMiddleware: RouterMiddleware {
             response = try error.response(from: request, context: context)
         } catch let error as HTTPResponseError {
             // The router answers 404 to a known path with a method it does not take.
-            let refusal = error.status == .notFound ? RouteTable.methodNotAllowed(request.method, path: request.uri.path) : nil
+            let refusal = error.status == .notFound ? routes.current.methodNotAllowed(request.method, path: request.uri.path) : nil
             response = try (refusal ?? Self.envelope(for: error.status)).response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
