@@ -8,6 +8,7 @@ public enum DomainEvent: Sendable, Hashable {
     case paymentPending(PaymentPending)
     case paymentActionRequired(PaymentActionRequired)
     case checkoutExpired(CheckoutExpired)
+    case paymentDuplicate(PaymentDuplicate)
 
     public var type: EventType { payload.eventTypeOfValue }
 
@@ -20,6 +21,7 @@ public enum DomainEvent: Sendable, Hashable {
         case .paymentPending(let data): data
         case .paymentActionRequired(let data): data
         case .checkoutExpired(let data): data
+        case .paymentDuplicate(let data): data
         }
     }
 
@@ -45,6 +47,7 @@ public enum DomainEvent: Sendable, Hashable {
         case .paymentPending: .paymentPending(try PaymentPending(from: decoder))
         case .paymentActionRequired: .paymentActionRequired(try PaymentActionRequired(from: decoder))
         case .checkoutExpired: .checkoutExpired(try CheckoutExpired(from: decoder))
+        case .paymentDuplicate: .paymentDuplicate(try PaymentDuplicate(from: decoder))
         }
     }
 }

@@ -145,3 +145,11 @@ public enum PaymentActionRequiredKind: PaymentEventKind {
     public static let eventType = EventType.paymentActionRequired
     public static let allowedStatuses: Set<PaymentSnapshot.Status> = [.requiresAction]
 }
+
+/// `payment.duplicate`: a payment succeeded for an order that another checkout attempt had
+/// already paid. Published for a refund decision; consumers must not fulfil it.
+public typealias PaymentDuplicate = PaymentEvent<PaymentDuplicateKind>
+public enum PaymentDuplicateKind: PaymentEventKind {
+    public static let eventType = EventType.paymentDuplicate
+    public static let allowedStatuses: Set<PaymentSnapshot.Status> = [.succeeded]
+}

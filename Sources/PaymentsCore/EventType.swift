@@ -7,6 +7,8 @@ public enum EventType: String, Sendable, Hashable, Codable, CaseIterable {
     case paymentPending = "payment.pending"
     case paymentActionRequired = "payment.action_required"
     case checkoutExpired = "checkout.expired"
+    /// A second successful payment for an order already paid: money to refund, never to fulfil.
+    case paymentDuplicate = "payment.duplicate"
 
     public var routingKey: String { rawValue }
 

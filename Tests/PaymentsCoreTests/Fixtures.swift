@@ -64,6 +64,9 @@ enum Fixtures {
                 order: chileanOrder, checkout: redirect,
                 payment: PaymentSnapshot(id: "pi_7Yq2Lw9Xe3Rt5Uo1", status: .requiresAction, reason: "mfa_required"), mode: .test, occurredAt: created)),
             .checkoutExpired(CheckoutExpired(order: chileanOrder, checkout: widget, mode: .test, occurredAt: created)),
+            .paymentDuplicate(PaymentDuplicate(
+                order: mexicanOrder, checkout: intent,
+                payment: PaymentSnapshot(id: "pi_9Dq4Kx2Vb7Nm1Lz3", status: .succeeded), mode: .test, occurredAt: created)),
         ]
     }
 }
