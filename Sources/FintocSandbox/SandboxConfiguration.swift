@@ -74,6 +74,10 @@ public struct SandboxConfiguration: Sendable {
 }
 
 extension SandboxConfiguration {
+    /// The longest duration any setting may name (a year): beyond it, converting to milliseconds
+    /// could overflow, and no test or stack needs more.
+    static let maxSeconds: TimeInterval = 366 * 86_400
+
     /// Every variable with its default and meaning, for `--help` and the README.
     public static let variables: [ConfigurationVariable] = [
         .init("SANDBOX_HOST", default: "127.0.0.1", "address to listen on"),
@@ -102,6 +106,9 @@ extension SandboxConfiguration {
             guard let text = value(name) else { return fallback }
             guard let number = Double(text), number.isFinite, allowZero ? number >= 0 : number > 0 else {
                 throw ConfigurationError(name, "\"\(text)\" is not a positive number of seconds")
+            }
+            guard number <= Self.maxSeconds else {
+                throw ConfigurationError(name, "\(text) seconds is more than the \(Int(Self.maxSeconds)) allowed")
             }
             return number
         }
@@ -150,8 +157,8 @@ extension SandboxConfiguration {
             schedule = []
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let item = part.trimmingCharacters(in: .whitespaces)
-                guard let number = Double(item), number.isFinite, number >= 0 else {
-                    throw ConfigurationError("SANDBOX_WEBHOOK_RETRY_SCHEDULE", "\"\(item)\" is not a number of seconds (expected e.g. 3,6,12)")
+                guard let number = Double(item), number.isFinite, number >= 0, number <= Self.maxSeconds else {
+                    throw ConfigurationError("SANDBOX_WEBHOOK_RETRY_SCHEDULE", "\"\(item)\" is not a number of seconds up to \(Int(Self.maxSeconds)) (expected e.g. 3,6,12)")
                 }
                 schedule.append(number)
             }

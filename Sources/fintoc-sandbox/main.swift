@@ -91,7 +91,7 @@ struct Trigger: AsyncParsableCommand {
         guard !secret.isEmpty else { throw ValidationError("--secret must not be empty") }
         guard amount > 0 else { throw ValidationError("--amount must be positive") }
         guard FintocCurrency(rawValue: currency).isKnown else { throw ValidationError("--currency must be CLP or MXN") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
     }
 
     func run() async throws {
