@@ -211,6 +211,12 @@ final class ConnectionCore {
 
     var frameMax: Int { Int(amqp_get_frame_max(state)) }
 
+    /// Whether librabbitmq already holds frames or bytes it read (during a synchronous RPC, say)
+    /// that `poll()` on the socket cannot see: the thread must read them before sleeping.
+    var hasBufferedInput: Bool {
+        amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0
+    }
+
     /// Writes already-encoded frames straight to the (non-blocking) socket, all of them, so the
     /// stream is back on a frame boundary before librabbitmq writes anything (a heartbeat).
     func write(_ bytes: [UInt8], timeout: Duration) throws {

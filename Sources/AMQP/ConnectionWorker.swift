@@ -205,6 +205,7 @@ final class ConnectionWorker {
     private func serve(_ core: ConnectionCore) throws {
         let socket = core.socketDescriptor
         var frame = amqp_frame_t()
+        var recheckedBuffer = false
         while true {
             driver.takeCommands(into: &commandBuffer)
             var index = commandBuffer.startIndex
@@ -226,7 +227,15 @@ final class ConnectionWorker {
             try flushPublishes(core)
             let frames = try pump(core, &frame, limit: 4096)
             try runDeferred(core)
+            if frames > 0 { recheckedBuffer = false }
             if frames >= 4096 { continue }
+            // Frames a synchronous RPC read into librabbitmq's buffers are invisible to poll():
+            // read them now. Once only without progress: the buffer may hold just part of a
+            // frame, and poll() wakes for the rest.
+            if core.hasBufferedInput && !recheckedBuffer {
+                recheckedBuffer = true
+                continue
+            }
             driver.waitForWork(socket: socket, timeoutMilliseconds: pollMilliseconds)
         }
     }
