@@ -32,6 +32,17 @@ import Testing
         }
     }
 
+    @Test func anUnauthenticatedCallDoesNotUseUpAnInjectedFailure() async throws {
+        try await withSandbox { client, _ in
+            try await client.setFaults(#"{"api_errors": [{"status": 503, "count": 1}]}"#)
+            let stray = try await client.api(.get, "/v1/payment_intents", key: nil)
+            #expect(stray.status == .unauthorized)
+            let real = try await client.api(.get, "/v1/payment_intents")
+            #expect(real.status == .serviceUnavailable, "the fault was still there for the authenticated call")
+            #expect(try await client.api(.get, "/v1/payment_intents").status == .ok)
+        }
+    }
+
     @Test func theHostedPageRendersAHugeLineWithoutTrapping() {
         let line = FintocLineItem(quantity: .max, priceData: .init(currency: .clp, unitAmount: 2, productData: .init(name: "x")))
         #expect(CustomerFlowController.lineTotal(line, currency: "CLP") == "—")
