@@ -157,7 +157,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "cobro-bench",
-            dependencies: ["AMQP", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "AMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
