@@ -229,3 +229,17 @@ struct IdempotencyRecordTests {
         #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: IdempotencyStore.hash(Data("other".utf8)), now: start.addingTimeInterval(90_000)) == .proceed)
     }
 }
+
+@Suite("Gateway database")
+struct GatewayDatabaseTests {
+    @Test("the writer syncs every commit (synchronous = FULL) in WAL mode")
+    func durableCommits() async throws {
+        let database = try GatewayDatabase(path: GatewayFixture.configuration().databasePath)
+        let (mode, synchronous) = try await database.pool.write { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode")!, try Int.fetchOne(db, sql: "PRAGMA synchronous")!)
+        }
+        #expect(mode == "wal")
+        #expect(synchronous == 2, "2 is FULL; GRDB's default for WAL is 1 (NORMAL)")
+    }
+}
+

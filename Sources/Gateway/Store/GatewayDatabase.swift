@@ -13,12 +13,13 @@ public struct GatewayDatabase: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            // WAL with NORMAL sync would lose the last commits on power loss; an answer to Fintoc
-            // or a storefront promises durability, so every commit is synced.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // WAL with NORMAL sync (GRDB's choice, made when it switches the writer to WAL, after
+        // prepareDatabase) can lose the last commits on power loss. An answer to a storefront or
+        // to Fintoc promises durability, so the writer syncs every commit.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
     }
 
