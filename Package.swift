@@ -62,6 +62,7 @@ let package = Package(
             name: "FintocTests",
             dependencies: [
                 "Fintoc",
+                "PaymentsCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

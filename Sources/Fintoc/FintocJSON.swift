@@ -12,18 +12,27 @@ public enum FintocJSON {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             if let seconds = try? container.decode(Double.self) {
-                return Date(timeIntervalSince1970: seconds)
+                return try unixSeconds(seconds, in: container)
             }
             let text = try container.decode(String.self)
             if let date = Timestamp.parse(text) {
                 return date
             }
             if !text.isEmpty, text.allSatisfy(\.isNumber), let seconds = TimeInterval(text) {
-                return Date(timeIntervalSince1970: seconds)
+                return try unixSeconds(seconds, in: container)
             }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not a timestamp")
         }
         return decoder
+    }
+
+    /// Unix seconds from 1970 to about the year 5138; anything else is refused rather than
+    /// carried into dates no timestamp can write.
+    private static func unixSeconds(_ seconds: Double, in container: any SingleValueDecodingContainer) throws -> Date {
+        guard seconds.isFinite, (0...100_000_000_000).contains(seconds) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(seconds) is not a plausible Unix time")
+        }
+        return Date(timeIntervalSince1970: seconds)
     }
 
     public static func encoder() -> JSONEncoder {

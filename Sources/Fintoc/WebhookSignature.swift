@@ -102,6 +102,8 @@ public enum WebhookSignatureError: Error, Sendable, Hashable, CustomStringConver
 
 /// The parts of a `t=…,v1=…` header.
 struct ParsedSignatureHeader {
+    static let latestTimestamp: Int64 = 100_000_000_000
+
     let timestamp: Int64
     /// Decoded `v1` values; values that are not hex never match and are dropped here.
     let signatures: [[UInt8]]
@@ -118,6 +120,9 @@ struct ParsedSignatureHeader {
             case "t":
                 guard timestamp == nil else { throw .malformed("more than one timestamp") }
                 guard let seconds = Int64(value) else { throw .malformed("the timestamp is not a whole number of seconds") }
+                // Unix seconds from 1970 to the year 5138: anything else is no signing time, and
+                // far-off values would overflow the age computed from it.
+                guard (0...Self.latestTimestamp).contains(seconds) else { throw .malformed("the timestamp is out of range") }
                 timestamp = seconds
             case "v1":
                 sawV1 = true

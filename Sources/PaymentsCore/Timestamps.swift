@@ -5,13 +5,18 @@ import Foundation
 public enum Timestamp {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let withoutFraction = Date.ISO8601FormatStyle()
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+    static let earliestSeconds: TimeInterval = -62_135_596_800
+    static let latestSeconds: TimeInterval = 253_402_300_799
 
     /// `2026-11-21T05:42:48.123Z`.
     ///
     /// The milliseconds are computed here in integers: a formatter given the `Double` behind a
     /// `Date` may print `.986` for a value meant as `.987`.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Clamped to the years 0001 to 9999 RFC 3339 can write, so no date can trap here.
+        let clamped = min(max(date.timeIntervalSince1970, earliestSeconds), latestSeconds)
+        let milliseconds = Int64((clamped * 1000).rounded(.down))
         let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
         let whole = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
         var text = withoutFraction.format(Date(timeIntervalSince1970: TimeInterval(whole.0)))

@@ -104,6 +104,8 @@ struct WebhookSignatureTests {
         ("t=soon,v1=\(primarySignature)", .malformed("the timestamp is not a whole number of seconds")),
         ("t=1795000000,t=1795000000,v1=\(primarySignature)", .malformed("more than one timestamp")),
         ("garbage", .malformed("no timestamp (t=)")),
+        ("t=-9223372036854775808,v1=00", .malformed("the timestamp is out of range")),
+        ("t=9223372036854775807,v1=\(primarySignature)", .malformed("the timestamp is out of range")),
     ] as [(String?, WebhookSignatureError)])
     func malformed(header: String?, expected: WebhookSignatureError) {
         #expect(throws: expected) {

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsCore
 import Testing
 
 @testable import Fintoc
@@ -90,6 +91,13 @@ struct WireTypeTests {
         #expect(intent.createdAt == Date(timeIntervalSince1970: 1_634_311_331))
         #expect(intent.nextAction?["type"] == "approve_in_bank")
         #expect(intent.recipientAccount?.holderID == "183917137")
+    }
+
+    @Test("absurd Unix times are refused, not carried into dates that cannot be written", arguments: [#""99999999999999999999""#, "1e17", "-5"])
+    func absurdTimestamps(value: String) throws {
+        let json = #"{"id": "pi_1", "amount": 1, "currency": "CLP", "status": "created", "expires_at": "# + value + "}"
+        #expect(throws: DecodingError.self) { try FintocJSON.decoder().decode(PaymentIntent.self, from: Data(json.utf8)) }
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1e17)) == "9999-12-31T23:59:59.000Z", "formatting clamps, never traps")
     }
 
     @Test("an event of a type nobody knows is read, with its data kept as raw JSON")
