@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PaymentsCore
+@testable import FintocSandbox
 import Testing
 
 @testable import Gateway
@@ -223,6 +224,23 @@ struct CheckoutFlowTests {
             let loser = answers.first { $0.value == .conflict }!.key
             let replay = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-race", amount: loser), key: "race-\(loser == 350_000 ? 0 : 1)")
             #expect(try replay.status == .conflict && ErrorBody(replay.body).error.code == "order_mismatch")
+        }
+    }
+
+    @Test("the same request after both sides forgot its key returns the checkout it made, with no second Fintoc object")
+    func repeatAfterKeysForgotten() async throws {
+        try await Stack.run { stack in
+            let body = GatewayFixture.checkoutBody(orderID: "ord-late")
+            let first = try await stack.createCheckout(body, key: "key-late")
+            #expect(first.status == .created)
+            // A day later: our idempotency row is purged, and Fintoc (the sandbox) forgot its key too.
+            let database = try GatewayDatabase(path: stack.configuration.databasePath)
+            try await database.pool.write { db in try db.execute(sql: "DELETE FROM idempotency_key") }
+            await stack.sandbox.pruneExpired(now: Date().addingTimeInterval(2 * 86_400))
+            let again = try await stack.createCheckout(body, key: "key-late")
+            #expect(again.status == .created)
+            #expect(try again.json()["id"] as? String == first.json()["id"] as? String)
+            #expect(try await Self.sandboxCount(stack, "/v2/checkout_sessions") == 1)
         }
     }
 }

@@ -119,6 +119,22 @@ struct OutboxRelayTests {
         await BrokerFixture.deleteVirtualHost(of: url)
     }
 
+    @Test("with no broker, new rows do not cut the backoff short: no reconnection storm")
+    func noReconnectStorm() async throws {
+        let harness = try RelayHarness(url: "amqp://guest:guest@127.0.0.1:9/")
+        let running = Task { try await harness.relay.run() }
+        for index in 0..<100 {
+            try await harness.enqueue(RelayEvents.lifecycle(order: "ord-storm-\(index)").prefix(1).map { $0 })
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // About a second of commits, each waking the relay; the backoff (100 ms doubling) allows
+        // a handful of attempts, not one per commit.
+        #expect(harness.relay.connectionAttempts <= 8, "\(harness.relay.connectionAttempts) attempts")
+        #expect(try await harness.status().depth == 100)
+        running.cancel()
+        _ = try? await running.value
+    }
+
     @Test("with no broker reachable, rows wait and nothing is lost")
     func brokerUnreachable() async throws {
         let harness = try RelayHarness(url: "amqp://guest:guest@127.0.0.1:9/")

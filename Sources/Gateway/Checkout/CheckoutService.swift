@@ -43,6 +43,13 @@ struct CheckoutService: Sendable {
                 throw refusal
             }
             let checkoutID = FintocMapping.checkoutID(storefront: storefront, key: key, requestHash: requestHash)
+            // The same request after both we and Fintoc forgot its key (24 h): the checkout it
+            // made stands, and Fintoc must not be asked for a second object.
+            if let made = try await database.pool.read({ db in try Self.checkout(checkoutID, of: storefront, in: db) }) {
+                let answer = Answer(status: 201, body: try CheckoutView(made, publicKey: publicKey).encoded())
+                try await database.pool.write { db in try complete(db, answer) }
+                return answer
+            }
             let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
             let made = try await makeFintocObject(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
             do {

@@ -27,6 +27,10 @@ final class OutboxRelay: Service, Sendable {
 
     private let connection = Mutex<AMQPConnection?>(nil)
     private let stopping = Mutex(false)
+    private let attempts = Mutex(0)
+
+    /// Connection attempts made so far (for tests and diagnostics).
+    var connectionAttempts: Int { attempts.withLock { $0 } }
 
     init(database: GatewayDatabase, amqp: AMQPConfiguration, signal: OutboxSignal, metrics: GatewayMetrics, logger: Logger,
          batchSize: Int = 512, idleWait: Duration = .seconds(1)) {
@@ -157,6 +161,7 @@ final class OutboxRelay: Service, Sendable {
     /// The live connection, connecting (and declaring the topology) when there is none.
     private func connected() async -> AMQPConnection? {
         if let existing = connection.withLock({ $0 }) { return existing }
+        attempts.withLock { $0 += 1 }
         do {
             let made = try await AMQPConnection.connect(amqp, logger: logger)
             connection.withLock { $0 = made }
@@ -174,9 +179,12 @@ final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Sleeps, returning early when shutdown begins.
+    /// Sleeps through a backoff, returning early only when shutdown begins: new rows must not
+    /// cut it short, or a broker outage would turn every checkout into a reconnection attempt.
     private func pause(_ duration: Duration) async {
-        guard !isStopping else { return }
-        await signal.wait(timeout: duration)
+        let deadline = ContinuousClock.now + duration
+        while !isStopping, ContinuousClock.now < deadline {
+            await signal.wait(timeout: deadline - ContinuousClock.now)
+        }
     }
 }
