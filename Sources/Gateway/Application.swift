@@ -19,7 +19,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
     let signal = OutboxSignal()
     let relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
-    let idempotency = IdempotencyStore(database: database)
+    var idempotency = IdempotencyStore(database: database)
+    idempotency.abandonedAfter = IdempotencyStore.abandonedAfter(for: configuration.fintoc)
     let service = CheckoutService(
         database: database, fintoc: fintoc, idempotency: idempotency,
         publicKey: configuration.fintocPublicKey, recipientAccount: configuration.fintocRecipientAccount,

@@ -1,3 +1,4 @@
+import Fintoc
 import Foundation
 import GRDB
 import Hummingbird
@@ -209,24 +210,56 @@ struct GatewayMetricsTests {
 
 @Suite("Idempotency records")
 struct IdempotencyRecordTests {
-    @Test("answers are replayed for 24 hours, then forgotten and purged; an abandoned in-flight key is freed")
+    static func claim(_ begin: IdempotencyStore.Begin) -> String? {
+        if case .proceed(let claim) = begin { claim } else { nil }
+    }
+
+    @Test("answers are replayed for 24 hours, then forgotten and purged; keys are per storefront key")
     func expiry() async throws {
-        let configuration = GatewayFixture.configuration()
-        let store = IdempotencyStore(database: try GatewayDatabase(path: configuration.databasePath))
+        let store = IdempotencyStore(database: try GatewayDatabase(path: GatewayFixture.configuration().databasePath))
         let hash = IdempotencyStore.hash(Data("request".utf8))
         let start = Date(timeIntervalSince1970: 1_795_000_000)
-        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start) == .proceed)
+        let claim = try #require(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start)))
         #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(1)) == .inProgress)
-        #expect(try await store.begin(storefront: "key_2", key: "k", requestHash: hash, now: start) == .proceed, "scoped per storefront key")
-        // A process that died mid-request leaves an in-progress row; after a while the key is free.
-        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(121)) == .proceed)
+        #expect(Self.claim(try await store.begin(storefront: "key_2", key: "k", requestHash: hash, now: start)) != nil, "scoped per storefront key")
         try await store.database.pool.write { db in
-            try store.complete(storefront: "key_1", key: "k", status: 201, body: Data("{}".utf8), in: db)
+            try store.complete(storefront: "key_1", key: "k", claim: claim, status: 201, body: Data("{}".utf8), in: db)
         }
         #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(3600)) == .replay(status: 201, body: Data("{}".utf8)))
         #expect(try await store.purgeExpired(now: start.addingTimeInterval(3600)) == 0)
-        #expect(try await store.purgeExpired(now: start.addingTimeInterval(121 + 86_401)) == 2)
-        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: IdempotencyStore.hash(Data("other".utf8)), now: start.addingTimeInterval(90_000)) == .proceed)
+        #expect(try await store.purgeExpired(now: start.addingTimeInterval(86_401)) == 2)
+        #expect(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: IdempotencyStore.hash(Data("other".utf8)), now: start.addingTimeInterval(90_000))) != nil)
+    }
+
+    @Test("an abandoned key is taken over only by the same request, and the old holder can neither answer nor free it")
+    func takeover() async throws {
+        var configured = IdempotencyStore(database: try GatewayDatabase(path: GatewayFixture.configuration().databasePath))
+        configured.abandonedAfter = 120
+        let store = configured
+        let hash = IdempotencyStore.hash(Data("A".utf8))
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        let first = try #require(Self.claim(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start)))
+        #expect(try await store.begin(storefront: "s", key: "k", requestHash: IdempotencyStore.hash(Data("B".utf8)), now: start.addingTimeInterval(121)) == .reusedWithOtherRequest,
+                "another request never takes over a live key")
+        let second = try #require(Self.claim(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(121))))
+        #expect(second != first)
+        await #expect(throws: IdempotencyStore.ClaimLost.self) {
+            try await store.database.pool.write { db in
+                try store.complete(storefront: "s", key: "k", claim: first, status: 201, body: Data("old".utf8), in: db)
+            }
+        }
+        await store.release(storefront: "s", key: "k", claim: first)
+        #expect(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(122)) == .inProgress, "the new holder keeps it")
+        try await store.database.pool.write { db in
+            try store.complete(storefront: "s", key: "k", claim: second, status: 201, body: Data("new".utf8), in: db)
+        }
+        #expect(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(123)) == .replay(status: 201, body: Data("new".utf8)))
+    }
+
+    @Test("a request is judged abandoned only after the longest a live one can take")
+    func abandonmentFollowsTheClient() {
+        let fintoc = FintocClientConfiguration(secretKey: "sk_test_x", requestTimeout: .seconds(15), retry: RetryPolicy(maxAttempts: 5, maxDelay: .seconds(16)))
+        #expect(IdempotencyStore.abandonedAfter(for: fintoc) == 5 * 15 + 4 * 16 + 60)
     }
 }
 

@@ -161,30 +161,35 @@ struct CheckoutService: Sendable {
         storefront: Storefront, key: String, hash: Data, now: Date,
         _ work: (_ complete: @escaping Completion) async throws -> Answer
     ) async throws(APIError) -> Answer {
+        let claim: String
         switch try await begin(storefront: storefront, key: key, hash: hash, now: now) {
         case .replay(let answer): return answer
-        case .proceed: break
+        case .proceed(let held): claim = held
         }
         let idempotency = self.idempotency
         let complete: Completion = { db, answer in
-            try idempotency.complete(storefront: storefront.keyID, key: key, status: answer.status, body: answer.body, in: db)
+            try idempotency.complete(storefront: storefront.keyID, key: key, claim: claim, status: answer.status, body: answer.body, in: db)
         }
         do {
             let answer = try await work(complete)
             outboxChanged()
             return answer
         } catch let error as APIError {
-            if error.status.code >= 500 || error.status == .notFound { await idempotency.release(storefront: storefront.keyID, key: key) }
+            if error.status.code >= 500 || error.status == .notFound { await idempotency.release(storefront: storefront.keyID, key: key, claim: claim) }
             throw error
+        } catch is IdempotencyStore.ClaimLost {
+            // Taken over as abandoned: the request that holds the key now answers for it.
+            throw APIError(.conflict, .idempotency, code: "idempotency_key_in_progress",
+                           message: "a request with this Idempotency-Key is being processed; retry shortly")
         } catch {
-            await idempotency.release(storefront: storefront.keyID, key: key)
+            await idempotency.release(storefront: storefront.keyID, key: key, claim: claim)
             logger.error("request could not be recorded", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, .api, code: "internal_error", message: "the request could not be recorded; retry with the same Idempotency-Key")
         }
     }
 
     private enum Started {
-        case proceed
+        case proceed(claim: String)
         case replay(Answer)
     }
 
@@ -196,7 +201,7 @@ struct CheckoutService: Sendable {
             throw APIError(.internalServerError, .api, code: "internal_error", message: "the idempotency record could not be read")
         }
         switch outcome {
-        case .proceed: return .proceed
+        case .proceed(let claim): return .proceed(claim: claim)
         case .replay(let status, let body): return .replay(Answer(status: status, body: body, replayed: true))
         case .reusedWithOtherRequest:
             throw APIError(.conflict, .idempotency, code: "idempotency_key_reused",

@@ -103,6 +103,11 @@ public struct GatewayDatabase: Sendable {
             try db.create(index: "outbox_unpublished", on: "outbox", columns: ["published_at", "sequence"])
             try db.create(index: "outbox_order", on: "outbox", columns: ["order_id", "sequence"])
         }
+        migrator.registerMigration("v2: idempotency claims") { db in
+            // The token of the request that holds an in-progress key: only it may answer or free
+            // the key, even after a later request took over a key it had abandoned.
+            try db.alter(table: "idempotency_key") { t in t.add(column: "claim", .text) }
+        }
         return migrator
     }
 }

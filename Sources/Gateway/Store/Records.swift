@@ -96,6 +96,7 @@ struct IdempotencyRecord: GatewayRecord {
     var responseStatus: Int?
     var responseBody: Data?
     var createdAt: Date
+    var claim: String?
 }
 
 /// A domain event waiting for (or past) its broker acknowledgement.
