@@ -26,7 +26,10 @@ public enum FintocClientError: Error, Sendable, CustomStringConvertible {
     /// Whether trying again later (with the same idempotency key) may succeed.
     public var isTransient: Bool {
         switch self {
-        case .api(let error): RetryPolicy.isRetryable(status: error.status)
+        case .api(let error):
+            // 409 for a key whose first request Fintoc is still working on: an earlier attempt
+            // that timed out here is still running there, and the next retry gets its answer.
+            RetryPolicy.isRetryable(status: error.status) || (error.status == 409 && error.code == "idempotency_key_in_use")
         case .transport, .timeout: true
         case .invalidResponse(let status, _, _): RetryPolicy.isRetryable(status: status)
         case .invalidRequest: false

@@ -52,7 +52,14 @@ public struct PagedList<Item: Sendable & Decodable>: AsyncSequence, Sendable {
                 remainingPages -= 1
                 buffer = page.items
                 index = 0
-                next = page.next.map(RequestTarget.url)
+                if let link = page.next {
+                    guard let url = client.sameOrigin(link) else {
+                        throw .invalidResponse(status: 200, requestID: nil, reason: "the Link header points away from the configured API: \(link.absoluteString)")
+                    }
+                    next = .url(url)
+                } else {
+                    next = nil
+                }
             }
             defer { index += 1 }
             return buffer[index]
@@ -61,6 +68,15 @@ public struct PagedList<Item: Sendable & Decodable>: AsyncSequence, Sendable {
 }
 
 extension FintocClient {
+    /// `link` resolved against the base URL, if it stays on the base URL's scheme, host and port:
+    /// every request carries the secret key, so a `Link` must not send it anywhere else.
+    func sameOrigin(_ link: URL) -> URL? {
+        guard let base = URL(string: configuration.baseURL + "/"), let resolved = URL(string: link.absoluteString, relativeTo: base)?.absoluteURL,
+            resolved.scheme == base.scheme, resolved.host == base.host, resolved.port == base.port
+        else { return nil }
+        return resolved
+    }
+
     /// Fetches one page.
     func page<Item: Sendable & Decodable>(_ target: RequestTarget) async throws(FintocClientError) -> Page<Item> {
         let (items, headers) = try await send(.GET, target, as: [Item].self)

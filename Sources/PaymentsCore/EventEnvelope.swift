@@ -186,7 +186,8 @@ public enum TraceContext {
         guard parts.count >= 4,
             parts[0].count == 2, parts[0] != "ff",
             parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-            parts.allSatisfy({ $0.allSatisfy(\.isLowercaseHexDigit) }),
+            // A later version may append fields, which a reader ignores (W3C Trace Context).
+            parts.prefix(4).allSatisfy({ $0.allSatisfy(\.isLowercaseHexDigit) }),
             parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" })
         else { return false }
         // Version 00 has exactly four fields; later versions may append more.

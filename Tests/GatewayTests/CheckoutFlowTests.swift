@@ -243,5 +243,30 @@ struct CheckoutFlowTests {
             #expect(try await Self.sandboxCount(stack, "/v2/checkout_sessions") == 1)
         }
     }
+
+    @Test("a later traceparent version is carried as version 00; a checkout being paid cannot be expired")
+    func traceAndExpiry() async throws {
+        try await Stack.run { stack in
+            var headers = GatewayFixture.headers()
+            headers[.init("traceparent")!] = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"
+            let created = try await stack.gateway.execute(uri: "/v1/checkouts", method: .post, headers: headers,
+                                                          body: GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-trace")))
+            #expect(created.status == .created)
+            let event = try #require(try await stack.nextEvents(1).first)
+            #expect(event.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+
+            // The customer logs in on the hosted page: the session is in progress at Fintoc.
+            let session = try #require(try created.json()["provider_id"] as? String)
+            let login = try await stack.sandboxClient.execute(
+                uri: "/checkout/\(session)/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "bank=cl_banco_estado&username=41614850-3&password=jonsnow"))
+            #expect(login.status == .ok)
+            let id = try #require(try created.json()["id"] as? String)
+            let refused = try await stack.gateway.execute(uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
+            #expect(refused.status == .conflict)
+            #expect(try ErrorBody(refused.body).error.code == "checkout_not_open")
+            #expect(try await stack.nextEvents(1, timeout: .seconds(1)).isEmpty, "no checkout.expired")
+        }
+    }
 }
 

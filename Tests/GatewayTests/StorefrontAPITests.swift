@@ -65,6 +65,11 @@ struct StorefrontAPITests {
         #expect(try !keys.revoke(id: made.id))
         #expect(try await keys.authenticate(made.secret) == nil)
         #expect(try await keys.authenticate(GatewayFixture.otherStorefrontKey)?.name == "other-shop")
+        // An environment key revoked by an operator stays revoked across restarts.
+        let environmentKey = try #require(try keys.list().first { $0.name == "shop" })
+        #expect(try keys.revoke(id: environmentKey.id))
+        try keys.syncConfigured(configuration.storefrontKeys)
+        #expect(try await keys.authenticate(GatewayFixture.storefrontKey) == nil)
         try await app.test(.live) { client in
             let response = try await client.execute(uri: "/v1/orders/none", method: .get, headers: GatewayFixture.headers(key: made.secret))
             #expect(response.status == .unauthorized)

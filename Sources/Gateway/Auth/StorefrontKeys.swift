@@ -71,9 +71,10 @@ public final class StorefrontKeys: Sendable {
             }
             for (hash, name) in wanted {
                 if var record = existing.first(where: { $0.keyHash == hash }) {
-                    guard record.revokedAt != nil || record.name != name else { continue }
+                    // A key an operator revoked stays revoked, even while still configured: a
+                    // restart must not bring a leaked key back.
+                    guard record.revokedAt == nil, record.name != name else { continue }
                     record.name = name
-                    record.revokedAt = nil
                     try record.update(db)
                 } else {
                     let key = pairs.first { Self.hash($0.key) == hash }!.key

@@ -76,8 +76,9 @@ struct CheckoutService: Sendable {
             guard let checkout = try await database.pool.read({ db in try Self.checkout(checkoutID, of: storefront, in: db) }) else {
                 throw APIError.notFound("checkout \(checkoutID)")
             }
-            if checkout.status.isTerminal {
-                let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open", message: "checkout \(checkoutID) is already \(checkout.status.rawValue)")
+            if checkout.status != .created {
+                let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open",
+                                       message: "checkout \(checkoutID) is \(checkout.status.rawValue); only a checkout the customer has not started paying can be expired")
                 try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
                 throw refusal
             }
@@ -89,6 +90,14 @@ struct CheckoutService: Sendable {
                 case .paymentIntent: _ = try await fintoc.expirePaymentIntent(checkout.providerId, idempotencyKey: fintocKey)
                 }
             } catch let error as FintocClientError {
+                if case .api(let api) = error, [400, 409, 422].contains(api.status) {
+                    // Fintoc says the object can no longer be expired (the customer started paying):
+                    // a conflict with its state, answered and stored like one.
+                    let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open",
+                                           message: "Fintoc can no longer expire checkout \(checkoutID) (\(api.code ?? "refused"))")
+                    try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
+                    throw refusal
+                }
                 throw Self.providerError(error)
             }
             return try await database.pool.write { db in
@@ -308,6 +317,10 @@ struct CheckoutService: Sendable {
     /// 502 carrying Fintoc's own code, so the storefront can tell a refused amount from an outage.
     static func providerError(_ error: FintocClientError) -> APIError {
         switch error {
+        case .api(let api) where api.status == 401 || api.status == 403:
+            // Our credentials, not the storefront's request: say the provider is unavailable and
+            // keep the details (logged by the caller) out of the answer.
+            APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be used; the gateway's Fintoc configuration needs attention")
         case .api(let api):
             APIError(.badGateway, .provider, code: api.code ?? api.type.rawValue,
                      message: "Fintoc refused the request (HTTP \(api.status))" + (api.message.map { ": \($0)" } ?? ""), param: api.param)

@@ -18,7 +18,8 @@ struct CheckoutsController {
         let body = try await request.body.collect(upTo: maxBodyBytes)
         let answer = try await service.create(
             body: Data(buffer: body), storefront: try context.requireStorefront(),
-            idempotencyKey: request.headers[.init("Idempotency-Key")!], traceparent: Self.traceparent(request)
+            idempotencyKey: request.headers[.init("Idempotency-Key")!], traceparent: Self.traceparent(request),
+            now: Timestamp.truncatedToMilliseconds(Date())
         )
         return Self.json(answer)
     }
@@ -27,7 +28,8 @@ struct CheckoutsController {
         _ = try await request.body.collect(upTo: maxBodyBytes)
         let answer = try await service.expire(
             checkoutID: try context.parameters.require("id"), storefront: try context.requireStorefront(),
-            idempotencyKey: request.headers[.init("Idempotency-Key")!], traceparent: Self.traceparent(request)
+            idempotencyKey: request.headers[.init("Idempotency-Key")!], traceparent: Self.traceparent(request),
+            now: Timestamp.truncatedToMilliseconds(Date())
         )
         return Self.json(answer)
     }
@@ -50,7 +52,12 @@ struct CheckoutsController {
 
     /// The caller's trace context when valid; otherwise a new trace starts here.
     static func traceparent(_ request: Request) -> String {
-        if let value = request.headers[.init("traceparent")!], TraceContext.isValid(value) { return value }
+        if let value = request.headers[.init("traceparent")!], TraceContext.isValid(value) {
+            // A later version may add fields; what the events carry is the version-00 form the
+            // envelope schema states: same trace and parent ids, same flags.
+            let parts = value.split(separator: "-")
+            return "00-\(parts[1])-\(parts[2])-\(parts[3])"
+        }
         return "00-\(RandomID.hex(count: 32))-\(RandomID.hex(count: 16))-01"
     }
 }

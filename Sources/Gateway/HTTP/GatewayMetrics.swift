@@ -46,9 +46,9 @@ public final class GatewayMetrics: Sendable {
 
     public init() {}
 
-    func outbox(_ status: OutboxStatus) {
-        registry.makeGauge(descriptor: Self.outboxDepth).set(Double(status.depth))
-        registry.makeGauge(descriptor: Self.outboxAge).set(status.oldestAgeSeconds ?? 0)
+    func outbox(depth: Int, oldestAgeSeconds: Double?) {
+        registry.makeGauge(descriptor: Self.outboxDepth).set(Double(depth))
+        registry.makeGauge(descriptor: Self.outboxAge).set(oldestAgeSeconds ?? 0)
     }
 
     func publishFinished(outcome: String, duration: Duration) {

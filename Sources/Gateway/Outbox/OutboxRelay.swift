@@ -28,6 +28,7 @@ final class OutboxRelay: Service, Sendable {
     private let connection = Mutex<AMQPConnection?>(nil)
     private let stopping = Mutex(false)
     private let attempts = Mutex(0)
+    private let gaugesUpdatedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Connection attempts made so far (for tests and diagnostics).
     var connectionAttempts: Int { attempts.withLock { $0 } }
@@ -173,9 +174,17 @@ final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// Refreshes the outbox gauges at most once a second, from the waiting rows only (an index
+    /// scan), not the whole history the `outbox status` command reports.
     private func updateGauges() async {
-        if let status = try? await OutboxStatus.read(database) {
-            metrics.outbox(status)
+        let now = ContinuousClock.now
+        guard gaugesUpdatedAt.withLock({ last in
+            if let previous = last, now - previous < .seconds(1) { return false }
+            last = now
+            return true
+        }) else { return }
+        if let waiting = try? await database.pool.read({ db in try OutboxStatus.waiting(db, now: Date()) }) {
+            metrics.outbox(depth: waiting.depth, oldestAgeSeconds: waiting.oldestAgeSeconds)
         }
     }
 

@@ -22,6 +22,13 @@ public struct OutboxStatus: Sendable, Hashable, Codable {
         try await database.pool.read { db in try read(db, now: now) }
     }
 
+    /// Rows waiting and the oldest one's age: the cheap part, for the relay's gauges.
+    static func waiting(_ db: Database, now: Date) throws -> (depth: Int, oldestAgeSeconds: Double?) {
+        let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM outbox WHERE published_at IS NULL")!
+        let oldest: Date? = row["oldest"]
+        return (row["depth"], oldest.map { max(0, now.timeIntervalSince($0)) })
+    }
+
     static func read(_ db: Database, now: Date) throws -> OutboxStatus {
         let row = try Row.fetchOne(db, sql: """
             SELECT
