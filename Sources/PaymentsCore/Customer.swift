@@ -62,8 +62,13 @@ public struct TaxID: Sendable, Hashable, Codable {
         self.value = value
     }
 
+    public static let maxValueLength = 20
+
     public func validate(at path: String) throws(ValidationError) {
         let valuePath = ValidationCollector.join(path, "value")
+        guard value.unicodeScalars.count <= Self.maxValueLength else {
+            throw ValidationError(path: valuePath, code: "too_long", reason: "must be at most \(Self.maxValueLength) characters")
+        }
         switch type {
         case .clRUT:
             guard let reason = ChileanRUT.problem(with: value) else { return }

@@ -281,3 +281,22 @@ struct GatewayDatabaseTests {
     }
 }
 
+@Suite("Modes and key display")
+struct ModeAndKeyDisplayTests {
+    @Test("an object's mode follows the secret key; the other mode is refused")
+    func mode() throws {
+        #expect(try CheckoutService.mode(reportedBy: nil, secretKey: "sk_live_abc") == "live")
+        #expect(try CheckoutService.mode(reportedBy: nil, secretKey: "sk_test_abc") == "test")
+        #expect(try CheckoutService.mode(reportedBy: .test, secretKey: "sk_test_abc") == "test")
+        #expect(throws: APIError.self) { try CheckoutService.mode(reportedBy: .live, secretKey: "sk_test_abc") }
+        #expect(throws: APIError.self) { try CheckoutService.mode(reportedBy: .test, secretKey: "sk_live_abc") }
+    }
+
+    @Test("api-keys list shows 10 characters of a key made here, 4 of a configured one")
+    func prefixes() {
+        #expect(StorefrontKeys.displayPrefix("cbk_" + String(repeating: "a", count: 40)) == "cbk_aaaaaa")
+        #expect(StorefrontKeys.displayPrefix("shop-secret-key-123456") == "shop")
+        #expect(StorefrontKeys.displayPrefix(GatewayFixture.storefrontKey) == "cbk_")
+    }
+}
+

@@ -85,6 +85,12 @@ struct ValidationTests {
         }
     }
 
+    @Test("a tax id longer than the schema allows is refused, however its dots are placed")
+    func taxIDLength() {
+        let found = issues { try TaxID(type: .clRUT, value: "1.1.1.1.1.1.1.1.1.1.1-1").validate(at: "t") }
+        #expect(found == [ValidationIssue(path: "t.value", code: "too_long", reason: "must be at most 20 characters")])
+    }
+
     @Test("Mexican RFC: letters, a real month and day, homoclave", arguments: [
         ("XAXX010101000", true), ("LOPA850101AB1", true), ("ABC991231XY9", true), ("lopa850101ab1", true), ("ÑAND850101AB1", true),
         ("LOPA851301AB1", false), ("LOPA850132AB1", false), ("LOP4850101AB1", false), ("LOPA850101AB", false), ("LOPA8501010AB12", false),

@@ -51,7 +51,7 @@ public final class StorefrontKeys: Sendable {
         let secret = Self.keyPrefix + RandomID.base62(count: 40)
         let record = StorefrontKeyRecord(
             id: "key_" + RandomID.base62(count: 16), name: name, keyHash: Self.hash(secret),
-            keyPrefix: String(secret.prefix(10)), source: StorefrontKeyRecord.Source(rawValue: source) ?? .cli,
+            keyPrefix: Self.displayPrefix(secret), source: StorefrontKeyRecord.Source(rawValue: source) ?? .cli,
             createdAt: now, revokedAt: nil
         )
         try database.pool.write { db in try record.insert(db) }
@@ -80,7 +80,7 @@ public final class StorefrontKeys: Sendable {
                     let key = pairs.first { Self.hash($0.key) == hash }!.key
                     try StorefrontKeyRecord(
                         id: "key_" + RandomID.base62(count: 16), name: name, keyHash: hash,
-                        keyPrefix: String(key.prefix(10)), source: .environment, createdAt: now, revokedAt: nil
+                        keyPrefix: Self.displayPrefix(key), source: .environment, createdAt: now, revokedAt: nil
                     ).insert(db)
                 }
             }
@@ -122,6 +122,12 @@ public final class StorefrontKeys: Sendable {
 
     private func invalidate() {
         cache.withLock { $0.loadedAt = nil }
+    }
+
+    /// What `api-keys list` shows of a key: 10 characters of one made here (`cbk_` and 40 random
+    /// ones, so 6 of them reveal nothing useful), only 4 of a configured key, which may be short.
+    static func displayPrefix(_ key: String) -> String {
+        key.hasPrefix(keyPrefix) && key.count >= 44 ? String(key.prefix(10)) : String(key.prefix(4))
     }
 
     static func hash(_ key: String) -> Data {

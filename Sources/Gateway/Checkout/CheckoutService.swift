@@ -286,18 +286,18 @@ struct CheckoutService: Sendable {
             case .redirect:
                 let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV2(request, checkoutID: checkoutID), idempotencyKey: fintocKey)
                 guard let redirectURL = session.redirectURL else { throw Self.incomplete("redirect_url", session.id) }
-                return FintocObject(providerID: session.id, mode: session.mode?.rawValue ?? "test", redirectURL: redirectURL,
+                return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), redirectURL: redirectURL,
                                     expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
             case .widget:
                 let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV1(request, checkoutID: checkoutID), idempotencyKey: fintocKey)
                 guard let token = session.sessionToken else { throw Self.incomplete("session_token", session.id) }
-                return FintocObject(providerID: session.id, mode: session.mode?.rawValue ?? "test", sessionToken: token,
+                return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), sessionToken: token,
                                     expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
             case .paymentIntent:
                 let intent = try await fintoc.createPaymentIntent(
                     FintocMapping.paymentIntent(request, checkoutID: checkoutID, recipient: recipientAccount), idempotencyKey: fintocKey)
                 guard let token = intent.widgetToken else { throw Self.incomplete("widget_token", intent.id) }
-                return FintocObject(providerID: intent.id, paymentIntentID: intent.id, mode: intent.mode?.rawValue ?? "test",
+                return FintocObject(providerID: intent.id, paymentIntentID: intent.id, mode: try mode(reportedBy: intent.mode),
                                     widgetToken: token, expiresAt: intent.expiresAt ?? now.addingTimeInterval(defaultLifetime))
             }
         } catch let error as FintocClientError {
@@ -308,6 +308,23 @@ struct CheckoutService: Sendable {
         } catch {
             throw APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be reached")
         }
+    }
+
+    /// The mode of an object Fintoc made: the mode of our secret key (`sk_live_…` is live). Test
+    /// and live never mix, so an answer that names the other mode is refused, and an answer that
+    /// names none takes the key's.
+    func mode(reportedBy reported: FintocMode?) throws(APIError) -> String {
+        try Self.mode(reportedBy: reported, secretKey: fintoc.configuration.secretKey)
+    }
+
+    static func mode(reportedBy reported: FintocMode?, secretKey: String) throws(APIError) -> String {
+        let expected = secretKey.hasPrefix("sk_live_") ? Mode.live.rawValue : Mode.test.rawValue
+        guard let reported else { return expected }
+        guard reported.rawValue == expected else {
+            throw APIError(.badGateway, .provider, code: "provider_invalid_response",
+                           message: "Fintoc answered a \(reported.rawValue) object to a \(expected) key")
+        }
+        return expected
     }
 
     static func incomplete(_ field: String, _ id: String) -> APIError {
