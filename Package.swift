@@ -60,11 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FintocTests",
-            dependencies: [
-                "Fintoc",
-                "PaymentsCore",
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            dependencies: ["Fintoc", "PaymentsCore"]
         ),
         .target(
             name: "FintocSandbox",

@@ -1,6 +1,7 @@
 import Foundation
-import NIOCore
-import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 @testable import Fintoc
@@ -9,18 +10,29 @@ import Testing
 /// before sending. The calls against a live API are in the sandbox's tests.
 @Suite("Fintoc client transport")
 struct ClientTransportTests {
-    /// A loopback port that was free a moment ago: bound, read, closed.
-    static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(channel.localAddress?.port)
-        try await channel.close()
-        return port
+    /// A loopback port that refuses connections for as long as the returned socket stays open:
+    /// bound but never listening, so no other test's server can take it meanwhile.
+    static func refusingPort() throws -> (port: Int, socket: Int32) {
+        let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(descriptor >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                Glibc.bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        try #require(bound)
+        return (Int(UInt16(bigEndian: address.sin_port)), descriptor)
     }
 
-    @Test("connection refused is retried, then reported as a transport error")
+    @Test("connection refused is retried, then reported as a transient failure")
     func connectionRefused() async throws {
-        let port = try await Self.closedPort()
+        let (port, socket) = try Self.refusingPort()
+        defer { close(socket) }
         let client = FintocClient(configuration: FintocClientConfiguration(
             baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x",
             connectTimeout: .milliseconds(500), requestTimeout: .seconds(2),
@@ -31,8 +43,12 @@ struct ClientTransportTests {
             _ = try await client.paymentIntent("pi_1")
             Issue.record("reached a closed port")
         } catch {
-            guard case .transport = error else {
-                Issue.record("expected a transport error, got \(error)")
+            // Refused at once normally; on a loaded machine the client may keep trying to
+            // connect until the deadline. Either way: a transient failure to reach Fintoc.
+            switch error {
+            case .transport, .timeout: break
+            default:
+                Issue.record("expected a transport error or a timeout, got \(error)")
                 try await client.shutdown()
                 return
             }
@@ -45,7 +61,8 @@ struct ClientTransportTests {
 
     @Test("a POST without an idempotency key is refused before anything is sent", arguments: ["", String(repeating: "k", count: 256)])
     func postNeedsKey(key: String) async throws {
-        let port = try await Self.closedPort()
+        let (port, socket) = try Self.refusingPort()
+        defer { close(socket) }
         let client = FintocClient(configuration: FintocClientConfiguration(baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x", retry: .never))
         do {
             _ = try await client.createPaymentIntent(CreatePaymentIntent(amount: 1000, currency: .clp), idempotencyKey: key)
