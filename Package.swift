@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FintocTests",
-            dependencies: ["Fintoc", "PaymentsCore"]
+            dependencies: ["Fintoc", "PaymentsCore", "CobroTestSupport"]
         ),
         .target(
             name: "FintocSandbox",

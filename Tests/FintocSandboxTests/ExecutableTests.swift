@@ -34,7 +34,10 @@ import Testing
     }
 
     @Test func servesAndShutsDownGracefullyOnSIGTERM() async throws {
-        let port = try await reserveFreePort()
+        // Released just before the process binds it, so no other test's server takes it meanwhile.
+        let reserved = try RefusingPort()
+        let port = reserved.port
+        reserved.release()
         let run = try await Self.run(["serve"], environment: ["SANDBOX_PORT": "\(port)", "LOG_LEVEL": "info"], timeout: .seconds(10)) { process in
             try await eventually(timeout: .seconds(10), "the sandbox to answer") {
                 let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1))

@@ -197,9 +197,3 @@ final class WebhookReceiver: Sendable {
         }
     }
 }
-
-/// A loopback port that was free a moment ago, for a receiver that starts later.
-func reserveFreePort() async throws -> Int {
-    let receiver = WebhookReceiver()
-    return try await receiver.run { url in Int(URL(string: url)!.port!) }
-}

@@ -1,3 +1,4 @@
+import CobroTestSupport
 import Fintoc
 import FintocSandbox
 import Foundation
@@ -37,7 +38,9 @@ import Testing
     }
 
     @Test func retriesUntilTheReceiverComesUp() async throws {
-        let port = try await reserveFreePort()
+        // Held (refusing connections) while the receiver is down, so no other test's server takes it.
+        let reserved = try RefusingPort()
+        let port = reserved.port
         let receiver = WebhookReceiver()
         try await withSandbox(testConfiguration(retrySchedule: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2], webhookTimeout: 0.5)) { client, store in
             let endpoint = try await client.createEndpoint(url: "http://127.0.0.1:\(port)/webhooks/fintoc")
@@ -46,6 +49,7 @@ import Testing
             try await eventually("two failed attempts while the receiver is down") {
                 await store.allDeliveries().filter { !$0.succeeded }.count >= 2
             }
+            reserved.release()
             try await receiver.run(port: port) { _ in
                 try await eventually("the retry to land") { receiver.received.count == 1 }
             }

@@ -1,7 +1,5 @@
+import CobroTestSupport
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 @testable import Fintoc
@@ -10,29 +8,11 @@ import Testing
 /// before sending. The calls against a live API are in the sandbox's tests.
 @Suite("Fintoc client transport")
 struct ClientTransportTests {
-    /// A loopback port that refuses connections for as long as the returned socket stays open:
-    /// bound but never listening, so no other test's server can take it meanwhile.
-    static func refusingPort() throws -> (port: Int, socket: Int32) {
-        let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(descriptor >= 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                Glibc.bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-            }
-        }
-        try #require(bound)
-        return (Int(UInt16(bigEndian: address.sin_port)), descriptor)
-    }
-
     @Test("connection refused is retried, then reported as a transient failure")
     func connectionRefused() async throws {
-        let (port, socket) = try Self.refusingPort()
-        defer { close(socket) }
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        let port = refusing.port
         let client = FintocClient(configuration: FintocClientConfiguration(
             baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x",
             connectTimeout: .milliseconds(500), requestTimeout: .seconds(2),
@@ -61,8 +41,9 @@ struct ClientTransportTests {
 
     @Test("a POST without an idempotency key is refused before anything is sent", arguments: ["", String(repeating: "k", count: 256)])
     func postNeedsKey(key: String) async throws {
-        let (port, socket) = try Self.refusingPort()
-        defer { close(socket) }
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        let port = refusing.port
         let client = FintocClient(configuration: FintocClientConfiguration(baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x", retry: .never))
         do {
             _ = try await client.createPaymentIntent(CreatePaymentIntent(amount: 1000, currency: .clp), idempotencyKey: key)
