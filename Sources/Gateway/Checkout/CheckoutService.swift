@@ -38,17 +38,19 @@ struct CheckoutService: Sendable {
         }
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts\n".utf8) + request.canonicalForm)
         return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { complete in
-            if let refusal = try await orderRefusal(request, storefront: storefront) {
-                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
-                throw refusal
-            }
             let checkoutID = FintocMapping.checkoutID(storefront: storefront, key: key, requestHash: requestHash)
-            // The same request after both we and Fintoc forgot its key (24 h): the checkout it
-            // made stands, and Fintoc must not be asked for a second object.
-            if let made = try await database.pool.read({ db in try Self.checkout(checkoutID, of: storefront, in: db) }) {
-                let answer = Answer(status: 201, body: try CheckoutView(made, publicKey: publicKey).encoded())
+            switch try await precheck(request, checkoutID: checkoutID, storefront: storefront) {
+            case .made(let existing):
+                // The same request after both we and Fintoc forgot its key (24 h): the checkout it
+                // made stands, and Fintoc must not be asked for a second object.
+                let answer = Answer(status: 201, body: try CheckoutView(existing, publicKey: publicKey).encoded())
                 try await database.pool.write { db in try complete(db, answer) }
                 return answer
+            case .refused(let refusal):
+                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
+                throw refusal
+            case .proceed:
+                break
             }
             let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
             let made = try await makeFintocObject(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
@@ -233,12 +235,24 @@ struct CheckoutService: Sendable {
         return key
     }
 
-    /// Why this order cannot have a new checkout, as the answer to give; nil when it can.
-    private func orderRefusal(_ request: CheckoutRequest, storefront: Storefront) async throws -> APIError? {
-        guard let order = try await database.pool.read({ db in try OrderRecord.fetchOne(db, key: request.order.id.rawValue) }) else {
-            return nil
+    private enum Precheck {
+        /// This very request already made its checkout.
+        case made(CheckoutRecord)
+        case refused(APIError)
+        case proceed
+    }
+
+    /// What the store says before Fintoc is called, in one read: the checkout this request
+    /// made, if any (it wins over anything the order says since), else why the order refuses a
+    /// new checkout, else nothing.
+    private func precheck(_ request: CheckoutRequest, checkoutID: String, storefront: Storefront) async throws -> Precheck {
+        try await database.pool.read { db in
+            if let existing = try Self.checkout(checkoutID, of: storefront, in: db) { return .made(existing) }
+            guard let order = try OrderRecord.fetchOne(db, key: request.order.id.rawValue),
+                let refusal = Self.refusal(of: order, for: request, storefront: storefront)
+            else { return .proceed }
+            return .refused(refusal)
         }
-        return Self.refusal(of: order, for: request, storefront: storefront)
     }
 
     /// Why `order` (as stored) cannot take this request's checkout; nil when it can.
