@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import PaymentsCore
+
+/// The kinds of customer email; at most one of each per order (a unique key in the table).
+public enum NotificationKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case orderConfirmed = "order_confirmed"
+    case orderBackordered = "order_backordered"
+    case paymentFailed = "payment_failed"
+    /// Payment pending at the bank, or the customer must act: "we are waiting".
+    case paymentAwaiting = "payment_awaiting"
+}
+
+/// One row of the notification outbox.
+struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "notification"
+    var id: Int64
+    var orderId: String
+    var kind: String
+    var recipient: String
+    var messageId: String
+    var subject: String
+    var message: Data
+    var attempts: Int
+
+    enum CodingKeys: String, CodingKey, ColumnExpression {
+        case id, kind, recipient, subject, message, attempts
+        case orderId = "order_id"
+        case messageId = "message_id"
+    }
+}
+
+/// Writes email rows inside the caller's transaction, rendering the message once so every
+/// resend carries the same bytes and the same `Message-ID`.
+struct NotificationComposer: Sendable {
+    let from: MailAddress
+
+    /// The stable Message-ID of an order's email of `kind`.
+    func messageID(order: OrderID, kind: NotificationKind) -> String {
+        "<\(order.rawValue).\(kind.rawValue)@\(from.domain)>"
+    }
+
+    /// Adds the email unless the order already has one of this kind; returns whether it did.
+    @discardableResult
+    func enqueue(_ db: Database, kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: Date) throws -> Bool {
+        let language = order.language.rawValue
+        var context = values
+        context["order_id"] = order.id.rawValue
+        context["total"] = order.total.description
+        // Sections test booleans, never strings (a string would be iterated).
+        if let name = order.customer.name {
+            context["name"] = name
+            context["has_name"] = true
+        }
+        let subject = EmailTemplates.library.render(context, withTemplate: "\(language).\(kind.rawValue).subject") ?? order.id.rawValue
+        let body = EmailTemplates.library.render(context, withTemplate: "\(language).\(kind.rawValue).body") ?? ""
+        let messageID = messageID(order: order.id, kind: kind)
+        let message = MailMessage(
+            from: from, to: MailAddress(address: order.customer.email, displayName: order.customer.name),
+            subject: subject, body: body, messageID: messageID, date: now, language: language
+        ).rendered()
+        try db.execute(sql: """
+            INSERT INTO notification (order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """, arguments: [order.id.rawValue, kind.rawValue, order.customer.email, messageID, subject, message, now, now])
+        return db.changesCount > 0
+    }
+
+    /// Template values describing the order's lines and payment.
+    static func orderValues(_ order: OrderSnapshot, paymentReference: String) -> [String: Any] {
+        let lines: [[String: Any]] = order.lineItems.map { line in
+            [
+                "name": line.name,
+                "quantity": "\(line.quantity)",
+                "unit_price": Money(minorUnits: line.unitAmount, currency: order.currency).formatted,
+                "line_total": ((try? line.total(in: order.currency))?.formatted) ?? "",
+            ]
+        }
+        return ["lines": lines, "payment_reference": paymentReference]
+    }
+}
