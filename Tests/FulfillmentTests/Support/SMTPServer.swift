@@ -1,6 +1,9 @@
 import CobroTestSupport
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A real SMTP server (aiosmtpd, `Python/smtp_server.py`) on a loopback port, storing what it
 /// accepts as files, for the mail tests. Started and stopped by the test.
@@ -55,11 +58,13 @@ final class SMTPServer: @unchecked Sendable {
         return index < files.count ? try? String(contentsOf: files[index], encoding: .utf8) : nil
     }
 
+    /// Stops the server (SIGTERM, then SIGKILL after two seconds), waiting a bounded time.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
 
