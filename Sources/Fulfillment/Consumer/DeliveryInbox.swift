@@ -1,24 +1,42 @@
 import AMQP
+import PaymentsCore
 import Synchronization
+
+/// A delivery with its body already read as an event (or the reason it is not one).
+struct InboundMessage: Sendable {
+    let delivery: Delivery
+    let envelope: Result<EventEnvelope, EnvelopeError>
+
+    /// Decodes and checks the body; done by the reading task, so it overlaps the processor's
+    /// database work on the previous batch.
+    init(_ delivery: Delivery) {
+        self.delivery = delivery
+        do {
+            envelope = .success(try EventEnvelope.decode(delivery.body))
+        } catch {
+            envelope = .failure(error)
+        }
+    }
+}
 
 /// Deliveries received but not yet processed, between the task that reads the consumer and the
 /// one that applies them, so the processor can take everything that arrived meanwhile as one
 /// batch (one SQLite commit for many messages) instead of one message per commit.
 final class DeliveryInbox: Sendable {
     private struct State {
-        var items: [Delivery] = []
+        var items: [InboundMessage] = []
         var finished = false
         var waiter: CheckedContinuation<Void, Never>?
     }
 
     private let state = Mutex(State())
 
-    /// Keeps `delivery` for the processor; after `finish` (shutdown) it is left unsettled, so
+    /// Keeps `message` for the processor; after `finish` (shutdown) it is left unsettled, so
     /// the broker hands it to the next consumer when this one's channel closes.
-    func push(_ delivery: Delivery) {
+    func push(_ message: InboundMessage) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.finished else { return nil }
-            state.items.append(delivery)
+            state.items.append(message)
             defer { state.waiter = nil }
             return state.waiter
         }
@@ -37,9 +55,9 @@ final class DeliveryInbox: Sendable {
 
     /// Up to `max` deliveries in arrival order, waiting for the first; nil once finished and
     /// empty. One caller at a time.
-    func next(max: Int) async -> [Delivery]? {
+    func next(max: Int) async -> [InboundMessage]? {
         while true {
-            let (taken, finished) = state.withLock { state -> ([Delivery]?, Bool) in
+            let (taken, finished) = state.withLock { state -> ([InboundMessage]?, Bool) in
                 guard !state.items.isEmpty else { return (nil, state.finished) }
                 let count = min(max, state.items.count)
                 defer { state.items.removeFirst(count) }
@@ -59,7 +77,7 @@ final class DeliveryInbox: Sendable {
     }
 
     /// Everything still buffered, for a final drain.
-    func takeAll() -> [Delivery] {
+    func takeAll() -> [InboundMessage] {
         state.withLock { state in
             defer { state.items.removeAll() }
             return state.items

@@ -68,7 +68,7 @@ struct EventApplier: Sendable {
             // Money to refund, never to fulfil (the gateway's contract): recorded only.
             result = Result(outcome: .recorded)
         }
-        try db.execute(sql: "UPDATE processed_message SET outcome = ? WHERE id = ?", arguments: [result.outcome.rawValue, envelope.id])
+        try db.cachedStatement(sql: "UPDATE processed_message SET outcome = ? WHERE id = ?").execute(arguments: [result.outcome.rawValue, envelope.id])
         return result
     }
 
@@ -83,9 +83,9 @@ struct EventApplier: Sendable {
         let fulfillment = OrderFulfillment(order: data.order, checkoutID: data.checkout.id, paymentID: data.payment.id,
                                            mode: data.mode, occurredAt: now, shortfall: shortfall)
         let event = FulfillmentEnvelope(data: fulfillment, attempt: data.checkout.attempt)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO event_outbox (event_id, type, order_id, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """, arguments: [event.id, event.type.rawValue, data.order.id.rawValue, try event.encoded(), now])
+            """).execute(arguments: [event.id, event.type.rawValue, data.order.id.rawValue, try event.encoded(), now])
         var values = NotificationComposer.orderValues(data.order, paymentReference: data.payment.id)
         let kind: NotificationKind
         if shortfall.isEmpty {

@@ -91,7 +91,7 @@ final class PaymentsConsumer: Service, Sendable {
         let logger = logger
         let reader = Task {
             do {
-                for try await delivery in consumer { inbox.push(delivery) }
+                for try await delivery in consumer { inbox.push(InboundMessage(delivery)) }
             } catch {
                 logger.warning("the broker cancelled the consumer", metadata: ["error": "\(error)"])
             }
@@ -122,16 +122,17 @@ final class PaymentsConsumer: Service, Sendable {
         var reason: String
     }
 
-    /// Applies one batch: decode and check, one transaction, then acks, retries and parking.
-    func process(_ batch: [Delivery], on connection: AMQPConnection) async {
+    /// Applies one batch (bodies already decoded and checked): one transaction, then acks,
+    /// retries and parking.
+    func process(_ messages: [InboundMessage], on connection: AMQPConnection) async {
         let started = ContinuousClock.now
+        let batch = messages.map(\.delivery)
         var envelopes: [(index: Int, envelope: EventEnvelope)] = []
         var poison: [Failed] = []
-        for (index, delivery) in batch.enumerated() {
-            do {
-                envelopes.append((index, try EventEnvelope.decode(delivery.body)))
-            } catch {
-                poison.append(Failed(index: index, reason: "invalid message: \(error.description)"))
+        for (index, message) in messages.enumerated() {
+            switch message.envelope {
+            case .success(let envelope): envelopes.append((index, envelope))
+            case .failure(let error): poison.append(Failed(index: index, reason: "invalid message: \(error.description)"))
             }
         }
 

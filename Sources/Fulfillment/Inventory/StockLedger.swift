@@ -19,20 +19,20 @@ enum StockLedger {
     /// Units of `sku` an order may take: on hand minus what live holds of other orders promise;
     /// nil when the SKU is unknown.
     static func availableToOrder(_ db: Database, sku: String, order: OrderID, now: Date) throws -> Int64? {
-        let available = try Int64.fetchOne(db, sql: """
+        let available = try Int64.fetchOne(db.cachedStatement(sql: """
             SELECT product.on_hand - COALESCE((SELECT SUM(quantity) FROM hold
                 WHERE hold.sku = product.sku AND hold.order_id != ? AND hold.expires_at > ?), 0) AS available
             FROM product WHERE sku = ?
-            """, arguments: [order.rawValue, now, sku])
+            """), arguments: [order.rawValue, now, sku])
         return available
     }
 
     static func isClosed(_ db: Database, checkout: CheckoutID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM closed_checkout WHERE checkout_id = ?", arguments: [checkout.rawValue]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_checkout WHERE checkout_id = ?"), arguments: [checkout.rawValue]) ?? false
     }
 
     static func isSold(_ db: Database, order: OrderID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM sale WHERE order_id = ?", arguments: [order.rawValue]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sale WHERE order_id = ?"), arguments: [order.rawValue]) ?? false
     }
 
     enum HoldOutcome: String {
@@ -44,7 +44,7 @@ enum StockLedger {
     static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: Date) throws -> HoldOutcome {
         if try isSold(db, order: order.id) || isClosed(db, checkout: checkout) { return .closed }
         guard expiresAt > now else { return .lapsed }
-        try db.execute(sql: "DELETE FROM hold WHERE order_id = ? AND checkout_id != ?", arguments: [order.id.rawValue, checkout.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE order_id = ? AND checkout_id != ?").execute(arguments: [order.id.rawValue, checkout.rawValue])
         let wanted = demand(order.lineItems)
         for (sku, quantity) in wanted {
             guard let available = try availableToOrder(db, sku: sku, order: order.id, now: now), available >= quantity else {
@@ -64,16 +64,16 @@ enum StockLedger {
     /// Gives back a checkout's holds and remembers it closed; returns the units released.
     @discardableResult
     static func release(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: Date) throws -> Int64 {
-        let released = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(quantity), 0) FROM hold WHERE checkout_id = ? AND expires_at > ?",
+        let released = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(quantity), 0) FROM hold WHERE checkout_id = ? AND expires_at > ?"),
                                           arguments: [checkout.rawValue, now]) ?? 0
-        try db.execute(sql: "DELETE FROM hold WHERE checkout_id = ?", arguments: [checkout.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE checkout_id = ?").execute(arguments: [checkout.rawValue])
         try close(db, order: order, checkout: checkout, outcome: outcome, now: now)
         return released
     }
 
     static func close(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: Date) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, order_id, outcome, closed_at) VALUES (?, ?, ?, ?)",
-                       arguments: [checkout.rawValue, order.rawValue, outcome, now])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, order_id, outcome, closed_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [checkout.rawValue, order.rawValue, outcome, now])
     }
 
     enum SaleOutcome: Equatable {
@@ -100,12 +100,12 @@ enum StockLedger {
             let take = try db.cachedStatement(sql: "UPDATE product SET on_hand = on_hand - ?, updated_at = ? WHERE sku = ?")
             for (sku, quantity) in wanted { try take.execute(arguments: [quantity, now, sku]) }
         }
-        try db.execute(sql: "DELETE FROM hold WHERE order_id = ?", arguments: [order.id.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE order_id = ?").execute(arguments: [order.id.rawValue])
         try close(db, order: order.id, checkout: checkout, outcome: "paid", now: now)
         let status = shortfall.isEmpty ? "confirmed" : "backordered"
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO sale (order_id, checkout_id, payment_id, status, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [order.id.rawValue, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
+            """).execute(arguments: [order.id.rawValue, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
         let line = try db.cachedStatement(sql: "INSERT INTO sale_line (order_id, sku, quantity, shortfall) VALUES (?, ?, ?, ?)")
         for (sku, quantity) in wanted {
             let short = shortfall.first { $0.sku == sku }.map { $0.quantity - $0.available } ?? 0
@@ -116,7 +116,7 @@ enum StockLedger {
 
     /// Deletes holds that lapsed (they already count for nothing); returns how many went.
     static func sweepExpiredHolds(_ db: Database, now: Date) throws -> Int {
-        try db.execute(sql: "DELETE FROM hold WHERE expires_at <= ?", arguments: [now])
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE expires_at <= ?").execute(arguments: [now])
         return db.changesCount
     }
 }

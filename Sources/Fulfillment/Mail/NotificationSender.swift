@@ -20,7 +20,8 @@ final class NotificationSender: Service, Sendable {
     let initialDelay: Duration
     let maxDelay: Duration
     let logger: Logger
-    let batchSize = 64
+    /// Rows taken per round; `.eml` files are marked sent once per round.
+    let batchSize = 256
 
     private let stopping = Mutex(false)
 

@@ -59,10 +59,10 @@ struct NotificationComposer: Sendable {
             from: from, to: MailAddress(address: order.customer.email, displayName: order.customer.name),
             subject: subject, body: body, messageID: messageID, date: now, language: language
         ).rendered()
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO notification (order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """, arguments: [order.id.rawValue, kind.rawValue, order.customer.email, messageID, subject, message, now, now])
+            """).execute(arguments: [order.id.rawValue, kind.rawValue, order.customer.email, messageID, subject, message, now, now])
         return db.changesCount > 0
     }
 
