@@ -1,20 +1,26 @@
+import Foundation
 import AMQP
 import PaymentsCore
 import Synchronization
 
-/// A delivery with its body already read as an event (or the reason it is not one).
+/// A delivery with its body already read as an event (or the reason it is not one), and the
+/// work on it that needs no database.
 struct InboundMessage: Sendable {
     let delivery: Delivery
     let envelope: Result<EventEnvelope, EnvelopeError>
+    let prepared: EventApplier.Prepared
 
-    /// Decodes and checks the body; done by the reading task, so it overlaps the processor's
+    /// Decodes, checks and prepares; done by the reading task, so it overlaps the processor's
     /// database work on the previous batch.
-    init(_ delivery: Delivery) {
+    init(_ delivery: Delivery, applier: EventApplier) {
         self.delivery = delivery
         do {
-            envelope = .success(try EventEnvelope.decode(delivery.body))
+            let envelope = try EventEnvelope.decode(delivery.body)
+            self.envelope = .success(envelope)
+            prepared = applier.prepare(envelope, now: Date())
         } catch {
             envelope = .failure(error)
+            prepared = EventApplier.Prepared()
         }
     }
 }

@@ -89,9 +89,10 @@ final class PaymentsConsumer: Service, Sendable {
         self.inbox.withLock { $0 = inbox }
         if isStopping { inbox.finish() }
         let logger = logger
+        let applier = applier
         let reader = Task {
             do {
-                for try await delivery in consumer { inbox.push(InboundMessage(delivery)) }
+                for try await delivery in consumer { inbox.push(InboundMessage(delivery, applier: applier)) }
             } catch {
                 logger.warning("the broker cancelled the consumer", metadata: ["error": "\(error)"])
             }
@@ -127,11 +128,11 @@ final class PaymentsConsumer: Service, Sendable {
     func process(_ messages: [InboundMessage], on connection: AMQPConnection) async {
         let started = ContinuousClock.now
         let batch = messages.map(\.delivery)
-        var envelopes: [(index: Int, envelope: EventEnvelope)] = []
+        var envelopes: [(index: Int, envelope: EventEnvelope, prepared: EventApplier.Prepared)] = []
         var poison: [Failed] = []
         for (index, message) in messages.enumerated() {
             switch message.envelope {
-            case .success(let envelope): envelopes.append((index, envelope))
+            case .success(let envelope): envelopes.append((index, envelope, message.prepared))
             case .failure(let error): poison.append(Failed(index: index, reason: "invalid message: \(error.description)"))
             }
         }
@@ -146,11 +147,11 @@ final class PaymentsConsumer: Service, Sendable {
                     let now = Date()
                     var applied: [Applied] = []
                     var failed: [Failed] = []
-                    for (index, envelope) in toApply {
+                    for (index, envelope, prepared) in toApply {
                         do {
                             var result: EventApplier.Result?
                             try db.inSavepoint {
-                                result = try applier.apply(envelope, db, now: now)
+                                result = try applier.apply(envelope, prepared: prepared, db, now: now)
                                 return .commit
                             }
                             if let result {

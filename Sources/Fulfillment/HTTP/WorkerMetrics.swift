@@ -22,8 +22,12 @@ public final class WorkerMetrics: Sendable {
     }
 
     private func counter(_ name: String, _ labels: [(String, String)] = []) -> Counter {
-        registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
+        registry.makeCounter(descriptor: Self.descriptors[name] ?? Self.descriptor(name), labels: labels)
     }
+
+    /// Built once: the per-message path only looks them up. Never mutated after initialisation;
+    /// swift-prometheus does not mark its descriptor type Sendable.
+    nonisolated(unsafe) static let descriptors: [String: MetricNameDescriptor] = Dictionary(uniqueKeysWithValues: help.keys.map { ($0, descriptor($0)) })
 
     /// `worker_messages_total` as swift-prometheus wants it: namespace, name and unit.
     static func descriptor(_ name: String) -> MetricNameDescriptor {
@@ -47,7 +51,7 @@ public final class WorkerMetrics: Sendable {
 
     func message(type: String, outcome: String, duration: Duration) {
         counter("worker_messages_total", [("type", type), ("outcome", outcome)]).increment()
-        registry.makeDurationHistogram(descriptor: Self.descriptor("worker_processing_duration_seconds"), buckets: Self.latencyBuckets)
+        registry.makeDurationHistogram(descriptor: Self.descriptors["worker_processing_duration_seconds"]!, buckets: Self.latencyBuckets)
             .record(duration)
     }
 

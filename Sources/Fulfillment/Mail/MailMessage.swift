@@ -27,8 +27,14 @@ struct MailMessage: Sendable {
             "Content-Transfer-Encoding: base64",
             "",
         ]
-        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        let encoded = Data(normalized.utf8).base64EncodedString()
+        // CRLF line endings, built byte-wise (String.replacingOccurrences goes through NSString).
+        var normalized = [UInt8]()
+        normalized.reserveCapacity(body.utf8.count + 64)
+        for byte in body.utf8 where byte != UInt8(ascii: "\r") {
+            if byte == UInt8(ascii: "\n") { normalized.append(UInt8(ascii: "\r")) }
+            normalized.append(byte)
+        }
+        let encoded = Data(normalized).base64EncodedString()
         var index = encoded.startIndex
         while index < encoded.endIndex {
             let end = encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
@@ -48,7 +54,7 @@ struct MailMessage: Sendable {
     /// The text as is when it is printable ASCII, else as RFC 2047 base64 encoded-words short
     /// enough for the 78-column line limit.
     static func encodedWord(_ text: String) -> String {
-        let cleaned = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        let cleaned = String(text.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
         if cleaned.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 32 }) { return cleaned }
         var words: [String] = []
         var chunk = ""

@@ -40,9 +40,19 @@ struct NotificationComposer: Sendable {
         "<\(order.rawValue).\(kind.rawValue)@\(from.domain)>"
     }
 
-    /// Adds the email unless the order already has one of this kind; returns whether it did.
-    @discardableResult
-    func enqueue(_ db: Database, kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: Date) throws -> Bool {
+    /// One email ready for the outbox: rendered once, so every resend carries the same bytes.
+    struct Rendered: Sendable {
+        var kind: NotificationKind
+        var orderID: String
+        var recipient: String
+        var messageID: String
+        var subject: String
+        var message: Data
+    }
+
+    /// Renders the email of `kind` for `order` (no database work, so it can run ahead of the
+    /// transaction that decides whether it is needed).
+    func render(kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: Date) -> Rendered {
         let language = order.language.rawValue
         var context = values
         context["order_id"] = order.id.rawValue
@@ -59,11 +69,23 @@ struct NotificationComposer: Sendable {
             from: from, to: MailAddress(address: order.customer.email, displayName: order.customer.name),
             subject: subject, body: body, messageID: messageID, date: now, language: language
         ).rendered()
+        return Rendered(kind: kind, orderID: order.id.rawValue, recipient: order.customer.email, messageID: messageID, subject: subject, message: message)
+    }
+
+    /// Adds the email unless the order already has one of its kind; returns whether it did.
+    @discardableResult
+    func insert(_ db: Database, _ email: Rendered, now: Date) throws -> Bool {
         try db.cachedStatement(sql: """
             INSERT INTO notification (order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [order.id.rawValue, kind.rawValue, order.customer.email, messageID, subject, message, now, now])
+            """).execute(arguments: [email.orderID, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message, now, now])
         return db.changesCount > 0
+    }
+
+    /// Renders and adds in one go (for the emails not rendered ahead).
+    @discardableResult
+    func enqueue(_ db: Database, kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: Date) throws -> Bool {
+        try insert(db, render(kind: kind, order: order, values: values, now: now), now: now)
     }
 
     /// Template values describing the order's lines and payment.
