@@ -68,7 +68,7 @@ struct EventApplier: Sendable {
         }
     }
 
-    func apply(_ envelope: EventEnvelope, prepared: Prepared, _ db: Database, now: Date) throws -> Result {
+    func apply(_ envelope: EventEnvelope, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
         let order = envelope.event.payload.order
         let claimed = try db.cachedStatement(sql: """
             INSERT INTO processed_message (id, type, order_id, outcome, processed_at) VALUES (?, ?, ?, '', ?)
@@ -81,7 +81,7 @@ struct EventApplier: Sendable {
         switch envelope.event {
         case .checkoutCreated(let data):
             let outcome = try StockLedger.placeHolds(db, order: data.order, checkout: data.checkout.id,
-                                                     expiresAt: data.checkout.expiresAt ?? now, now: now)
+                                                     expiresAt: data.checkout.expiresAt ?? now.date, now: now)
             result = Result(outcome: outcome == .held ? .held : outcome == .notHeld ? .notHeld : .recorded)
         case .paymentSucceeded(let data):
             result = try paid(data, prepared: prepared, db, now: now)
@@ -90,7 +90,7 @@ struct EventApplier: Sendable {
             result = Result(outcome: .released)
             if try !StockLedger.isSold(db, order: data.order.id) {
                 let email = prepared.email
-                    ?? composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
+                    ?? composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now.date)
                 result.emailQueued = try composer.insert(db, email, now: now)
             }
         case .paymentPending(let data):
@@ -108,7 +108,7 @@ struct EventApplier: Sendable {
         return result
     }
 
-    private func paid(_ data: PaymentSucceeded, prepared: Prepared, _ db: Database, now: Date) throws -> Result {
+    private func paid(_ data: PaymentSucceeded, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
         let sale = try StockLedger.sell(db, order: data.order, checkout: data.checkout.id, paymentID: data.payment.id, now: now)
         let event: OutgoingEvent
         let email: NotificationComposer.Rendered
@@ -119,20 +119,20 @@ struct EventApplier: Sendable {
             if let ready = prepared.confirmation {
                 event = ready
             } else {
-                let confirmed = FulfillmentEnvelope(data: Self.fulfillment(data, shortfall: [], now: now), attempt: data.checkout.attempt)
+                let confirmed = FulfillmentEnvelope(data: Self.fulfillment(data, shortfall: [], now: now.date), attempt: data.checkout.attempt)
                 event = OutgoingEvent(id: confirmed.id, type: confirmed.type.rawValue, body: try confirmed.encoded())
             }
             email = prepared.email
-                ?? composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
+                ?? composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now.date)
         case .backordered(let shortfall):
-            let backordered = FulfillmentEnvelope(data: Self.fulfillment(data, shortfall: shortfall, now: now), attempt: data.checkout.attempt)
+            let backordered = FulfillmentEnvelope(data: Self.fulfillment(data, shortfall: shortfall, now: now.date), attempt: data.checkout.attempt)
             event = OutgoingEvent(id: backordered.id, type: backordered.type.rawValue, body: try backordered.encoded())
             var values = Self.orderValues(data.order, payment: data.payment)
             let names = Dictionary(data.order.lineItems.map { ($0.sku, $0.name) }, uniquingKeysWith: { first, _ in first })
             values["shortfall"] = shortfall.map { line -> [String: Any] in
                 ["name": names[line.sku] ?? line.sku, "quantity": "\(line.quantity)", "missing": "\(line.quantity - line.available)"]
             }
-            email = composer.render(kind: .orderBackordered, order: data.order, values: values, now: now)
+            email = composer.render(kind: .orderBackordered, order: data.order, values: values, now: now.date)
         }
         try db.cachedStatement(sql: """
             INSERT INTO event_outbox (event_id, type, order_id, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
@@ -142,7 +142,7 @@ struct EventApplier: Sendable {
         return Result(outcome: backordered ? .backordered : .sold, emailQueued: queued, eventQueued: true)
     }
 
-    private func awaiting(_ order: OrderSnapshot, prepared: Prepared, _ db: Database, now: Date) throws -> Result {
+    private func awaiting(_ order: OrderSnapshot, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
         var result = Result(outcome: .recorded)
         guard try !StockLedger.isSold(db, order: order.id), let email = prepared.email else { return result }
         result.emailQueued = try composer.insert(db, email, now: now)

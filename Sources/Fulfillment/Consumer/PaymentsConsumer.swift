@@ -144,7 +144,7 @@ final class PaymentsConsumer: Service, Sendable {
             let toApply = envelopes
             do {
                 (applied, failed) = try await database.pool.write { db in
-                    let now = Date()
+                    let now = SQLTime(Date())
                     var applied: [Applied] = []
                     var failed: [Failed] = []
                     for (index, envelope, prepared) in toApply {

@@ -31,7 +31,7 @@ struct Housekeeping: Service {
             metrics.holds(live)
             metrics.notificationBacklog(backlog)
             if expired > 0 {
-                let swept = try await database.pool.write { db in try StockLedger.sweepExpiredHolds(db, now: now) }
+                let swept = try await database.pool.write { db in try StockLedger.sweepExpiredHolds(db, now: SQLTime(now)) }
                 logger.debug("lapsed holds swept", metadata: ["count": "\(swept)"])
             }
         } catch {

@@ -18,7 +18,7 @@ enum StockLedger {
 
     /// Units of `sku` an order may take: on hand minus what live holds of other orders promise;
     /// nil when the SKU is unknown.
-    static func availableToOrder(_ db: Database, sku: String, order: OrderID, now: Date) throws -> Int64? {
+    static func availableToOrder(_ db: Database, sku: String, order: OrderID, now: SQLTime) throws -> Int64? {
         let available = try Int64.fetchOne(db.cachedStatement(sql: """
             SELECT product.on_hand - COALESCE((SELECT SUM(quantity) FROM hold
                 WHERE hold.sku = product.sku AND hold.order_id != ? AND hold.expires_at > ?), 0) AS available
@@ -41,9 +41,9 @@ enum StockLedger {
 
     /// Holds every line of a new checkout until `expiresAt`, or nothing when any line is short.
     /// An order has one live checkout: the holds of its earlier checkouts go.
-    static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: Date) throws -> HoldOutcome {
+    static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: SQLTime) throws -> HoldOutcome {
         if try isSold(db, order: order.id) || isClosed(db, checkout: checkout) { return .closed }
-        guard expiresAt > now else { return .lapsed }
+        guard expiresAt > now.date else { return .lapsed }
         try db.cachedStatement(sql: "DELETE FROM hold WHERE order_id = ? AND checkout_id != ?").execute(arguments: [order.id.rawValue, checkout.rawValue])
         let wanted = demand(order.lineItems)
         for (sku, quantity) in wanted {
@@ -63,7 +63,7 @@ enum StockLedger {
 
     /// Gives back a checkout's holds and remembers it closed; returns the units released.
     @discardableResult
-    static func release(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: Date) throws -> Int64 {
+    static func release(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: SQLTime) throws -> Int64 {
         let released = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(quantity), 0) FROM hold WHERE checkout_id = ? AND expires_at > ?"),
                                           arguments: [checkout.rawValue, now]) ?? 0
         try db.cachedStatement(sql: "DELETE FROM hold WHERE checkout_id = ?").execute(arguments: [checkout.rawValue])
@@ -71,7 +71,7 @@ enum StockLedger {
         return released
     }
 
-    static func close(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: Date) throws {
+    static func close(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, order_id, outcome, closed_at) VALUES (?, ?, ?, ?)")
             .execute(arguments: [checkout.rawValue, order.rawValue, outcome, now])
     }
@@ -86,7 +86,7 @@ enum StockLedger {
     /// Sells every line of a paid order from its holds or, where they lapsed, from free stock;
     /// when any line cannot be covered, takes nothing and records the shortfall. Either way the
     /// order's holds go and the sale row records the decision.
-    static func sell(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, paymentID: String, now: Date) throws -> SaleOutcome {
+    static func sell(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, paymentID: String, now: SQLTime) throws -> SaleOutcome {
         if try isSold(db, order: order.id) { return .alreadySold }
         let wanted = demand(order.lineItems)
         var shortfall: [OrderFulfillment.Shortfall] = []
@@ -115,7 +115,7 @@ enum StockLedger {
     }
 
     /// Deletes holds that lapsed (they already count for nothing); returns how many went.
-    static func sweepExpiredHolds(_ db: Database, now: Date) throws -> Int {
+    static func sweepExpiredHolds(_ db: Database, now: SQLTime) throws -> Int {
         try db.cachedStatement(sql: "DELETE FROM hold WHERE expires_at <= ?").execute(arguments: [now])
         return db.changesCount
     }

@@ -74,7 +74,7 @@ struct NotificationComposer: Sendable {
 
     /// Adds the email unless the order already has one of its kind; returns whether it did.
     @discardableResult
-    func insert(_ db: Database, _ email: Rendered, now: Date) throws -> Bool {
+    func insert(_ db: Database, _ email: Rendered, now: SQLTime) throws -> Bool {
         try db.cachedStatement(sql: """
             INSERT INTO notification (order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
@@ -84,8 +84,8 @@ struct NotificationComposer: Sendable {
 
     /// Renders and adds in one go (for the emails not rendered ahead).
     @discardableResult
-    func enqueue(_ db: Database, kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: Date) throws -> Bool {
-        try insert(db, render(kind: kind, order: order, values: values, now: now), now: now)
+    func enqueue(_ db: Database, kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: SQLTime) throws -> Bool {
+        try insert(db, render(kind: kind, order: order, values: values, now: now.date), now: now)
     }
 
     /// Template values describing the order's lines and payment.
