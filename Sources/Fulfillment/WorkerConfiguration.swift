@@ -10,7 +10,7 @@ public struct WorkerConfiguration: Sendable {
     public var databasePath = "./var/fulfillment.sqlite"
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/"
     /// Deliveries in hand at once; also the largest batch applied in one SQLite transaction.
-    public var prefetch = 256
+    public var prefetch = 1024
     /// nil: emails are written as `.eml` files to `mailDirectory`.
     public var smtp: SMTPSettings?
     public var mailDirectory = "./var/mail/"
@@ -33,7 +33,7 @@ public struct WorkerConfiguration: Sendable {
         .init("WORKER_PORT", default: "8081", "port of /healthz, /readyz and /metrics"),
         .init("WORKER_DATABASE", default: "./var/fulfillment.sqlite", "SQLite file of inventory, processed messages and emails"),
         .init("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ the worker consumes from", secret: true),
-        .init("WORKER_PREFETCH", default: "256", "deliveries in hand at once (1 to 4096); the largest batch per SQLite commit"),
+        .init("WORKER_PREFETCH", default: "1024", "deliveries in hand at once (1 to 4096); the largest batch per SQLite commit"),
         .init("SMTP_URL", default: "", "smtp://[user:password@]host[:port][?starttls=required|never] or smtps://…; unset writes .eml files", secret: true),
         .init("SMTP_CA_FILE", default: "", "PEM file of CAs to trust for SMTP TLS instead of the system's"),
         .init("MAIL_DIR", default: "./var/mail/", "where .eml files go when SMTP_URL is unset"),
