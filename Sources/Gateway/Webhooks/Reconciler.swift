@@ -49,12 +49,13 @@ struct Reconciler: Service {
         }
     }
 
-    /// One pass over every due checkout, in order: review, overdue, pending.
-    func pass(now: Date = Date()) async -> Report {
+    /// One pass over every due checkout, in order: review, overdue, pending. `everythingOpen`
+    /// re-reads every checkout not yet final, due or not (an operator's `reconcile --now --all`).
+    func pass(now: Date = Date(), everythingOpen: Bool = false) async -> Report {
         var report = Report()
         let due: [CheckoutRecord]
         do {
-            due = try await database.pool.read { db in try dueCheckouts(now: now, in: db) }
+            due = try await database.pool.read { db in try dueCheckouts(now: now, everythingOpen: everythingOpen, in: db) }
         } catch {
             logger.error("reconciliation could not read the store", metadata: ["error": "\(error)"])
             return report
@@ -85,7 +86,9 @@ struct Reconciler: Service {
         return report
     }
 
-    func dueCheckouts(now: Date, in db: Database) throws -> [CheckoutRecord] {
+    func dueCheckouts(now: Date, everythingOpen: Bool = false, in db: Database) throws -> [CheckoutRecord] {
+        let overdueBefore = everythingOpen ? Date.distantFuture : now.addingTimeInterval(-grace)
+        let pendingBefore = everythingOpen ? Date.distantFuture : now.addingTimeInterval(-pendingEvery)
         let review = try CheckoutRecord
             .filter(Column("review_since") != nil)
             .order(Column("review_since"))
@@ -94,16 +97,16 @@ struct Reconciler: Service {
         let overdue = try CheckoutRecord.fetchAll(db, sql: """
             SELECT * FROM checkout
             WHERE status IN ('created', 'action_required') AND review_since IS NULL
-              AND expires_at IS NOT NULL AND expires_at < ?
+              AND (expires_at < ? OR (expires_at IS NULL AND ?))
               AND (reconciled_at IS NULL OR reconciled_at < ?)
             ORDER BY expires_at LIMIT ?
-            """, arguments: [now.addingTimeInterval(-grace), now.addingTimeInterval(-grace), batchLimit])
+            """, arguments: [overdueBefore, everythingOpen, overdueBefore, batchLimit])
         let pending = try CheckoutRecord.fetchAll(db, sql: """
             SELECT * FROM checkout
             WHERE status = 'pending' AND review_since IS NULL AND updated_at < ?
               AND (reconciled_at IS NULL OR reconciled_at < ?)
             ORDER BY updated_at LIMIT ?
-            """, arguments: [now.addingTimeInterval(-pendingEvery), now.addingTimeInterval(-pendingEvery), batchLimit])
+            """, arguments: [pendingBefore, pendingBefore, batchLimit])
         return Array((review + overdue + pending).prefix(batchLimit))
     }
 
