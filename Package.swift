@@ -158,6 +158,8 @@ let package = Package(
             name: "cobro-bench",
             dependencies: [
                 "AMQP",
+                "Fintoc",
+                "PaymentsCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
