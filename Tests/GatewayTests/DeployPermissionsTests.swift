@@ -116,8 +116,9 @@ struct DeployPermissionsTests {
             let worker = try await users.connect("worker")
             try await worker.declare(Self.topology(), remember: false)
 
+            // The gateway declares what its start-up declares.
             let gateway = try await users.connect("gateway")
-            try await gateway.declare(Topology(exchanges: [.init(name: PaymentsTopology.paymentsExchange, type: "topic")]), remember: false)
+            try await gateway.declare(Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions())), remember: false)
             let outcome = await gateway.publish(Data(#"{"type":"payment.succeeded"}"#.utf8), exchange: PaymentsTopology.paymentsExchange,
                                                 routingKey: "payment.succeeded")
             #expect(outcome == .acked, "the gateway's publish to payments.events: \(outcome)")
@@ -151,8 +152,7 @@ struct DeployPermissionsTests {
             let forbidden = [
                 Topology(queues: [.init(name: "gateway-own-queue", durable: false, autoDelete: true)]),
                 Topology(exchanges: [.init(name: PaymentsTopology.fulfillmentEventsExchange, type: "topic")]),
-                // The whole product topology, as the gateway's start-up declares it today: the
-                // deployment's gateway user must not be able to (README, "Users and permissions").
+                // The whole product topology: the worker's to declare, never the gateway's.
                 try Self.topology(),
             ]
             for topology in forbidden {

@@ -120,6 +120,17 @@ struct DeployDefinitionsTests {
         }
     }
 
+    @Test("what the gateway declares at start, PaymentsTopology.publisherDefinitions(), is within its permissions")
+    func gatewayDeclaration() throws {
+        let gateway = try Self.permission(of: "gateway")
+        let declared = PaymentsTopology.publisherDefinitions()
+        #expect(!declared.exchanges.isEmpty)
+        for exchange in declared.exchanges {
+            #expect(try Self.allows(gateway.configure, exchange.name), "the gateway's start-up declaration of \(exchange.name) would be refused")
+        }
+        #expect(declared.queues.isEmpty && declared.bindings.isEmpty, "the gateway's user may declare no queue or binding")
+    }
+
     @Test("the worker may do everything its topology needs: declare, dead-letter, bind, consume, retry, park, redrive")
     func workerPermissions() throws {
         let worker = try Self.permission(of: "worker")
