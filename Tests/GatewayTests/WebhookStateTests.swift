@@ -146,6 +146,28 @@ struct WebhookStateTests {
         #expect(adopted?.outcome == .applied)
     }
 
+    @Test("a plan worked out before another event changed the checkout is worked out again in the transaction")
+    func stalePlanIsRedone() throws {
+        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
+        defer { store.remove() }
+        let succeeded = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil))
+        let failed = FintocEvents.event(type: "payment_intent.failed", data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil))
+        let event = try WebhookNormaliser.normalise(succeeded)
+        let now = Date()
+        // Worked out while the payment was still open: it would publish payment.succeeded.
+        let stale = try store.database.pool.read { db in try WebhookApplier.plan(event, source: .webhook, now: now, in: db) }
+        #expect(stale.outbox.map(\.type) == ["payment.succeeded"])
+        try store.deliver(failed)
+        let outcome = try store.database.pool.write { db in
+            try WebhookApplier.apply(IngestItem(event: event, body: succeeded, source: .webhook, receivedAt: now, plan: stale), in: db)
+        }
+        guard case .recorded(.contradiction, _, 0, true) = outcome else {
+            Issue.record("the stale plan must not be written: \(outcome)")
+            return
+        }
+        #expect(try store.eventTypes() == [.paymentFailed])
+    }
+
     @Test("an object for another amount or a test event for a live checkout changes nothing")
     func foreignObjects() throws {
         let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)

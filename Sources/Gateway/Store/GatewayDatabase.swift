@@ -145,6 +145,9 @@ public struct GatewayDatabase: Sendable {
                 t.add(column: "reconciled_at", .datetime)
                 /// A payment finished the session: it takes no new attempt.
                 t.add(column: "session_finished", .boolean).notNull().defaults(to: false)
+                /// Bumped by every change of the checkout's state or attempts: a webhook worked
+                /// out from an older version is worked out again inside the transaction.
+                t.add(column: "version", .integer).notNull().defaults(to: 0)
             }
             try db.alter(table: "order") { t in
                 /// The checkout whose payment paid the order; another success is a duplicate.

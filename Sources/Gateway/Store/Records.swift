@@ -75,6 +75,7 @@ struct CheckoutRecord: GatewayRecord, Identifiable {
     var reviewSince: Date? = nil
     var reconciledAt: Date? = nil
     var sessionFinished = false
+    var version: Int64 = 0
 
     var snapshot: CheckoutSnapshot {
         CheckoutSnapshot(

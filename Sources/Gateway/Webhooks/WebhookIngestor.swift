@@ -35,9 +35,17 @@ final class WebhookIngestor: Sendable {
 
     /// Applies `item` and returns once it is durable.
     func ingest(_ item: IngestItem) async throws -> IngestOutcome {
-        try await withCheckedThrowingContinuation { (continuation: Completion) in
+        var item = item
+        if item.plan == nil {
+            // Worked out on the reader pool, concurrently with other requests; the writer only
+            // checks it is still current (else works it out again) and writes.
+            let event = item.event, source = item.source, now = item.receivedAt
+            item.plan = try? await database.pool.read { db in try WebhookApplier.plan(event, source: source, now: now, in: db) }
+        }
+        let prepared = item
+        return try await withCheckedThrowingContinuation { (continuation: Completion) in
             let startDrain = queue.withLock { queue in
-                queue.waiting.append((item, continuation))
+                queue.waiting.append((prepared, continuation))
                 if queue.draining { return false }
                 queue.draining = true
                 return true
