@@ -83,6 +83,7 @@ let package = Package(
                 "FintocSandbox",
                 "Fintoc",
                 "PaymentsCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,6 +161,7 @@ let package = Package(
                 "AMQP",
                 "Fintoc",
                 "PaymentsCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
