@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "FintocSandbox", targets: ["FintocSandbox"]),
         .executable(name: "fintoc-sandbox", targets: ["fintoc-sandbox"]),
         .executable(name: "payments-gateway", targets: ["payments-gateway"]),
+        .library(name: "Fulfillment", targets: ["Fulfillment"]),
+        .executable(name: "fulfillment-worker", targets: ["fulfillment-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -27,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
     ],
     targets: [
         .target(name: "PaymentsCore"),
@@ -153,6 +157,63 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // The fulfilment worker (issue 7): inventory, notifications and the mailer.
+        // libcurl speaks SMTP (STARTTLS, SMTPS, AUTH); its setopt calls are variadic, so one C
+        // function wraps a whole send.
+        .target(
+            name: "CCurlSMTP",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "Fulfillment",
+            dependencies: [
+                "PaymentsCore",
+                "AMQP",
+                "CCurlSMTP",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
+            ]
+        ),
+        .executableTarget(
+            name: "fulfillment-worker",
+            dependencies: [
+                "Fulfillment",
+                "PaymentsCore",
+                "AMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "FulfillmentTests",
+            dependencies: [
+                "Fulfillment",
+                "PaymentsCore",
+                "AMQP",
+                "CobroTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Python"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "CobroTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -86,8 +86,8 @@ public struct TaxID: Sendable, Hashable, Codable {
 
 /// The checks a payment form can make of an address without sending mail to it: one `@`, a
 /// local part and a dotted domain of plain labels, no spaces. Deliverability is SMTP's job.
-enum EmailAddress {
-    static func isPlausible(_ address: String) -> Bool {
+public enum EmailAddress {
+    public static func isPlausible(_ address: String) -> Bool {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
         let local = parts[0]

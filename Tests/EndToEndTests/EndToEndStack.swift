@@ -184,8 +184,13 @@ final class EndToEndStack: Sendable {
     struct RequestFailure: Error, CustomStringConvertible {
         let what: String
         let status: Int
-        let body: [String: Any]
-        var description: String { "\(what) answered \(status): \(body)" }
+        let answer: String
+        init(what: String, status: Int, body: [String: Any]) {
+            self.what = what
+            self.status = status
+            answer = "\(body)"
+        }
+        var description: String { "\(what) answered \(status): \(answer)" }
     }
 
     private func post(_ url: String, _ body: [String: Any], headers: [String: String]) async throws -> (Int, [String: Any]) {

@@ -118,9 +118,10 @@ struct FaultDrillTests {
             for index in 0..<30 {
                 orders.append(try await stack.checkout("e2e-gkill-\(index)", ui: ["redirect", "widget", "payment_intent"][index % 3], lines: ["TEE": 1, "MUG": 1]))
             }
+            let all = orders
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for order in orders { try await stack.complete(order, "succeeded") }
+                    for order in all { try await stack.complete(order, "succeeded") }
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(150))

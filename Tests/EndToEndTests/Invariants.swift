@@ -96,8 +96,9 @@ extension EndToEndStack {
                           sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let settled = try await eventually {
             let state = try workerState()
+            let depth = try gatewayOutboxDepth()
             return paid.allSatisfy { state.sales[$0.id] != nil && emails(for: $0.id, smtp: smtp).contains(where: { $0.hasPrefix("order_") }) }
-                && state.unsentEmails == 0 && state.unpublishedEvents == 0 && (try gatewayOutboxDepth()) == 0
+                && state.unsentEmails == 0 && state.unpublishedEvents == 0 && depth == 0
         }
         #expect(settled, "the stack settled within 90 s", sourceLocation: sourceLocation)
         let state = try workerState()

@@ -79,7 +79,38 @@ struct SchemaContractTests {
     func schemaFilesMatchTypes() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.appendingPathComponent("events").path)
             .filter { $0.hasSuffix(".json") && $0 != "common.v1.json" }
-        #expect(Set(files) == Set(EventType.allCases.map { "\($0.rawValue).v\($0.currentVersion).json" }))
+        #expect(Set(files) == Set(EventType.allCases.map { "\($0.rawValue).v\($0.currentVersion).json" }
+            + FulfillmentEventType.allCases.map { "\($0.rawValue).v1.json" }))
+    }
+
+    @Test("the worker's order.confirmed and order.backordered validate against their schemas and parse with the CloudEvents SDK")
+    func fulfillmentEventsValidate() throws {
+        let confirmed = OrderFulfillment(order: Fixtures.chileanOrder, checkoutID: try CheckoutID("chk_1"), paymentID: "pi_1", mode: .test,
+                                         occurredAt: Fixtures.created, shortfall: [])
+        var backordered = confirmed
+        backordered.shortfall = [.init(sku: Fixtures.chileanOrder.lineItems[0].sku, quantity: 2, available: 1)]
+        let bodies = try [confirmed, backordered].map { try FulfillmentEnvelope(data: $0, attempt: 1).encoded() }
+        let results = try validateWithSchemas(bodies)
+        #expect(results.count == 2)
+        for (body, result) in zip(bodies, results) {
+            #expect(result.ok, "\(String(decoding: body, as: UTF8.self)): \(result.errors)")
+        }
+        // A confirmation that lists a shortfall contradicts its schema.
+        var contradictory = try JSONSerialization.jsonObject(with: bodies[1]) as! [String: Any]
+        contradictory["type"] = "order.confirmed"
+        contradictory["dataschema"] = FulfillmentEventType.orderConfirmed.dataSchema
+        #expect(try validateWithSchemas([JSONSerialization.data(withJSONObject: contradictory)]).first?.ok == false)
+    }
+
+    @Test("every order.* schema example decodes in PaymentsCore", arguments: FulfillmentEventType.allCases)
+    func fulfillmentExamplesDecode(type: FulfillmentEventType) throws {
+        let url = Self.schemas.appendingPathComponent("events/\(type.rawValue).v1.json")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        #expect(schema["$id"] as? String == type.dataSchema)
+        for example in try #require(schema["examples"] as? [Any]) {
+            let data = try OrderFulfillment.decodeForTest(JSONSerialization.data(withJSONObject: example))
+            #expect(data.type == type)
+        }
     }
 
     /// The same JSON value with every timestamp string rewritten in the one form the code writes.
@@ -128,3 +159,10 @@ struct SchemaContractTests {
             .map { try JSONDecoder().decode(Result.self, from: Data($0.utf8)) }
     }
 }
+
+extension OrderFulfillment {
+    static func decodeForTest(_ data: Data) throws -> OrderFulfillment {
+        try Timestamp.jsonDecoder().decode(OrderFulfillment.self, from: data)
+    }
+}
+

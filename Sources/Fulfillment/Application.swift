@@ -1,0 +1,101 @@
+import AMQP
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import PaymentsCore
+import ServiceLifecycle
+
+/// The worker's parts, built once and shared by the HTTP routes and the services; tests reach
+/// the database and metrics through it.
+public struct Worker: Sendable {
+    public let configuration: WorkerConfiguration
+    public let database: FulfillmentDatabase
+    public let metrics: WorkerMetrics
+    let consumer: PaymentsConsumer
+    let relay: EventRelay
+    let sender: NotificationSender
+    let housekeeping: Housekeeping
+
+    public init(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws {
+        self.configuration = configuration
+        database = try FulfillmentDatabase(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+        metrics = WorkerMetrics()
+        let amqp = try Self.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker")
+        let emails = WorkSignal()
+        let events = WorkSignal()
+        let composer = NotificationComposer(from: configuration.mailFrom)
+        consumer = PaymentsConsumer(
+            database: database, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),
+            router: FailureRouter(retrySteps: configuration.retrySteps, logger: logger), metrics: metrics,
+            emailsQueued: emails, eventsQueued: events, logger: logger
+        )
+        var relayAMQP = amqp
+        relayAMQP.connectionName = "fulfillment-worker-events"
+        relay = EventRelay(database: database, amqp: relayAMQP, signal: events, logger: logger)
+        let transport: any MailTransport = configuration.smtp.map { SMTPTransport(settings: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
+        sender = NotificationSender(
+            database: database, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
+            initialDelay: configuration.mailRetryInitialDelay, maxDelay: configuration.mailRetryMaxDelay, logger: logger
+        )
+        housekeeping = Housekeeping(database: database, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)
+    }
+
+    /// The product topology as the worker declares it at start and after every reconnection.
+    public static func amqpConfiguration(url: String, connectionName: String) throws -> AMQPConfiguration {
+        var amqp = try AMQPConfiguration(url: url, connectionName: connectionName)
+        amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
+        return amqp
+    }
+
+    /// Whether the consumer holds a broker connection.
+    public var isBrokerConnected: Bool { consumer.isBrokerConnected }
+
+    var services: [any Service] { [consumer, relay, sender, housekeeping] }
+}
+
+/// The worker as the executable runs it and the tests build it: the consumer, the event relay,
+/// the email sender and housekeeping as services, and `/healthz`, `/readyz`, `/metrics` on
+/// `WORKER_PORT`. Graceful shutdown stops taking messages, settles those in hand, then closes.
+public func buildApplication(worker: Worker, logger: Logger = Logger(label: "fulfillment-worker")) -> some ApplicationProtocol {
+    let router = Router()
+    WorkerHealthController(worker: worker).add(to: router)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(worker.configuration.host, port: worker.configuration.port), serverName: "fulfillment-worker"),
+        services: worker.services,
+        logger: logger
+    )
+}
+
+public func buildApplication(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws -> some ApplicationProtocol {
+    buildApplication(worker: try Worker(configuration: configuration, logger: logger), logger: logger)
+}
+
+/// `/healthz`: the process answers. `/readyz`: it can work (the database answers and the
+/// consumer holds a broker connection). `/metrics`: Prometheus text.
+struct WorkerHealthController {
+    let worker: Worker
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: worker.metrics.exposition())))
+        }
+        router.get("readyz") { _, _ in
+            let databaseUp = (try? await worker.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil
+            let brokerUp = worker.isBrokerConnected
+            return Self.json(databaseUp && brokerUp ? 200 : 503, [
+                "status": databaseUp && brokerUp ? "ready" : "not_ready",
+                "database": databaseUp ? "ok" : "unavailable",
+                "broker": brokerUp ? "ok" : "unavailable",
+            ])
+        }
+    }
+
+    static func json(_ status: Int, _ body: [String: String]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

@@ -1,0 +1,226 @@
+import AMQP
+import Foundation
+import GRDB
+import Logging
+import PaymentsCore
+import ServiceLifecycle
+import Synchronization
+
+/// Consumes `fulfillment.payments` and applies each message exactly once in effect
+/// (DESIGN.md rule 7).
+///
+/// Deliveries are taken in batches of whatever has arrived (up to the prefetch): each is checked
+/// against its event type and version, then the whole batch is applied in one SQLite
+/// transaction, each message in a savepoint of its own together with its processed-message row.
+/// Acks go out only after the commit; a redelivered message finds its row and changes nothing.
+/// A message that can never be applied is parked at once; one that failed for a passing reason
+/// goes through the retry queues.
+final class PaymentsConsumer: Service, Sendable {
+    let database: FulfillmentDatabase
+    let amqp: AMQPConfiguration
+    let prefetch: Int
+    let applier: EventApplier
+    let router: FailureRouter
+    let metrics: WorkerMetrics
+    let emailsQueued: WorkSignal
+    let eventsQueued: WorkSignal
+    let logger: Logger
+    let reconnectBackoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
+
+    private let connection = Mutex<AMQPConnection?>(nil)
+    private let stopping = Mutex(false)
+    private let inbox = Mutex<DeliveryInbox?>(nil)
+
+    init(database: FulfillmentDatabase, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
+         metrics: WorkerMetrics, emailsQueued: WorkSignal, eventsQueued: WorkSignal, logger: Logger) {
+        self.database = database
+        self.amqp = amqp
+        self.prefetch = prefetch
+        self.applier = applier
+        self.router = router
+        self.metrics = metrics
+        self.emailsQueued = emailsQueued
+        self.eventsQueued = eventsQueued
+        self.logger = logger
+    }
+
+    /// Whether the consumer holds a live broker connection (for `/readyz`).
+    var isBrokerConnected: Bool { connection.withLock { $0?.isConnected ?? false } }
+
+    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            // Stop taking messages: the processor finishes what is in hand, then cancels.
+            self.stopping.withLock { $0 = true }
+            self.inbox.withLock { $0 }?.finish()
+        }
+        if let open = connection.withLock({ connection in defer { connection = nil }; return connection }) {
+            await open.close()
+        }
+    }
+
+    private func loop() async {
+        var failures = 0
+        while !isStopping {
+            guard let connection = await connected() else {
+                failures += 1
+                try? await Task.sleep(for: reconnectBackoff.delay(attempt: failures))
+                continue
+            }
+            do {
+                let consumer = try await connection.consume(queue: PaymentsTopology.fulfillmentQueue, prefetch: UInt16(prefetch))
+                failures = 0
+                await consume(consumer, on: connection)
+            } catch {
+                failures += 1
+                logger.warning("could not consume fulfillment.payments; trying again", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: reconnectBackoff.delay(attempt: failures))
+            }
+        }
+    }
+
+    /// Reads `consumer` into an inbox on one task and applies batches from it on this one until
+    /// the consumer ends or shutdown begins; then settles what is in hand and cancels.
+    private func consume(_ consumer: Consumer, on connection: AMQPConnection) async {
+        let inbox = DeliveryInbox()
+        self.inbox.withLock { $0 = inbox }
+        if isStopping { inbox.finish() }
+        let logger = logger
+        let applier = applier
+        let reader = Task {
+            do {
+                for try await delivery in consumer { inbox.push(InboundMessage(delivery, applier: applier)) }
+            } catch {
+                logger.warning("the broker cancelled the consumer", metadata: ["error": "\(error)"])
+            }
+            inbox.finish()
+        }
+        while let batch = await inbox.next(max: prefetch) {
+            await process(batch, on: connection)
+        }
+        // Shutdown (or the consumer ended): whatever is already here is in hand too.
+        let rest = inbox.takeAll()
+        if !rest.isEmpty { await process(rest, on: connection) }
+        await consumer.cancel()
+        reader.cancel()
+        _ = await reader.value
+        self.inbox.withLock { $0 = nil }
+        if !isStopping { try? await Task.sleep(for: .seconds(1)) }
+    }
+
+    private struct Applied: Sendable {
+        var index: Int
+        var outcome: ApplyOutcome
+        var emailQueued: Bool
+        var eventQueued: Bool
+    }
+
+    private struct Failed: Sendable {
+        var index: Int
+        var reason: String
+    }
+
+    /// Applies one batch (bodies already decoded and checked): one transaction, then acks,
+    /// retries and parking.
+    func process(_ messages: [InboundMessage], on connection: AMQPConnection) async {
+        let started = ContinuousClock.now
+        let batch = messages.map(\.delivery)
+        var envelopes: [(index: Int, envelope: EventEnvelope, prepared: EventApplier.Prepared)] = []
+        var poison: [Failed] = []
+        for (index, message) in messages.enumerated() {
+            switch message.envelope {
+            case .success(let envelope): envelopes.append((index, envelope, message.prepared))
+            case .failure(let error): poison.append(Failed(index: index, reason: "invalid message: \(error.description)"))
+            }
+        }
+
+        var applied: [Applied] = []
+        var failed: [Failed] = []
+        if !envelopes.isEmpty {
+            let applier = applier
+            let toApply = envelopes
+            do {
+                (applied, failed) = try await database.pool.write { db in
+                    let now = Date()
+                    var applied: [Applied] = []
+                    var failed: [Failed] = []
+                    for (index, envelope, prepared) in toApply {
+                        do {
+                            var result: EventApplier.Result?
+                            try db.inSavepoint {
+                                result = try applier.apply(envelope, prepared: prepared, db, now: now)
+                                return .commit
+                            }
+                            if let result {
+                                applied.append(Applied(index: index, outcome: result.outcome, emailQueued: result.emailQueued, eventQueued: result.eventQueued))
+                            }
+                        } catch {
+                            failed.append(Failed(index: index, reason: "\(error)"))
+                        }
+                    }
+                    return (applied, failed)
+                }
+            } catch {
+                // The commit itself failed: nothing of the batch is stored.
+                applied = []
+                failed = toApply.map { Failed(index: $0.index, reason: "database: \(error)") }
+            }
+        }
+
+        for item in applied {
+            try? batch[item.index].ack()
+        }
+        let envelopeAt = Dictionary(envelopes.map { ($0.index, $0.envelope) }, uniquingKeysWith: { first, _ in first })
+        for item in applied {
+            let envelope = envelopeAt[item.index]
+            metrics.message(type: envelope?.type.rawValue ?? "unknown", outcome: item.outcome.rawValue, duration: ContinuousClock.now - started)
+            if item.outcome == .backordered { metrics.backordered() }
+            if logger.logLevel <= .debug, let envelope {
+                logger.debug("message applied", metadata: [
+                    "event_id": "\(envelope.id)", "order_id": "\(envelope.subject)", "type": "\(envelope.type.rawValue)", "outcome": "\(item.outcome.rawValue)",
+                ])
+            }
+        }
+        if applied.contains(where: \.emailQueued) { emailsQueued.notify() }
+        if applied.contains(where: \.eventQueued) { eventsQueued.notify() }
+
+        for item in failed {
+            let route = await router.retry(batch[item.index], reason: item.reason, on: connection)
+            record(route, type: envelopeAt[item.index]?.type.rawValue ?? "unknown", started: started)
+        }
+        for item in poison {
+            let route = await router.park(batch[item.index], reason: item.reason, on: connection)
+            record(route, type: Self.typeLabel(batch[item.index]), started: started)
+        }
+    }
+
+    private func record(_ route: FailureRouter.Route?, type: String, started: ContinuousClock.Instant) {
+        switch route {
+        case .retried?: metrics.retried()
+        case .parked?: metrics.parked()
+        case nil: break
+        }
+        metrics.message(type: type, outcome: route?.rawValue ?? "requeued", duration: ContinuousClock.now - started)
+    }
+
+    /// The event type for a metric label, only when it is one we know (labels stay bounded).
+    static func typeLabel(_ delivery: Delivery) -> String {
+        delivery.properties.type.flatMap(EventType.init(rawValue:))?.rawValue ?? "unknown"
+    }
+
+    private func connected() async -> AMQPConnection? {
+        if let existing = connection.withLock({ $0 }) { return existing }
+        do {
+            let made = try await AMQPConnection.connect(amqp, logger: logger)
+            connection.withLock { $0 = made }
+            logger.debug("worker connected to the broker; topology declared")
+            return made
+        } catch {
+            logger.warning("broker unreachable; the worker waits", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}

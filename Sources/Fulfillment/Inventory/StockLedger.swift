@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import PaymentsCore
+
+/// The stock rules of DESIGN.md rule 7, as statements inside the caller's transaction.
+///
+/// Stock is `on_hand`; a hold promises units to one checkout until it lapses; what a checkout can
+/// take is `on_hand` minus the live holds of *other* orders. Both holding and selling are all
+/// lines or none, and `on_hand` never goes below zero (the table also refuses it).
+enum StockLedger {
+    /// The quantity wanted per SKU, lines of the same SKU added up, in SKU order (so concurrent
+    /// writers would touch rows in the same order).
+    static func demand(_ lines: [LineItem]) -> [(sku: String, quantity: Int64)] {
+        var totals: [String: Int64] = [:]
+        for line in lines { totals[line.sku, default: 0] += line.quantity }
+        return totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Units of `sku` an order may take: on hand minus what live holds of other orders promise;
+    /// nil when the SKU is unknown.
+    static func availableToOrder(_ db: Database, sku: String, order: OrderID, now: Date) throws -> Int64? {
+        let available = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT product.on_hand - COALESCE((SELECT SUM(quantity) FROM hold
+                WHERE hold.sku = product.sku AND hold.order_id != ? AND hold.expires_at > ?), 0) AS available
+            FROM product WHERE sku = ?
+            """), arguments: [order.rawValue, now, sku])
+        return available
+    }
+
+    static func isClosed(_ db: Database, checkout: CheckoutID) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_checkout WHERE checkout_id = ?"), arguments: [checkout.rawValue]) ?? false
+    }
+
+    static func isSold(_ db: Database, order: OrderID) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sale WHERE order_id = ?"), arguments: [order.rawValue]) ?? false
+    }
+
+    enum HoldOutcome: String {
+        case held, notHeld = "not_held", lapsed, closed
+    }
+
+    /// Holds every line of a new checkout until `expiresAt`, or nothing when any line is short.
+    /// An order has one live checkout: the holds of its earlier checkouts go.
+    static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: Date) throws -> HoldOutcome {
+        if try isSold(db, order: order.id) || isClosed(db, checkout: checkout) { return .closed }
+        guard expiresAt > now else { return .lapsed }
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE order_id = ? AND checkout_id != ?").execute(arguments: [order.id.rawValue, checkout.rawValue])
+        let wanted = demand(order.lineItems)
+        for (sku, quantity) in wanted {
+            guard let available = try availableToOrder(db, sku: sku, order: order.id, now: now), available >= quantity else {
+                return .notHeld
+            }
+        }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO hold (checkout_id, order_id, sku, quantity, expires_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(checkout_id, sku) DO UPDATE SET quantity = excluded.quantity, expires_at = excluded.expires_at
+            """)
+        for (sku, quantity) in wanted {
+            try insert.execute(arguments: [checkout.rawValue, order.id.rawValue, sku, quantity, expiresAt])
+        }
+        return .held
+    }
+
+    /// Gives back a checkout's holds and remembers it closed; returns the units released.
+    @discardableResult
+    static func release(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: Date) throws -> Int64 {
+        let released = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(quantity), 0) FROM hold WHERE checkout_id = ? AND expires_at > ?"),
+                                          arguments: [checkout.rawValue, now]) ?? 0
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE checkout_id = ?").execute(arguments: [checkout.rawValue])
+        try close(db, order: order, checkout: checkout, outcome: outcome, now: now)
+        return released
+    }
+
+    static func close(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: Date) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, order_id, outcome, closed_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [checkout.rawValue, order.rawValue, outcome, now])
+    }
+
+    enum SaleOutcome: Equatable {
+        case confirmed
+        case backordered([OrderFulfillment.Shortfall])
+        /// The order was sold (or backordered) before: nothing changes.
+        case alreadySold
+    }
+
+    /// Sells every line of a paid order from its holds or, where they lapsed, from free stock;
+    /// when any line cannot be covered, takes nothing and records the shortfall. Either way the
+    /// order's holds go and the sale row records the decision.
+    static func sell(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, paymentID: String, now: Date) throws -> SaleOutcome {
+        if try isSold(db, order: order.id) { return .alreadySold }
+        let wanted = demand(order.lineItems)
+        var shortfall: [OrderFulfillment.Shortfall] = []
+        for (sku, quantity) in wanted {
+            let available = try availableToOrder(db, sku: sku, order: order.id, now: now) ?? 0
+            if available < quantity {
+                shortfall.append(.init(sku: sku, quantity: quantity, available: max(0, available)))
+            }
+        }
+        if shortfall.isEmpty {
+            let take = try db.cachedStatement(sql: "UPDATE product SET on_hand = on_hand - ?, updated_at = ? WHERE sku = ?")
+            for (sku, quantity) in wanted { try take.execute(arguments: [quantity, now, sku]) }
+        }
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE order_id = ?").execute(arguments: [order.id.rawValue])
+        try close(db, order: order.id, checkout: checkout, outcome: "paid", now: now)
+        let status = shortfall.isEmpty ? "confirmed" : "backordered"
+        try db.cachedStatement(sql: """
+            INSERT INTO sale (order_id, checkout_id, payment_id, status, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [order.id.rawValue, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
+        let line = try db.cachedStatement(sql: "INSERT INTO sale_line (order_id, sku, quantity, shortfall) VALUES (?, ?, ?, ?)")
+        for (sku, quantity) in wanted {
+            let short = shortfall.first { $0.sku == sku }.map { $0.quantity - $0.available } ?? 0
+            try line.execute(arguments: [order.id.rawValue, sku, quantity, short])
+        }
+        return shortfall.isEmpty ? .confirmed : .backordered(shortfall)
+    }
+
+    /// Deletes holds that lapsed (they already count for nothing); returns how many went.
+    static func sweepExpiredHolds(_ db: Database, now: Date) throws -> Int {
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE expires_at <= ?").execute(arguments: [now])
+        return db.changesCount
+    }
+}

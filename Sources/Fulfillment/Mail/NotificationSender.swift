@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Delivers the notification outbox (DESIGN.md rule 8): due rows in order, each through the
+/// transport; a failure pushes the row back by a delay that doubles per failed attempt, up to
+/// a cap, so a dead SMTP server is retried patiently and never flooded. A row is sent at most
+/// once: after the server accepted it, it is marked sent before anything else happens (for
+/// SMTP at once; `.eml` files, which a resend only overwrites, in batches). The one window left
+/// is a crash between the server's acceptance and that commit, where the email may go twice
+/// with the same `Message-ID`.
+final class NotificationSender: Service, Sendable {
+    let database: FulfillmentDatabase
+    let transport: any MailTransport
+    let from: MailAddress
+    let signal: WorkSignal
+    let metrics: WorkerMetrics
+    let initialDelay: Duration
+    let maxDelay: Duration
+    let logger: Logger
+    /// Rows taken per round; `.eml` files are marked sent once per round.
+    let batchSize = 256
+
+    private let stopping = Mutex(false)
+
+    init(database: FulfillmentDatabase, transport: any MailTransport, from: MailAddress, signal: WorkSignal, metrics: WorkerMetrics,
+         initialDelay: Duration, maxDelay: Duration, logger: Logger) {
+        self.database = database
+        self.transport = transport
+        self.from = from
+        self.signal = signal
+        self.metrics = metrics
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.logger = logger
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+            self.signal.notify()
+        }
+    }
+
+    /// The delay after the `attempts`-th failure.
+    func delay(afterAttempts attempts: Int) -> Duration {
+        var delay = initialDelay
+        for _ in 1..<max(1, min(attempts, 32)) {
+            delay = delay * 2
+            if delay >= maxDelay { return maxDelay }
+        }
+        return min(delay, maxDelay)
+    }
+
+    private enum Result: Sendable {
+        case sent(Int64)
+        case failed(Int64, attempts: Int, error: MailError)
+    }
+
+    private func loop() async {
+        while !isStopping {
+            do {
+                let now = Date()
+                let rows = try await database.pool.read { [batchSize] db in
+                    try NotificationRecord.fetchAll(db, sql: """
+                        SELECT id, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
+                        WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                        """, arguments: [now, batchSize])
+                }
+                guard !rows.isEmpty else {
+                    let next = try await database.pool.read { db in
+                        try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM notification WHERE sent_at IS NULL AND failed_at IS NULL")
+                    }
+                    let wait = next.map { max(0.01, min(1, $0.timeIntervalSinceNow)) } ?? 1
+                    await signal.wait(timeout: .milliseconds(Int64(wait * 1000)))
+                    continue
+                }
+                var pending: [Result] = []
+                for row in rows {
+                    if isStopping { break }
+                    let result = await send(row)
+                    pending.append(result)
+                    if !transport.isIdempotent {
+                        try await record(pending)
+                        pending = []
+                    }
+                    if case .failed(_, attempts: _, error: .transient) = result { break }  // the server is likely down: back off
+                }
+                try await record(pending)
+            } catch {
+                logger.error("email sender failed to read or mark rows", metadata: ["error": "\(error)"])
+                await signal.wait(timeout: .seconds(1))
+            }
+        }
+    }
+
+    private func send(_ row: NotificationRecord) async -> Result {
+        let mail = OutgoingMail(messageID: row.messageId, from: from.address, recipients: [row.recipient], message: row.message)
+        do {
+            try await transport.send(mail)
+            metrics.emailSent()
+            logger.debug("email sent", metadata: ["order_id": "\(row.orderId)", "kind": "\(row.kind)", "message_id": "\(row.messageId)"])
+            return .sent(row.id)
+        } catch {
+            metrics.emailFailed()
+            logger.debug("email not sent", metadata: [
+                "order_id": "\(row.orderId)", "kind": "\(row.kind)", "attempt": "\(row.attempts + 1)", "error": "\(error)",
+            ])
+            return .failed(row.id, attempts: row.attempts + 1, error: error)
+        }
+    }
+
+    private func record(_ results: [Result]) async throws {
+        guard !results.isEmpty else { return }
+        let now = Date()
+        try await database.pool.write { [self] db in
+            for result in results {
+                switch result {
+                case .sent(let id):
+                    try db.execute(sql: "UPDATE notification SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?", arguments: [now, id])
+                case .failed(let id, attempts: let attempts, error: .permanent(let reason)):
+                    try db.execute(sql: "UPDATE notification SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                                   arguments: [now, attempts, reason, id])
+                case .failed(let id, attempts: let attempts, error: .transient(let reason)):
+                    let next = now.addingTimeInterval(Self.seconds(delay(afterAttempts: attempts)))
+                    try db.execute(sql: "UPDATE notification SET next_attempt_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                                   arguments: [next, attempts, reason, id])
+                }
+            }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import PaymentsCore
+
+/// The kinds of customer email; at most one of each per order (a unique key in the table).
+public enum NotificationKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case orderConfirmed = "order_confirmed"
+    case orderBackordered = "order_backordered"
+    case paymentFailed = "payment_failed"
+    /// Payment pending at the bank, or the customer must act: "we are waiting".
+    case paymentAwaiting = "payment_awaiting"
+}
+
+/// One row of the notification outbox.
+struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "notification"
+    var id: Int64
+    var orderId: String
+    var kind: String
+    var recipient: String
+    var messageId: String
+    var subject: String
+    var message: Data
+    var attempts: Int
+
+    enum CodingKeys: String, CodingKey, ColumnExpression {
+        case id, kind, recipient, subject, message, attempts
+        case orderId = "order_id"
+        case messageId = "message_id"
+    }
+}
+
+/// Writes email rows inside the caller's transaction, rendering the message once so every
+/// resend carries the same bytes and the same `Message-ID`.
+struct NotificationComposer: Sendable {
+    let from: MailAddress
+
+    /// The stable Message-ID of an order's email of `kind`.
+    func messageID(order: OrderID, kind: NotificationKind) -> String {
+        "<\(order.rawValue).\(kind.rawValue)@\(from.domain)>"
+    }
+
+    /// One email ready for the outbox: rendered once, so every resend carries the same bytes.
+    struct Rendered: Sendable {
+        var kind: NotificationKind
+        var orderID: String
+        var recipient: String
+        var messageID: String
+        var subject: String
+        var message: Data
+    }
+
+    /// Renders the email of `kind` for `order` (no database work, so it can run ahead of the
+    /// transaction that decides whether it is needed).
+    func render(kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: Date) -> Rendered {
+        let language = order.language.rawValue
+        var context = values
+        context["order_id"] = order.id.rawValue
+        context["total"] = order.total.description
+        // Sections test booleans, never strings (a string would be iterated).
+        if let name = order.customer.name {
+            context["name"] = name
+            context["has_name"] = true
+        }
+        let subject = EmailTemplates.library.render(context, withTemplate: "\(language).\(kind.rawValue).subject") ?? order.id.rawValue
+        let body = EmailTemplates.library.render(context, withTemplate: "\(language).\(kind.rawValue).body") ?? ""
+        let messageID = messageID(order: order.id, kind: kind)
+        let message = MailMessage(
+            from: from, to: MailAddress(address: order.customer.email, displayName: order.customer.name),
+            subject: subject, body: body, messageID: messageID, date: now, language: language
+        ).rendered()
+        return Rendered(kind: kind, orderID: order.id.rawValue, recipient: order.customer.email, messageID: messageID, subject: subject, message: message)
+    }
+
+    /// Adds the email unless the order already has one of its kind; returns whether it did.
+    @discardableResult
+    func insert(_ db: Database, _ email: Rendered, now: Date) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT INTO notification (order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """).execute(arguments: [email.orderID, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message, now, now])
+        return db.changesCount > 0
+    }
+
+    /// Renders and adds in one go (for the emails not rendered ahead).
+    @discardableResult
+    func enqueue(_ db: Database, kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: Date) throws -> Bool {
+        try insert(db, render(kind: kind, order: order, values: values, now: now), now: now)
+    }
+
+    /// Template values describing the order's lines and payment.
+    static func orderValues(_ order: OrderSnapshot, paymentReference: String) -> [String: Any] {
+        let lines: [[String: Any]] = order.lineItems.map { line in
+            [
+                "name": line.name,
+                "quantity": "\(line.quantity)",
+                "unit_price": Money(minorUnits: line.unitAmount, currency: order.currency).formatted,
+                "line_total": ((try? line.total(in: order.currency))?.formatted) ?? "",
+            ]
+        }
+        return ["lines": lines, "payment_reference": paymentReference]
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+
+/// The worker's SQLite file: one `DatabasePool` in WAL mode, every schema change registered
+/// here, all writes through this one writer.
+///
+/// A message's effects (stock, holds, sale, email row, outgoing event) and the row that marks
+/// the message processed are written in one transaction, so a crash leaves either all of them
+/// or none, and a redelivered message finds its row and changes nothing (DESIGN.md rule 7).
+public struct FulfillmentDatabase: Sendable {
+    public let pool: DatabasePool
+
+    /// Opens (creating folders as needed) and migrates the database at `path`.
+    public init(path: String, busyTimeout: Duration = .seconds(30)) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds) + TimeInterval(busyTimeout.components.attoseconds) / 1e18)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets synchronous = NORMAL when it switches the writer to WAL (after
+        // prepareDatabase); an ack to the broker promises the effects survive a power loss, so
+        // the writer syncs every commit.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: inventory, holds, sales, processed messages, emails, events") { db in
+            try db.create(table: "product") { t in
+                t.column("sku", .text).primaryKey()
+                t.column("name", .text).notNull()
+                /// Units in the warehouse, sold ones already taken off; never negative.
+                t.column("on_hand", .integer).notNull().check { $0 >= 0 }
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "hold") { t in
+                t.column("checkout_id", .text).notNull()
+                t.column("order_id", .text).notNull()
+                t.column("sku", .text).notNull().references("product", onDelete: .cascade)
+                t.column("quantity", .integer).notNull().check { $0 > 0 }
+                /// A hold counts only until then: it lapses with its checkout.
+                t.column("expires_at", .datetime).notNull()
+                t.primaryKey(["checkout_id", "sku"])
+            }
+            try db.create(index: "hold_sku", on: "hold", columns: ["sku", "expires_at"])
+            try db.create(index: "hold_order", on: "hold", columns: ["order_id"])
+            try db.create(table: "closed_checkout") { t in
+                /// A checkout that failed, expired or was paid: a late `checkout.created` for it
+                /// must not hold stock again.
+                t.column("checkout_id", .text).primaryKey()
+                t.column("order_id", .text).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("closed_at", .datetime).notNull()
+            }
+            try db.create(table: "sale") { t in
+                t.column("order_id", .text).primaryKey()
+                t.column("checkout_id", .text).notNull()
+                t.column("payment_id", .text).notNull()
+                /// `confirmed` (stock taken) or `backordered` (no stock taken, shortfall recorded).
+                t.column("status", .text).notNull()
+                t.column("amount", .integer).notNull()
+                t.column("currency", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "sale_line") { t in
+                t.column("order_id", .text).notNull().references("sale", onDelete: .cascade)
+                t.column("sku", .text).notNull()
+                t.column("quantity", .integer).notNull()
+                /// Units the stock could not cover (0 for a confirmed sale).
+                t.column("shortfall", .integer).notNull()
+                t.primaryKey(["order_id", "sku"])
+            }
+            try db.create(table: "processed_message") { t in
+                /// The CloudEvents id (= AMQP message_id): one row per fact, whatever delivered it.
+                t.column("id", .text).primaryKey()
+                t.column("type", .text).notNull()
+                t.column("order_id", .text).notNull()
+                /// What applying it did, e.g. `held`, `sold`, `backordered`, `released`.
+                t.column("outcome", .text).notNull()
+                t.column("processed_at", .datetime).notNull()
+            }
+            try db.create(table: "notification") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("order_id", .text).notNull()
+                /// `order_confirmed`, `order_backordered`, `payment_failed`, `payment_awaiting`.
+                t.column("kind", .text).notNull()
+                t.column("recipient", .text).notNull()
+                /// Stable per order and kind, so a resend is recognisably the same email.
+                t.column("message_id", .text).notNull().unique()
+                t.column("subject", .text).notNull()
+                /// The whole RFC 5322 message, rendered once when the row was written.
+                t.column("message", .blob).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("next_attempt_at", .datetime).notNull()
+                t.column("sent_at", .datetime)
+                /// Set when the server refused for good (5xx); such a row is never retried.
+                t.column("failed_at", .datetime)
+                t.column("last_error", .text)
+                t.uniqueKey(["order_id", "kind"])
+            }
+            try db.create(index: "notification_due", on: "notification", columns: ["sent_at", "failed_at", "next_attempt_at"])
+            try db.create(table: "event_outbox") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("event_id", .text).notNull().unique()
+                t.column("type", .text).notNull()
+                t.column("order_id", .text).notNull()
+                t.column("body", .blob).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("published_at", .datetime)
+            }
+            try db.create(index: "event_outbox_unpublished", on: "event_outbox", columns: ["published_at", "sequence"])
+        }
+        return migrator
+    }
+}
