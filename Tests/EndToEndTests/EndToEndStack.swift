@@ -181,6 +181,17 @@ final class EndToEndStack: Sendable {
         guard response.status == .ok else { throw RequestFailure(what: "faults", status: Int(response.status.code), body: [:]) }
     }
 
+    /// The sandbox's delivery log: how many webhook delivery attempts failed and succeeded.
+    func deliveryAttempts() async throws -> (failed: Int, succeeded: Int) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(sandboxPort)/sandbox/deliveries")
+        request.headers.add(name: "Authorization", value: "sk_test_sandbox")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        let attempts = (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [[String: Any]]) ?? []
+        let succeeded = attempts.filter { $0["succeeded"] as? Bool == true }.count
+        return (attempts.count - succeeded, succeeded)
+    }
+
     struct RequestFailure: Error, CustomStringConvertible {
         let what: String
         let status: Int

@@ -133,6 +133,8 @@ struct FaultDrillTests {
                 try await group.waitForAll()
             }
             try await stack.expectInvariants(paid: orders, initial: Self.initial)
+            let attempts = try await stack.deliveryAttempts()
+            #expect(attempts.failed > 0, "some deliveries failed while the gateway was down, and were retried")
         }
     }
 
