@@ -12,8 +12,12 @@ Without this nearly every generated checkout is a 400, the path that reaches Fin
 and the positive_data_acceptance check fails on rules the schema states only in prose.
 """
 
+import hashlib
+import hmac
+import json
 import os
 import re
+import time
 import uuid
 
 import schemathesis
@@ -76,9 +80,28 @@ def _repair_checkout(body):
     body["amount"] = total
 
 
+def _sign_webhook(case, kwargs, name):
+    """Signs a schema-valid webhook as Fintoc would, over the exact bytes sent (kwargs["data"]
+    replaces the body schemathesis would serialise itself). Only a case carrying the configured
+    placeholder is signed: negative bodies and schemathesis' auth probes go unsigned, and the
+    gateway must refuse them with 401 before reading them."""
+    secret = os.environ.get("CHECK_API_WEBHOOK_SECRET", "whsec_test_sandbox")
+    raw = json.dumps(case.body, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    kwargs["data"] = raw
+    case.headers[name] = f"t={timestamp},v1={digest}"
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     if case.method.upper() != "POST":
+        return
+    if case.path == "/webhooks/fintoc":
+        name = _header(case.headers or {}, "Fintoc-Signature")
+        placeholder = name is not None and case.headers[name] == "sign-in-hook"
+        if placeholder and _body_is_positive(case) and isinstance(case.body, dict):
+            _sign_webhook(case, kwargs, name)
         return
     if case.path == "/v1/checkouts" and _body_is_positive(case):
         _repair_checkout(case.body)

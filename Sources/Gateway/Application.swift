@@ -16,7 +16,10 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let metrics = GatewayMetrics()
     let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
     var amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "payments-gateway")
-    amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
+    // Only what the gateway owns: its user may configure nothing else (deploy/rabbitmq); the
+    // worker declares its queues and bindings. Until a queue is bound, publishes come back
+    // unroutable and the events wait in the outbox.
+    amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions()))
     let signal = OutboxSignal()
     let relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
     var idempotency = IdempotencyStore(database: database)
@@ -27,6 +30,12 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: { signal.notify() }, metrics: metrics, logger: logger
     )
 
+    let ingestor = WebhookIngestor(database: database, committed: { _ in signal.notify() }, logger: logger)
+    let reconciler = Reconciler(
+        database: database, fintoc: fintoc, ingestor: ingestor, metrics: metrics, interval: configuration.reconcileInterval,
+        grace: configuration.reconcileGrace, pendingEvery: configuration.reconcilePendingEvery, logger: logger
+    )
+
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTableHolder()
@@ -34,6 +43,10 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     HealthController(database: database, metrics: metrics, relay: relay).add(to: router)
     let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
     CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
+    WebhooksController(
+        verifier: WebhookVerifier(secrets: configuration.webhookSecrets, tolerance: configuration.webhookTolerance),
+        ingestor: ingestor, maxBodyBytes: configuration.maxWebhookBytes, metrics: metrics
+    ).add(to: router)
     routes.set(RouteTable(router: router))
 
     return Application(
@@ -42,6 +55,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         services: [
             relay,
             IdempotencyJanitor(store: idempotency, interval: .seconds(3600), logger: logger),
+            reconciler,
             ShutdownHook { try await fintoc.shutdown() },
         ],
         logger: logger

@@ -19,6 +19,21 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// Lifetime assumed for a widget checkout whose Fintoc object names no expiry.
     public var defaultCheckoutLifetime: TimeInterval = 600
+    /// Secrets that may sign Fintoc's webhooks; more than one while rotating.
+    public var webhookSecrets = [GatewayConfiguration.sandboxWebhookSecret]
+    /// How far a webhook signature's timestamp may be from now, either way.
+    public var webhookTolerance: TimeInterval = 300
+    /// Largest webhook body accepted.
+    public var maxWebhookBytes = 256 * 1024
+    /// How often reconciliation looks for checkouts to re-read from Fintoc.
+    public var reconcileInterval: TimeInterval = 300
+    /// How long after its expected end an open checkout waits for a webhook before it is re-read.
+    public var reconcileGrace: TimeInterval = 300
+    /// How often a pending payment is re-read (pending can last days).
+    public var reconcilePendingEvery: TimeInterval = 3600
+
+    /// The secret the local sandbox signs with by default (`SANDBOX_WEBHOOK_SECRET` in `scripts/up`).
+    public static let sandboxWebhookSecret = "whsec_test_sandbox"
 
     public init() {}
 
@@ -35,6 +50,12 @@ public struct GatewayConfiguration: Sendable {
         .init("FINTOC_RECIPIENT_ACCOUNT", default: "", "holder_id:number:type:institution_id of the account direct payment intents pay into"),
         .init("STOREFRONT_API_KEYS", default: "", "storefront keys as name:key,name:key (more with `api-keys create`)", secret: true),
         .init("GATEWAY_MAX_BODY_BYTES", default: "65536", "largest storefront request body"),
+        .init("FINTOC_WEBHOOK_SECRETS", default: sandboxWebhookSecret, "secrets that may sign webhooks, comma-separated (two while rotating); the default is refused with a live key", secret: true),
+        .init("FINTOC_WEBHOOK_TOLERANCE", default: "300", "seconds a webhook signature's timestamp may differ from now, either way"),
+        .init("GATEWAY_MAX_WEBHOOK_BYTES", default: "262144", "largest webhook body (413 past it)"),
+        .init("GATEWAY_RECONCILE_INTERVAL", default: "300", "seconds between reconciliation passes (0 turns it off)"),
+        .init("GATEWAY_RECONCILE_GRACE", default: "300", "seconds past its expected end an open checkout waits for a webhook before it is re-read"),
+        .init("GATEWAY_RECONCILE_PENDING_EVERY", default: "3600", "seconds between re-reads of a pending payment"),
     ]
 
     /// Reads and checks every variable; the first unusable one is the error.
@@ -72,6 +93,21 @@ public struct GatewayConfiguration: Sendable {
             configuration.storefrontKeys.append((String(entry[..<colon]), String(entry[entry.index(after: colon)...])))
         }
         configuration.maxBodyBytes = try environment.integer("GATEWAY_MAX_BODY_BYTES", default: configuration.maxBodyBytes, in: 1024...(16 << 20))
+        let secrets = environment.list("FINTOC_WEBHOOK_SECRETS")
+        if !secrets.isEmpty {
+            guard secrets.allSatisfy({ $0.count >= 8 && $0.count <= 256 }) else {
+                throw ConfigurationError("FINTOC_WEBHOOK_SECRETS", "each secret must be 8 to 256 characters")
+            }
+            configuration.webhookSecrets = secrets
+        }
+        if secretKey.hasPrefix("sk_live_"), configuration.webhookSecrets.contains(sandboxWebhookSecret) {
+            throw ConfigurationError("FINTOC_WEBHOOK_SECRETS", "must be set to the live endpoint's secret: the sandbox's default secret is public")
+        }
+        configuration.webhookTolerance = try environment.seconds("FINTOC_WEBHOOK_TOLERANCE", default: configuration.webhookTolerance, in: 1...86_400)
+        configuration.maxWebhookBytes = try environment.integer("GATEWAY_MAX_WEBHOOK_BYTES", default: configuration.maxWebhookBytes, in: 1024...(16 << 20))
+        configuration.reconcileInterval = try environment.seconds("GATEWAY_RECONCILE_INTERVAL", default: configuration.reconcileInterval, in: 0...86_400)
+        configuration.reconcileGrace = try environment.seconds("GATEWAY_RECONCILE_GRACE", default: configuration.reconcileGrace, in: 0...86_400)
+        configuration.reconcilePendingEvery = try environment.seconds("GATEWAY_RECONCILE_PENDING_EVERY", default: configuration.reconcilePendingEvery, in: 1...(30 * 86_400))
         return configuration
     }
 }

@@ -84,6 +84,13 @@ public struct BrokerDefinitions: Sendable, Hashable, Codable {
 }
 
 extension PaymentsTopology {
+    /// What the gateway declares: only the exchange it publishes to (its broker user may
+    /// configure nothing else).
+    public static func publisherDefinitions(vhost: String = "/") -> BrokerDefinitions {
+        let all = definitions(vhost: vhost)
+        return BrokerDefinitions(exchanges: all.exchanges.filter { $0.name == paymentsExchange }, queues: [], bindings: [])
+    }
+
     /// The whole product topology in `vhost` ("/" by default).
     public static func definitions(vhost: String = "/") -> BrokerDefinitions {
         func exchange(_ name: String, _ type: String) -> BrokerDefinitions.Exchange {

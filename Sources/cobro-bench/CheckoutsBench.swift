@@ -292,7 +292,7 @@ private struct Target: Sendable {
 
 // MARK: - Figures
 
-private struct Figures {
+struct Figures {
     let target: String
     let endpoint: String
     /// Every successful request's latency in milliseconds, ascending.
@@ -334,9 +334,9 @@ private struct Figures {
     }
 }
 
-private func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
 extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    fileprivate var milliseconds: Double { seconds * 1000 }
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Double { seconds * 1000 }
 }

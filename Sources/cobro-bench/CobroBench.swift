@@ -7,6 +7,6 @@ struct CobroBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cobro-bench",
         abstract: "Measures Cobro's components on loopback and prints the figures as JSON.",
-        subcommands: [AMQPBench.self, CheckoutsBench.self, WorkerBench.self]
+        subcommands: [AMQPBench.self, CheckoutsBench.self, WebhooksBench.self, EndToEndBench.self, WorkerBench.self]
     )
 }

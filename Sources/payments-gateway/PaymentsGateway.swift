@@ -17,7 +17,7 @@ struct PaymentsGateway: AsyncParsableCommand {
 
             \(ConfigurationVariable.helpText(GatewayConfiguration.variables + [logLevelVariable]))
             """,
-        subcommands: [Serve.self, APIKeys.self, Outbox.self],
+        subcommands: [Serve.self, APIKeys.self, Outbox.self, Events.self, Reconcile.self],
         defaultSubcommand: Serve.self
     )
 

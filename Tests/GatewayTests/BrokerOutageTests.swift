@@ -47,6 +47,7 @@ struct GatewayBrokerOutageTests {
     @Test("checkouts created over HTTP while the broker is down: answered 201, then every checkout.created arrives once, in order")
     func checkoutsDuringOutage() async throws {
         try await Stack.run { stack in
+            try await stack.declareProductTopology()
             try await BrokerFixture.brokerScript("stop")
             var orders: [String] = []
             for index in 1...6 {

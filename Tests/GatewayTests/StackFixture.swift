@@ -61,6 +61,12 @@ struct Stack {
         try await gateway.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(key: storefrontKey, idempotencyKey: key), body: GatewayFixture.json(body))
     }
 
+    /// Declares the worker's side of the topology (durable `fulfillment.payments` and the rest),
+    /// as the fulfillment worker does at start: the gateway declares only its exchange.
+    func declareProductTopology() async throws {
+        try await observer.declare(AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions())))
+    }
+
     /// The next `count` events on the exchange, decoded.
     func nextEvents(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [EventEnvelope] {
         try await events.take(count, timeout: timeout).map { try EventEnvelope.decode($0.body) }

@@ -20,6 +20,19 @@ extension SandboxStore {
         return Rendering.endpoint(record, showSecret: true)
     }
 
+    /// Subscribes `url` to every event, signed with `secret`: what `SANDBOX_WEBHOOK_URL` does at
+    /// start, for an embedding program (a test) that learns the receiver's address later.
+    @discardableResult
+    public func subscribe(url: String, secret: String) -> String {
+        let id = SandboxID.webhookEndpoint()
+        let endpoint = WebhookEndpoint(
+            id: id, mode: .test, url: url, enabledEvents: ["*"], status: .enabled,
+            description: "subscribed by the embedding program", secret: nil, createdAt: timestamp(), metadata: [:]
+        )
+        endpoints[id] = EndpointRecord(endpoint: endpoint, secret: secret, sequence: nextSequence())
+        return id
+    }
+
     func endpointJSON(_ id: String) throws(SandboxError) -> JSONValue {
         guard let record = endpoints[id] else { throw .missingResource("webhook_endpoint", id: id) }
         return Rendering.endpoint(record, showSecret: false)

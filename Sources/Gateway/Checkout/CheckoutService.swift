@@ -109,6 +109,7 @@ struct CheckoutService: Sendable {
                 if !current.status.isTerminal {
                     current.status = .expired
                     current.updatedAt = now
+                    current.version += 1
                     try current.update(db)
                     let event = DomainEvent.checkoutExpired(CheckoutExpired(
                         order: order.snapshot, checkout: current.snapshot, mode: Mode(rawValue: current.mode) ?? .test, occurredAt: now))

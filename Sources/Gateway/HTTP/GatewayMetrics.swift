@@ -44,7 +44,23 @@ public final class GatewayMetrics: Sendable {
         .init(namespace: "gateway", subsystem: "relay", metricName: "publishes", unitName: "total", helpText: "Publishes by outcome (acked, nacked, returned, connection_lost)")
     }
 
+    static var webhooks: MetricNameDescriptor {
+        .init(namespace: "gateway", metricName: "webhooks", unitName: "total", helpText: "Verified webhooks by outcome (applied, history, unchanged, contradiction, unmatched, ignored, duplicate) and source")
+    }
+
+    static var webhookRejections: MetricNameDescriptor {
+        .init(namespace: "gateway", metricName: "webhook_rejections", unitName: "total", helpText: "Webhooks refused by reason (missing_header, malformed, stale, future, no_match, bad_event, too_large)")
+    }
+
     public init() {}
+
+    func webhookTakenIn(outcome: String, source: String) {
+        registry.makeCounter(descriptor: Self.webhooks, labels: [("outcome", outcome), ("source", source)]).increment()
+    }
+
+    func webhookRejected(reason: String) {
+        registry.makeCounter(descriptor: Self.webhookRejections, labels: [("reason", reason)]).increment()
+    }
 
     func outbox(depth: Int, oldestAgeSeconds: Double?) {
         registry.makeGauge(descriptor: Self.outboxDepth).set(Double(depth))

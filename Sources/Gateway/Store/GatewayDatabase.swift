@@ -108,6 +108,53 @@ public struct GatewayDatabase: Sendable {
             // the key, even after a later request took over a key it had abandoned.
             try db.alter(table: "idempotency_key") { t in t.add(column: "claim", .text) }
         }
+        migrator.registerMigration("v3: webhook inbox, payment intents, reconciliation") { db in
+            try db.create(table: "inbox") { t in
+                /// Fintoc's event id (`evt_…`), or `rec_…` for a fact synthesised by reconciliation.
+                t.column("id", .text).primaryKey()
+                t.column("type", .text).notNull()
+                /// `webhook` or `reconciliation`.
+                t.column("source", .text).notNull()
+                /// The Fintoc object the event is about (`cs_…`, `pi_…`, `re_…`), when it names one.
+                t.column("object_id", .text)
+                /// The checkout it was matched to, if any.
+                t.column("checkout_id", .text)
+                /// What ingesting it did (see `InboxRecord.Outcome`).
+                t.column("outcome", .text).notNull()
+                t.column("detail", .text)
+                /// The request body exactly as signed.
+                t.column("body", .blob).notNull()
+                t.column("occurred_at", .datetime)
+                t.column("received_at", .datetime).notNull()
+            }
+            try db.create(index: "inbox_object", on: "inbox", columns: ["object_id"])
+            try db.create(index: "inbox_checkout", on: "inbox", columns: ["checkout_id"])
+            try db.create(table: "payment_intent") { t in
+                /// Fintoc's `pi_…`: one row per payment attempt, so each keeps its own state.
+                t.column("id", .text).primaryKey()
+                t.column("checkout_id", .text).notNull().references("checkout")
+                t.column("status", .text).notNull()
+                t.column("reason", .text)
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(index: "payment_intent_checkout", on: "payment_intent", columns: ["checkout_id"])
+            try db.alter(table: "checkout") { t in
+                /// Set when a webhook contradicted what is known: reconciliation re-reads it first.
+                t.add(column: "review_since", .datetime)
+                /// Last time reconciliation read the checkout from Fintoc.
+                t.add(column: "reconciled_at", .datetime)
+                /// A payment finished the session: it takes no new attempt.
+                t.add(column: "session_finished", .boolean).notNull().defaults(to: false)
+                /// Bumped by every change of the checkout's state or attempts: a webhook worked
+                /// out from an older version is worked out again inside the transaction.
+                t.add(column: "version", .integer).notNull().defaults(to: 0)
+            }
+            try db.alter(table: "order") { t in
+                /// The checkout whose payment paid the order; another success is a duplicate.
+                t.add(column: "paid_checkout_id", .text)
+            }
+            try db.create(index: "checkout_open", on: "checkout", columns: ["status", "expires_at"])
+        }
         return migrator
     }
 }

@@ -31,6 +31,7 @@ struct OrderRecord: GatewayRecord, Identifiable {
     var status: Status
     var createdAt: Date
     var updatedAt: Date
+    var paidCheckoutId: String? = nil
 
     var snapshot: OrderSnapshot {
         OrderSnapshot(
@@ -71,6 +72,10 @@ struct CheckoutRecord: GatewayRecord, Identifiable {
     var expiresAt: Date?
     var createdAt: Date
     var updatedAt: Date
+    var reviewSince: Date? = nil
+    var reconciledAt: Date? = nil
+    var sessionFinished = false
+    var version: Int64 = 0
 
     var snapshot: CheckoutSnapshot {
         CheckoutSnapshot(

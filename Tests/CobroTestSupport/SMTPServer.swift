@@ -1,25 +1,23 @@
-import CobroTestSupport
 import Foundation
-import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A real SMTP server (aiosmtpd, `Python/smtp_server.py`) on a loopback port, storing what it
+/// A real SMTP server (aiosmtpd, `Tests/FulfillmentTests/Python/smtp_server.py`) on a loopback port, storing what it
 /// accepts as files, for the mail tests. Started and stopped by the test.
-final class SMTPServer: @unchecked Sendable {
-    enum Mode: String {
+public final class SMTPServer: @unchecked Sendable {
+    public enum Mode: String, Sendable {
         case plain, starttls, smtps
     }
 
-    let port: Int
-    let directory: URL
+    public let port: Int
+    public let directory: URL
     private let process: Process
 
-    static let script = BrokerFixture.repositoryRoot.appendingPathComponent("Tests/FulfillmentTests/Python/smtp_server.py")
+    public static let script = BrokerFixture.repositoryRoot.appendingPathComponent("Tests/FulfillmentTests/Python/smtp_server.py")
 
     /// Starts the server on `port` and waits (bounded) until it listens.
-    init(port: Int, mode: Mode = .plain, tls: TLSFiles? = nil, user: String? = nil, password: String? = nil, directory: URL? = nil) async throws {
+    public init(port: Int, mode: Mode = .plain, tls: TLSFiles? = nil, user: String? = nil, password: String? = nil, directory: URL? = nil) async throws {
         self.port = port
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("cobro-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
@@ -42,24 +40,24 @@ final class SMTPServer: @unchecked Sendable {
         }
     }
 
-    struct StartFailed: Error {}
+    public struct StartFailed: Error {}
 
     /// The messages received so far, as text, in arrival order.
-    func messages() -> [String] {
+    public func messages() -> [String] {
         let files = ((try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [])
             .filter { $0.pathExtension == "eml" }.sorted { $0.path < $1.path }
         return files.compactMap { try? String(contentsOf: $0, encoding: .utf8) }
     }
 
     /// Recipients and envelope sender of message `index`.
-    func envelope(_ index: Int) -> String? {
+    public func envelope(_ index: Int) -> String? {
         let files = ((try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [])
             .filter { $0.pathExtension == "rcpt" }.sorted { $0.path < $1.path }
         return index < files.count ? try? String(contentsOf: files[index], encoding: .utf8) : nil
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after two seconds), waiting a bounded time.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(2)
@@ -69,11 +67,11 @@ final class SMTPServer: @unchecked Sendable {
 }
 
 /// A self-signed certificate for 127.0.0.1 and its key, made with openssl for one test.
-struct TLSFiles {
-    let certificate: URL
-    let key: URL
+public struct TLSFiles: Sendable {
+    public let certificate: URL
+    public let key: URL
 
-    static func make() throws -> TLSFiles {
+    public static func make() throws -> TLSFiles {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let files = TLSFiles(certificate: directory.appendingPathComponent("cert.pem"), key: directory.appendingPathComponent("key.pem"))

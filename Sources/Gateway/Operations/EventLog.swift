@@ -1,0 +1,158 @@
+import AMQP
+import Fintoc
+import Foundation
+import GRDB
+import Logging
+import PaymentsCore
+
+/// The operator's view of what the gateway stored: the domain events of an order (or since a
+/// time) and the Fintoc events behind them; and replay, which publishes stored domain events again
+/// with their original ids for a consumer that lost data.
+public struct EventLog: Sendable {
+    public let database: GatewayDatabase
+
+    public init(database: GatewayDatabase) {
+        self.database = database
+    }
+
+    /// One stored domain event.
+    public struct DomainEntry: Sendable, Hashable, Codable {
+        public let sequence: Int64
+        public let id: String
+        public let type: String
+        public let orderID: String
+        public let createdAt: Date
+        public let publishedAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case sequence, id, type
+            case orderID = "order_id"
+            case createdAt = "created_at"
+            case publishedAt = "published_at"
+        }
+    }
+
+    /// One Fintoc event received (or synthesised by reconciliation) for the order's checkouts.
+    public struct FintocEntry: Sendable, Hashable, Codable {
+        public let id: String
+        public let type: String
+        public let source: String
+        public let objectID: String?
+        public let checkoutID: String?
+        public let outcome: String
+        public let detail: String?
+        public let receivedAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, type, source, outcome, detail
+            case objectID = "object_id"
+            case checkoutID = "checkout_id"
+            case receivedAt = "received_at"
+        }
+    }
+
+    public struct OrderHistory: Sendable, Hashable, Codable {
+        public let orderID: String
+        public let domainEvents: [DomainEntry]
+        public let fintocEvents: [FintocEntry]
+
+        enum CodingKeys: String, CodingKey {
+            case orderID = "order_id"
+            case domainEvents = "domain_events"
+            case fintocEvents = "fintoc_events"
+        }
+    }
+
+    /// Everything stored about `orderID`, oldest first; nil when the order is unknown.
+    public func history(order orderID: String) async throws -> OrderHistory? {
+        try await database.pool.read { db in
+            guard try OrderRecord.fetchOne(db, key: orderID) != nil else { return nil }
+            let domain = try OutboxRecord.filter(Column("order_id") == orderID).order(Column("sequence")).fetchAll(db).map(Self.entry)
+            let fintoc = try InboxRecord.fetchAll(db, sql: """
+                SELECT * FROM inbox WHERE checkout_id IN (SELECT id FROM checkout WHERE order_id = ?)
+                ORDER BY received_at, id
+                """, arguments: [orderID])
+            return OrderHistory(orderID: orderID, domainEvents: domain, fintocEvents: fintoc.map(Self.entry))
+        }
+    }
+
+    /// What replay would publish: the order's events, or every event written at or after `since`.
+    public func selection(order orderID: String?, since: Date?, limit: Int = 100_000) async throws -> [DomainEntry] {
+        try await storedEvents(order: orderID, since: since, limit: limit).map(Self.entry)
+    }
+
+    public struct ReplayReport: Sendable, Hashable, Codable {
+        public var selected = 0
+        public var published = 0
+        public var failed = 0
+        public var failures: [String] = []
+    }
+
+    /// Publishes the selected events again, in their original order, with their original ids and
+    /// bodies, and waits for the broker's confirms. The outbox is not changed.
+    public func replay(order orderID: String?, since: Date?, amqpURL: String, logger: Logger) async throws -> ReplayReport {
+        let rows = try await storedEvents(order: orderID, since: since, limit: 100_000)
+        var report = ReplayReport(selected: rows.count)
+        guard !rows.isEmpty else { return report }
+        var amqp = try AMQPConfiguration(url: amqpURL, connectionName: "payments-gateway-replay")
+        amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions()))
+        let connection = try await AMQPConnection.connect(amqp, logger: logger)
+        for chunk in stride(from: 0, to: rows.count, by: 512).map({ Array(rows[$0..<min($0 + 512, rows.count)]) }) {
+            let outcomes = await connection.publish(chunk.map(OutboxRelay.message(for:)))
+            for (row, outcome) in zip(chunk, outcomes) {
+                if case .acked = outcome {
+                    report.published += 1
+                } else {
+                    report.failed += 1
+                    if report.failures.count < 20 { report.failures.append("\(row.eventId): \(OutboxRelay.label(outcome))") }
+                }
+            }
+        }
+        await connection.close()
+        return report
+    }
+
+    private func storedEvents(order orderID: String?, since: Date?, limit: Int) async throws -> [OutboxRecord] {
+        try await database.pool.read { db in
+            var request = OutboxRecord.all()
+            if let orderID { request = request.filter(Column("order_id") == orderID) }
+            if let since { request = request.filter(Column("created_at") >= since) }
+            return try request.order(Column("sequence")).limit(limit).fetchAll(db)
+        }
+    }
+
+    static func entry(_ row: OutboxRecord) -> DomainEntry {
+        DomainEntry(sequence: row.sequence ?? 0, id: row.eventId, type: row.type, orderID: row.orderId, createdAt: row.createdAt, publishedAt: row.publishedAt)
+    }
+
+    static func entry(_ row: InboxRecord) -> FintocEntry {
+        FintocEntry(id: row.id, type: row.type, source: row.source.rawValue, objectID: row.objectId, checkoutID: row.checkoutId,
+                    outcome: row.outcome.rawValue, detail: row.detail, receivedAt: row.receivedAt)
+    }
+}
+
+/// One reconciliation pass now, outside the server (`payments-gateway reconcile --now`): what it
+/// writes the running gateway's relay publishes.
+public struct ReconcileNow: Sendable {
+    public struct Report: Sendable, Hashable, Codable {
+        public let examined: Int
+        public let changed: Int
+        public let unchanged: Int
+        public let failed: Int
+        public let events: Int
+    }
+
+    /// `everythingOpen` re-reads every checkout not yet final, not only those due.
+    public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws -> Report {
+        let database = try GatewayDatabase(path: configuration.databasePath)
+        let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
+        let ingestor = WebhookIngestor(database: database, committed: { _ in }, logger: logger)
+        let reconciler = Reconciler(
+            database: database, fintoc: fintoc, ingestor: ingestor, metrics: GatewayMetrics(), interval: 0,
+            grace: configuration.reconcileGrace, pendingEvery: configuration.reconcilePendingEvery, logger: logger
+        )
+        let report = await reconciler.pass(everythingOpen: everythingOpen)
+        try? await fintoc.shutdown()
+        return Report(examined: report.examined, changed: report.changed, unchanged: report.unchanged, failed: report.failed, events: report.events)
+    }
+}

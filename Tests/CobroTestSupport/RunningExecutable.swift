@@ -1,0 +1,70 @@
+import Foundation
+
+/// One of the product's executables running in the background for a test that talks to it,
+/// reads its log, and stops it (gracefully, or with SIGKILL as a crash would).
+public final class RunningExecutable: @unchecked Sendable {
+    // @unchecked: `process` is only started here and then read (pid, isRunning, which Process
+    // makes thread-safe); the log is a file read afresh each time.
+    private let process: Process
+    private let handle: FileHandle
+    public let logFile: URL
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    public init(_ name: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws {
+        guard let executable = ExecutableRunner.executable(name) else { throw ExecutableRunner.NotBuilt(name: name) }
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// Everything the process wrote so far (stdout and stderr).
+    public var output: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Waits until the log has a line matching `predicate`, and returns it; nil on timeout or exit.
+    public func waitForLine(timeout: Duration = .seconds(30), where predicate: (Substring) -> Bool) async throws -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = output.split(separator: "\n").first(where: predicate) { return String(line) }
+            if !process.isRunning { return nil }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// The port a Hummingbird server logged it listens on (`… listening on 127.0.0.1:PORT`).
+    public func listeningPort(timeout: Duration = .seconds(30)) async throws -> Int? {
+        guard let line = try await waitForLine(timeout: timeout, where: { $0.contains("listening on") || $0.contains("Server started") }) else {
+            return nil
+        }
+        let digits = line.reversed().drop { !$0.isNumber }.prefix { $0.isNumber }
+        return Int(String(digits.reversed()))
+    }
+
+    /// Sends `signal` and waits (bounded) for the process to end; returns its exit status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async throws -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? handle.close()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: logFile)
+    }
+}

@@ -1,0 +1,180 @@
+import CobroTestSupport
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOFoundationCompat
+import PaymentsCore
+import Testing
+@testable import FintocSandbox
+@testable import Gateway
+
+extension Stack {
+    /// Subscribes the gateway's webhook route to every sandbox event, signed with `secret`.
+    func subscribeSandbox(secret: String = FintocEvents.secret) async {
+        await sandbox.subscribe(url: "http://127.0.0.1:\(gateway.port!)/webhooks/fintoc", secret: secret)
+    }
+
+    func postWebhook(_ body: Data, headers: HTTPFields) async throws -> TestResponse {
+        try await gateway.execute(uri: "/webhooks/fintoc", method: .post, headers: headers, body: ByteBuffer(data: body))
+    }
+
+    /// A checkout made through the API; returns its id and Fintoc object id.
+    func checkout(ui: String, orderID: String = "ord-\(UUID().uuidString.prefix(8))") async throws -> (id: String, providerID: String, orderID: String) {
+        let response = try await createCheckout(GatewayFixture.checkoutBody(orderID: orderID, ui: ui))
+        #expect(response.status == .created)
+        let json = try response.json()
+        return (json["id"] as! String, json["provider_id"] as! String, orderID)
+    }
+
+    func metric(_ line: String) async throws -> Double? {
+        let text = String(buffer: try await gateway.execute(uri: "/metrics", method: .get).body)
+        return text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+    }
+}
+
+@Suite("Webhook ingestion over HTTP")
+struct WebhookIngestTests {
+    @Test("signatures: missing, tampered byte, stale, future, unknown secret are refused with 401, a reason and a metric")
+    func refusedSignatures() async throws {
+        try await Stack.run { stack in
+            let body = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_none", status: "succeeded", checkout: nil))
+            let now = Int64(Date().timeIntervalSince1970)
+            var tampered = body
+            tampered[tampered.count / 2] ^= 0x01
+            let cases: [(String, Data, HTTPFields)] = [
+                ("missing_header", body, [.contentType: "application/json"]),
+                ("no_match", tampered, FintocEvents.headers(body)),
+                ("stale", body, FintocEvents.headers(body, timestamp: now - 400)),
+                ("future", body, FintocEvents.headers(body, timestamp: now + 400)),
+                ("no_match", body, FintocEvents.headers(body, secrets: ["whsec_someone_else"])),
+                ("malformed", body, [.contentType: "application/json", .init("Fintoc-Signature")!: "v1=abc"]),
+            ]
+            for (reason, payload, headers) in cases {
+                let response = try await stack.postWebhook(payload, headers: headers)
+                #expect(response.status == .unauthorized, "\(reason)")
+                let error = try ErrorBody(response.body).error
+                #expect(error.code == "invalid_signature")
+                #expect(error.type == "authentication_error")
+            }
+            #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="no_match"}"#) == 2)
+            #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="stale"}"#) == 1)
+            #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="future"}"#) == 1)
+            #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="missing_header"}"#) == 1)
+            let stored = try await GatewayDatabase(path: stack.configuration.databasePath).pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") }
+            #expect(stored == 0, "nothing refused is stored")
+
+            // Inside the tolerance (with room for a slow machine between signing and checking).
+            let edge = try await stack.postWebhook(body, headers: FintocEvents.headers(body, timestamp: Int64(Date().timeIntervalSince1970) - 290))
+            #expect(edge.status == .ok, "\(String(buffer: edge.body))")
+        }
+    }
+
+    @Test("rotation: both configured secrets verify, and a header with the new and an unknown value passes")
+    func rotation() async throws {
+        try await Stack.run(adjust: { $0.webhookSecrets = ["whsec_old_secret_1", "whsec_new_secret_2"] }) { stack in
+            for secrets in [["whsec_old_secret_1"], ["whsec_new_secret_2"], ["whsec_unknown_3", "whsec_new_secret_2"]] {
+                let body = FintocEvents.event(type: "refund.succeeded", data: ["id": "re_\(UUID().uuidString.prefix(6))", "object": "refund"])
+                let response = try await stack.postWebhook(body, headers: FintocEvents.headers(body, secrets: secrets))
+                #expect(response.status == .ok, "\(secrets)")
+            }
+            let body = FintocEvents.event(type: "refund.succeeded", data: ["id": "re_x"])
+            let sandboxDefault = try await stack.postWebhook(body, headers: FintocEvents.headers(body))
+            #expect(sandboxDefault.status == .unauthorized, "a secret no longer configured is refused")
+        }
+    }
+
+    @Test("a body past the limit is 413; a signed body that is no Fintoc event is 400; unknown types and foreign objects are stored, 200 and counted")
+    func limitsAndUnknowns() async throws {
+        try await Stack.run(adjust: { $0.maxWebhookBytes = 2048 }) { stack in
+            let big = FintocEvents.event(type: "refund.succeeded", data: ["id": "re_big", "note": String(repeating: "x", count: 4096)])
+            let tooLarge = try await stack.postWebhook(big, headers: FintocEvents.headers(big))
+            #expect(tooLarge.status == .contentTooLarge)
+
+            let notEvent = Data(#"{"hello":"world"}"#.utf8)
+            #expect(try await stack.postWebhook(notEvent, headers: FintocEvents.headers(notEvent)).status == .badRequest)
+
+            let unknown = FintocEvents.event(type: "checkout_session.completed", data: ["id": "cs_old_guide"])
+            let unknownAnswer = try await stack.postWebhook(unknown, headers: FintocEvents.headers(unknown))
+            #expect(unknownAnswer.status == .ok)
+            #expect(try unknownAnswer.json()["outcome"] as? String == "ignored")
+            let foreign = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_not_ours", status: "succeeded", checkout: nil))
+            let foreignAnswer = try await stack.postWebhook(foreign, headers: FintocEvents.headers(foreign))
+            #expect(try foreignAnswer.json()["outcome"] as? String == "unmatched")
+            #expect(try await stack.metric(#"gateway_webhooks_total{outcome="ignored",source="webhook"}"#) == 1)
+            #expect(try await stack.metric(#"gateway_webhooks_total{outcome="unmatched",source="webhook"}"#) == 1)
+            #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="too_large"}"#) == 1)
+            let kept = try await GatewayDatabase(path: stack.configuration.databasePath).pool.read { db in
+                try String.fetchAll(db, sql: "SELECT outcome FROM inbox ORDER BY outcome")
+            }
+            #expect(kept == ["ignored", "unmatched"])
+        }
+    }
+
+    @Test("each event delivered three times gives one domain event, carrying the order's lines, amounts and customer")
+    func threeDeliveriesOneEvent() async throws {
+        try await Stack.run { stack in
+            let made = try await stack.checkout(ui: "payment_intent")
+            let pending = FintocEvents.event(type: "payment_intent.pending", data: FintocEvents.intent(made.providerID, status: "pending", checkout: made.id))
+            let succeeded = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(made.providerID, status: "succeeded", checkout: made.id))
+            var outcomes: [String] = []
+            for body in [pending, succeeded, pending, succeeded, succeeded, pending] {
+                let response = try await stack.postWebhook(body, headers: FintocEvents.headers(body))
+                #expect(response.status == .ok)
+                outcomes.append(try response.json()["outcome"] as? String ?? "")
+            }
+            #expect(outcomes == ["applied", "applied", "duplicate", "duplicate", "duplicate", "duplicate"])
+            let events = try await stack.nextEvents(3)
+            #expect(events.map(\.type) == [.checkoutCreated, .paymentPending, .paymentSucceeded])
+            #expect(try await stack.events.take(1, timeout: .seconds(1)).isEmpty, "nothing more")
+            guard case .paymentSucceeded(let paid) = events[2].event else {
+                Issue.record("not a payment.succeeded")
+                return
+            }
+            #expect(events[2].id == "\(made.orderID)/payment.succeeded/1")
+            #expect(paid.order.amount == 350_000)
+            #expect(paid.order.lineItems.map(\.sku) == ["TSHIRT-M", "MUG-01"])
+            #expect(paid.order.customer.email == "felipe@example.cl")
+            #expect(paid.payment.id == made.providerID)
+            #expect(paid.checkout.id.rawValue == made.id)
+            #expect(events[2].traceparent?.split(separator: "-")[1] == events[0].traceparent?.split(separator: "-")[1], "the order's events share the checkout's trace")
+        }
+    }
+
+    @Test("signed by the sandbox, duplicated and shuffled: each ui's payment is one payment.succeeded, and the order shows paid", arguments: ["redirect", "widget", "payment_intent"])
+    func sandboxSignedPayments(ui: String) async throws {
+        try await Stack.run { stack in
+            await stack.subscribeSandbox()
+            var faults = Faults()
+            faults.duplicate = 3
+            faults.shuffle = true
+            await stack.sandbox.setFaults(faults)
+            let made = try await stack.checkout(ui: ui)
+            _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
+            let events = try await stack.nextEvents(2)
+            #expect(events.map(\.type) == [.checkoutCreated, .paymentSucceeded])
+            #expect(try await stack.events.take(1, timeout: .seconds(2)).isEmpty, "one payment.succeeded for three deliveries of each Fintoc event")
+            let deliveries = await stack.sandbox.allDeliveries()
+            #expect(!deliveries.isEmpty)
+            #expect(deliveries.allSatisfy { $0.statusCode == 200 && $0.succeeded }, "every delivery answered 200")
+            let order = try await stack.gateway.execute(uri: "/v1/orders/\(made.orderID)", method: .get, headers: GatewayFixture.headers())
+            #expect(try order.json()["status"] as? String == "paid")
+        }
+    }
+
+    @Test("a failed attempt then a paid one on the hosted page: payment.failed then payment.succeeded")
+    func failedThenPaid() async throws {
+        try await Stack.run { stack in
+            await stack.subscribeSandbox()
+            let made = try await stack.checkout(ui: "redirect")
+            _ = try await stack.sandbox.complete(id: made.providerID, outcome: .failed, errorReason: "insufficient_funds")
+            _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
+            let events = try await stack.nextEvents(3)
+            #expect(events.map(\.type) == [.checkoutCreated, .paymentFailed, .paymentSucceeded])
+            if case .paymentFailed(let failed) = events[1].event {
+                #expect(failed.payment.reason == "insufficient_funds")
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import PaymentsCore
+import PropertyBased
+import Testing
+@testable import Gateway
+
+/// The state machine and the store's webhook path, driven with realistic Fintoc histories in
+/// every order and with redeliveries, on a real SQLite file.
+@Suite("Webhook state machine")
+struct WebhookStateTests {
+    /// The facts of each event of a scenario, as the normaliser reads them.
+    static func facts(_ scenario: Scenario) throws -> [[PaymentFact]] {
+        try scenario.events.map { try WebhookNormaliser.normalise($0).facts }
+    }
+
+    static func permutations<T>(_ items: [T]) -> [[T]] {
+        guard items.count > 1 else { return [items] }
+        return items.indices.flatMap { index -> [[T]] in
+            var rest = items
+            let first = rest.remove(at: index)
+            return permutations(rest).map { [first] + $0 }
+        }
+    }
+
+    @Test("every permutation of each scenario's events, in the pure machine, ends in the same state with the same event types", arguments: Scenario.all)
+    func everyPermutationOfPureMachine(_ scenario: Scenario) throws {
+        let facts = try Self.facts(scenario)
+        var outcomes: Set<String> = []
+        for order in Self.permutations(Array(facts.indices)) {
+            var machine = CheckoutStateMachine(
+                checkoutID: Scenario.checkoutID, ui: scenario.ui, status: .created, attempts: [:],
+                sessionFinished: false, orderPaidBy: nil, needsReview: false
+            )
+            var types: Set<EventType> = []
+            for index in order {
+                let step = machine.apply(facts[index], authoritative: false)
+                #expect(step.outcome != .contradiction, "\(scenario.name): \(order): \(step.detail ?? "")")
+                types.formUnion(step.emissions.map(\.type))
+            }
+            #expect(machine.status == scenario.status, "\(scenario.name) in order \(order)")
+            #expect(types == scenario.types, "\(scenario.name) in order \(order)")
+            #expect(!machine.needsReview)
+            outcomes.insert("\(machine.status)")
+        }
+        #expect(outcomes.count == 1)
+    }
+
+    @Test("any order, each event delivered one to three times, through the store: same final state, same domain events, each once")
+    func permutationsWithRedeliveryThroughTheStore() async throws {
+        await propertyCheck(count: 60, input: Gen.int(in: 0...(Scenario.all.count - 1)), Gen.int(in: 0...999_999).array(of: 12...12)) { index, keys in
+            let scenario = Scenario.all[index]
+            var deliveries: [(key: Int, body: Data)] = []
+            for (position, body) in scenario.events.enumerated() {
+                let copies = keys[position] % 3 + 1
+                for copy in 0..<copies { deliveries.append(((keys[(position + copy * 5) % keys.count] &* 31 &+ copy * 7) % 1_000_003, body)) }
+            }
+            deliveries.sort { $0.key < $1.key }
+            do {
+                let store = try StoreFixture(ui: scenario.ui, providerID: scenario.providerID)
+                defer { store.remove() }
+                var duplicates = 0
+                for delivery in deliveries {
+                    if try store.deliver(delivery.body) == .duplicate { duplicates += 1 }
+                }
+                #expect(duplicates == deliveries.count - scenario.events.count, "every redelivery is recognised")
+                let checkout = try store.checkout()
+                #expect(checkout.status == scenario.status, "\(scenario.name)")
+                #expect(checkout.reviewSince == nil, "\(scenario.name)")
+                let ids = try store.eventIDs()
+                #expect(Set(ids).count == ids.count)
+                #expect(try store.eventTypes() == scenario.types, "\(scenario.name)")
+                #expect(try store.order().status == (scenario.status == .succeeded ? .paid : .open))
+            } catch {
+                Issue.record("\(scenario.name): \(error)")
+            }
+        }
+    }
+
+    @Test("a payment that failed cannot also succeed: recorded as a contradiction, nothing published, checkout marked for review")
+    func contradictionIsNotPublished() throws {
+        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
+        defer { store.remove() }
+        try store.deliver(FintocEvents.event(type: "payment_intent.failed", data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil, reason: "insufficient_funds")))
+        let outcome = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)))
+        guard case .recorded(.contradiction, _, 0, true) = outcome else {
+            Issue.record("expected a contradiction, got \(outcome)")
+            return
+        }
+        #expect(try store.checkout().status == .failed)
+        #expect(try store.checkout().reviewSince != nil)
+        #expect(try store.eventTypes() == [.paymentFailed])
+
+        // Reconciliation reads Fintoc's own answer, which settles it.
+        let settled = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)), source: .reconciliation)
+        guard case .recorded(.applied, _, 1, false) = settled else {
+            Issue.record("expected the reconciled fact applied, got \(settled)")
+            return
+        }
+        #expect(try store.checkout().status == .succeeded)
+        #expect(try store.checkout().reviewSince == nil)
+        #expect(try store.order().status == .paid)
+    }
+
+    @Test("money for an expired checkout is not believed from a webhook; Fintoc's answer makes it a payment")
+    func successAfterExpiry() throws {
+        let store = try StoreFixture(ui: .redirect, providerID: Scenario.sessionID)
+        defer { store.remove() }
+        try store.deliver(FintocEvents.event(type: "checkout_session.expired", data: FintocEvents.session(Scenario.sessionID, status: "expired", checkout: Scenario.checkoutID)))
+        let late = FintocEvents.intent("pi_late", status: "succeeded", checkout: Scenario.checkoutID)
+        guard case .recorded(.contradiction, _, 0, true) = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: late)) else {
+            Issue.record("expected a contradiction")
+            return
+        }
+        #expect(try store.eventTypes() == [.checkoutExpired])
+        try store.deliver(FintocEvents.event(type: "checkout_session.finished", data: FintocEvents.session(Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID, intent: late)), source: .reconciliation)
+        #expect(try store.eventTypes() == [.checkoutExpired, .paymentSucceeded])
+        #expect(try store.checkout().status == .succeeded)
+    }
+
+    @Test("a second paid checkout of a paid order is payment.duplicate, never a second payment.succeeded")
+    func secondPaymentIsDuplicate() throws {
+        let store = try StoreFixture(ui: .paymentIntent, providerID: "pi_first")
+        defer { store.remove() }
+        try store.addCheckout(ui: .paymentIntent, providerID: "pi_second", checkoutID: "chk_second", orderID: Scenario.orderID, attempt: 2)
+        try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_first", status: "succeeded", checkout: nil)))
+        try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_second", status: "succeeded", checkout: nil)))
+        #expect(try store.eventIDs() == ["\(Scenario.orderID)/payment.succeeded/1", "\(Scenario.orderID)/payment.duplicate/2"])
+        #expect(try store.order().paidCheckoutId == Scenario.checkoutID)
+    }
+
+    @Test("a payment's own event before its session names it is kept, then taken in when the session finishes")
+    func unmatchedIntentIsAdopted() throws {
+        let store = try StoreFixture(ui: .redirect, providerID: Scenario.sessionID)
+        defer { store.remove() }
+        let early = FintocEvents.event(id: "evt_early", type: "payment_intent.pending", data: FintocEvents.intent("pi_x", status: "pending", checkout: nil))
+        guard case .recorded(.unmatched, nil, 0, false) = try store.deliver(early) else {
+            Issue.record("a payment no checkout names yet is unmatched")
+            return
+        }
+        let finished = FintocEvents.session(Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID, intent: FintocEvents.intent("pi_x", status: "requires_action", checkout: nil))
+        try store.deliver(FintocEvents.event(type: "checkout_session.finished", data: finished))
+        #expect(try store.eventTypes() == [.paymentActionRequired, .paymentPending])
+        #expect(try store.checkout().status == .pending)
+        let adopted = try store.database.pool.read { db in try InboxRecord.fetchOne(db, key: "evt_early") }
+        #expect(adopted?.checkoutId == Scenario.checkoutID)
+        #expect(adopted?.outcome == .applied)
+    }
+
+    @Test("a plan worked out before another event changed the checkout is worked out again in the transaction")
+    func stalePlanIsRedone() throws {
+        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
+        defer { store.remove() }
+        let succeeded = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil))
+        let failed = FintocEvents.event(type: "payment_intent.failed", data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil))
+        let event = try WebhookNormaliser.normalise(succeeded)
+        let now = Date()
+        // Worked out while the payment was still open: it would publish payment.succeeded.
+        let stale = try store.database.pool.read { db in try WebhookApplier.plan(event, source: .webhook, now: now, in: db) }
+        #expect(stale.outbox.map(\.type) == ["payment.succeeded"])
+        try store.deliver(failed)
+        let outcome = try store.database.pool.write { db in
+            try WebhookApplier.apply(IngestItem(event: event, body: succeeded, source: .webhook, receivedAt: now, plan: stale), in: db)
+        }
+        guard case .recorded(.contradiction, _, 0, true) = outcome else {
+            Issue.record("the stale plan must not be written: \(outcome)")
+            return
+        }
+        #expect(try store.eventTypes() == [.paymentFailed])
+    }
+
+    @Test("an object for another amount or a test event for a live checkout changes nothing")
+    func foreignObjects() throws {
+        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
+        defer { store.remove() }
+        let wrongAmount = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil, amount: 1)))
+        guard case .recorded(.contradiction, _, 0, true) = wrongAmount else {
+            Issue.record("another amount is a contradiction: \(wrongAmount)")
+            return
+        }
+        let liveEvent = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil), mode: "live"))
+        guard case .recorded(.unmatched, _, 0, _) = liveEvent else {
+            Issue.record("a live event for a test checkout is unmatched: \(liveEvent)")
+            return
+        }
+        let refund = try store.deliver(FintocEvents.event(type: "refund.succeeded", data: ["id": "re_1", "object": "refund", "status": "succeeded"]))
+        guard case .recorded(.ignored, nil, 0, false) = refund else {
+            Issue.record("refunds are stored and ignored: \(refund)")
+            return
+        }
+        #expect(try store.eventIDs().isEmpty)
+        #expect(try store.checkout().status == .created)
+    }
+}
