@@ -136,9 +136,3 @@ struct NothingApplied: Error, CustomStringConvertible {
     let seconds: Double
     var description: String { "the worker applied nothing within \(seconds) s" }
 }
-
-extension Duration {
-    fileprivate var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
