@@ -7,6 +7,10 @@ hosted checkout (bank, wrong password, login, account, confirm, pay, back to suc
 the widget opened by widget.js, saving a screenshot of each step in OUT_DIR.
 
 Usage: scripts/sandbox-browser-check.py [SANDBOX_URL] [OUT_DIR]
+
+With GATEWAY_URL and STOREFRONT_KEY set (e.g. against `scripts/up`), the hosted checkout is
+started the way a store starts it, through the gateway's POST /v1/checkouts, and the script then
+waits for the gateway to report the order paid (Fintoc's webhook reached it).
 """
 
 import base64
@@ -17,13 +21,24 @@ import sys
 import tempfile
 import threading
 import time
+import os
 import urllib.request
+import uuid
 
 import websocket
 
 SANDBOX = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8090").rstrip("/")
 OUT = sys.argv[2] if len(sys.argv) > 2 else "/tmp/sandbox-browser"
 KEY = "sk_test_sandbox"
+GATEWAY = os.environ.get("GATEWAY_URL", "").rstrip("/")
+STOREFRONT_KEY = os.environ.get("STOREFRONT_KEY", "")
+
+
+def gateway(method, path, body=None):
+    headers = {"Authorization": f"Bearer {STOREFRONT_KEY}", "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
+    request = urllib.request.Request(GATEWAY + path, method=method, data=json.dumps(body).encode() if body else None, headers=headers)
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
 
 
 def api(method, path, body=None):
@@ -112,14 +127,25 @@ class Browser:
 
 
 def main():
-    import os
     os.makedirs(OUT, exist_ok=True)
     merchant = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Merchant)
     threading.Thread(target=merchant.serve_forever, daemon=True).start()
     store = f"http://127.0.0.1:{merchant.server_address[1]}"
-    session = api("POST", "/v2/checkout_sessions", {
-        "amount": 350000, "currency": "CLP", "success_url": store + "/success?session={CHECKOUT_SESSION_ID}",
-        "cancel_url": store + "/cancel", "line_items": [{"quantity": 1, "price_data": {"currency": "CLP", "unit_amount": 350000, "product_data": {"name": "Annual subscription"}}}]})
+    order_id = None
+    if GATEWAY:
+        order_id = f"ord-browser-{uuid.uuid4().hex[:6]}"
+        checkout = gateway("POST", "/v1/checkouts", {
+            "order_id": order_id, "currency": "CLP", "amount": 34980, "ui": "redirect",
+            "line_items": [{"sku": "TEE-BLK-M", "name": "Polera negra M", "quantity": 2, "unit_amount": 12990},
+                           {"sku": "MUG-CER-01", "name": "Taza cerámica", "quantity": 1, "unit_amount": 9000}],
+            "customer": {"email": "felipe@example.cl", "name": "Felipe Castro"},
+            "success_url": store + "/success?session={CHECKOUT_SESSION_ID}", "cancel_url": store + "/cancel"})
+        session = {"id": checkout["provider_id"], "redirect_url": checkout["redirect_url"]}
+        print("checkout", checkout["id"], "for", order_id, "through the gateway")
+    else:
+        session = api("POST", "/v2/checkout_sessions", {
+            "amount": 350000, "currency": "CLP", "success_url": store + "/success?session={CHECKOUT_SESSION_ID}",
+            "cancel_url": store + "/cancel", "line_items": [{"quantity": 1, "price_data": {"currency": "CLP", "unit_amount": 350000, "product_data": {"name": "Annual subscription"}}}]})
     browser = Browser()
     try:
         browser.call("Page.navigate", url=session["redirect_url"])
@@ -141,6 +167,13 @@ def main():
         browser.shot("5-back-at-success-url")
         paid = api("GET", f"/v2/checkout_sessions/{session['id']}")
         print("session", paid["status"], "payment", paid["payment_resource"]["payment_intent"]["status"])
+        if order_id:
+            for _ in range(100):
+                order = gateway("GET", f"/v1/orders/{order_id}")
+                if order["status"] == "paid":
+                    break
+                time.sleep(0.1)
+            print("gateway order", order_id, order["status"], "events", [event["type"] for event in order["events"]])
 
         intent = api("POST", "/v1/payment_intents", {"amount": 2476, "currency": "CLP"})
         Merchant.widget_token = intent["widget_token"]

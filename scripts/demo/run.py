@@ -187,13 +187,13 @@ class Demo:
                                            capture_output=True, text=True, check=True).stdout)
         self.check(len(parked) == 0, f"{len(parked)} messages parked in the dead-letter queue")
 
-        header = f"{'ORDER':34} {'OUTCOME':14} {'EVENTS':66} {'STOCK AFTER (on hand/available)':44} EMAIL"
+        header = f"{'ORDER':32} {'OUTCOME':12} {'EVENTS':34} {'STOCK AT THE END (on hand/available)':44} EMAIL"
         print(header)
         print("-" * len(header))
         for order_id, items, effect, published, emails in rows:
             stock = ", ".join(f"{LINES[item]['sku']} {after[LINES[item]['sku']]['on_hand']}/{after[LINES[item]['sku']]['available']}" for item in items)
             events = " ".join(event.split(".", 1)[1] if event != "checkout.created" else "created" for event in published)
-            print(f"{order_id:34} {effect:14} {events:66} {stock:44} {', '.join(sorted(emails)) or '-'}")
+            print(f"{order_id:32} {effect:12} {events:34} {stock:44} {', '.join(sorted(emails)) or '-'}")
         print()
         if self.failures:
             print(f"demo: {len(self.failures)} invariant(s) broken:")
