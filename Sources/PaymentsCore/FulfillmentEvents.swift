@@ -38,7 +38,8 @@ public struct OrderFulfillment: Sendable, Hashable, Codable {
     /// Fintoc's payment intent id (`pi_…`): the payment reference.
     public var paymentID: String
     public var mode: Mode
-    /// When the worker decided (committed the sale or the backorder).
+    /// When the worker decided: at most one batch (milliseconds) before the commit that recorded
+    /// it (a confirmation is prepared as the payment is read, ahead of the transaction).
     public var occurredAt: Date
     /// Lines short of stock; empty for `order.confirmed`.
     public var shortfall: [Shortfall]

@@ -100,7 +100,9 @@ import Testing
             let id = try await client.createSessionV2()["id"]!.string!
             let answer = try await Self.pay(client, base: "/checkout/\(id)", account: "422159212", username: "40427672-7")
             #expect(answer.status == .seeOther)
-            #expect(await store.allEvents().map(\.type) == [.paymentIntentPending, .checkoutSessionFinished])
+            // The first two, in this order: with the tests' 0.3 s settle delay, a loaded machine can
+            // already have settled the payment by the time this line runs.
+            #expect(await store.allEvents().prefix(2).map(\.type) == [.paymentIntentPending, .checkoutSessionFinished])
             try await eventually("the payment to settle") { await store.allEvents().count == 3 }
             #expect(await store.allEvents().last?.type == .paymentIntentSucceeded)
         }
@@ -135,7 +137,9 @@ import Testing
             #expect(login.text.contains("Confirma tu pago"))
             let paid = try await client.form("/checkout/\(id)/pay", [("ticket", try Self.ticket(login)), ("account", "5555555555")])
             #expect(paid.status == .seeOther)
-            #expect(await store.allEvents().map(\.type) == [.paymentIntentPending, .checkoutSessionFinished])
+            // The first two, in this order: with the tests' 0.3 s settle delay, a loaded machine can
+            // already have settled the payment by the time this line runs.
+            #expect(await store.allEvents().prefix(2).map(\.type) == [.paymentIntentPending, .checkoutSessionFinished])
             try await eventually("the payment to settle") { await store.allEvents().last?.type == .paymentIntentSucceeded }
         }
     }
