@@ -22,8 +22,8 @@ public struct Worker: Sendable {
         database = try FulfillmentDatabase(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
         metrics = WorkerMetrics()
         let amqp = try Self.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker")
-        let emails = WorkSignal()
-        let events = WorkSignal()
+        let emails = WakeSignal()
+        let events = WakeSignal()
         let composer = NotificationComposer(from: configuration.mailFrom)
         consumer = PaymentsConsumer(
             database: database, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),

@@ -20,7 +20,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     // worker declares its queues and bindings. Until a queue is bound, publishes come back
     // unroutable and the events wait in the outbox.
     amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions()))
-    let signal = OutboxSignal()
+    let signal = WakeSignal()
     let relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
     var idempotency = IdempotencyStore(database: database)
     idempotency.abandonedAfter = IdempotencyStore.abandonedAfter(for: configuration.fintoc)

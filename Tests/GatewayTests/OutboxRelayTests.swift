@@ -13,7 +13,7 @@ struct RelayHarness {
     let database: GatewayDatabase
     let url: String
     let relay: OutboxRelay
-    let signal = OutboxSignal()
+    let signal = WakeSignal()
 
     init(url: String) throws {
         self.url = url

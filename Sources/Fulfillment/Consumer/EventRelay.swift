@@ -16,7 +16,7 @@ import Synchronization
 final class EventRelay: Service, Sendable {
     let database: FulfillmentDatabase
     let amqp: AMQPConfiguration
-    let signal: WorkSignal
+    let signal: WakeSignal
     let logger: Logger
     let batchSize = 256
     let backoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
@@ -24,7 +24,7 @@ final class EventRelay: Service, Sendable {
     private let connection = Mutex<AMQPConnection?>(nil)
     private let stopping = Mutex(false)
 
-    init(database: FulfillmentDatabase, amqp: AMQPConfiguration, signal: WorkSignal, logger: Logger) {
+    init(database: FulfillmentDatabase, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
         self.database = database
         self.amqp = amqp
         self.signal = signal

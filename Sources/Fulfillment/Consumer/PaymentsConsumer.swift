@@ -22,8 +22,8 @@ final class PaymentsConsumer: Service, Sendable {
     let applier: EventApplier
     let router: FailureRouter
     let metrics: WorkerMetrics
-    let emailsQueued: WorkSignal
-    let eventsQueued: WorkSignal
+    let emailsQueued: WakeSignal
+    let eventsQueued: WakeSignal
     let logger: Logger
     let reconnectBackoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
 
@@ -32,7 +32,7 @@ final class PaymentsConsumer: Service, Sendable {
     private let inbox = Mutex<DeliveryInbox?>(nil)
 
     init(database: FulfillmentDatabase, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
-         metrics: WorkerMetrics, emailsQueued: WorkSignal, eventsQueued: WorkSignal, logger: Logger) {
+         metrics: WorkerMetrics, emailsQueued: WakeSignal, eventsQueued: WakeSignal, logger: Logger) {
         self.database = database
         self.amqp = amqp
         self.prefetch = prefetch

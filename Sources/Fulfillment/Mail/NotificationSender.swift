@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import PaymentsCore
 import ServiceLifecycle
 import Synchronization
 
@@ -15,7 +16,7 @@ final class NotificationSender: Service, Sendable {
     let database: FulfillmentDatabase
     let transport: any MailTransport
     let from: MailAddress
-    let signal: WorkSignal
+    let signal: WakeSignal
     let metrics: WorkerMetrics
     let initialDelay: Duration
     let maxDelay: Duration
@@ -25,7 +26,7 @@ final class NotificationSender: Service, Sendable {
 
     private let stopping = Mutex(false)
 
-    init(database: FulfillmentDatabase, transport: any MailTransport, from: MailAddress, signal: WorkSignal, metrics: WorkerMetrics,
+    init(database: FulfillmentDatabase, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
          initialDelay: Duration, maxDelay: Duration, logger: Logger) {
         self.database = database
         self.transport = transport

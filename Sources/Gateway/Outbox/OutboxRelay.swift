@@ -18,7 +18,7 @@ import Synchronization
 final class OutboxRelay: Service, Sendable {
     let database: GatewayDatabase
     let amqp: AMQPConfiguration
-    let signal: OutboxSignal
+    let signal: WakeSignal
     let metrics: GatewayMetrics
     let logger: Logger
     let batchSize: Int
@@ -33,7 +33,7 @@ final class OutboxRelay: Service, Sendable {
     /// Connection attempts made so far (for tests and diagnostics).
     var connectionAttempts: Int { attempts.withLock { $0 } }
 
-    init(database: GatewayDatabase, amqp: AMQPConfiguration, signal: OutboxSignal, metrics: GatewayMetrics, logger: Logger,
+    init(database: GatewayDatabase, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
          batchSize: Int = 512, idleWait: Duration = .seconds(1)) {
         self.database = database
         self.amqp = amqp

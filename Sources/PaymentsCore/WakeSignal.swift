@@ -1,10 +1,10 @@
 import Synchronization
 
-/// Wakes a background loop (the email sender, the event relay) when a commit gave it work, so
-/// it acts as soon as the rows are durable instead of on its next poll. A notification with
-/// nobody waiting is remembered once. (The gateway's relay has the same small type; the two
-/// libraries do not import each other.)
-final class WorkSignal: Sendable {
+/// Wakes a background loop (an outbox relay, the email sender) when a commit gave it work, so it
+/// acts as soon as the rows are durable instead of on its next poll. A notification with nobody
+/// waiting is remembered once. Shared here because the gateway and the worker both need it and
+/// never import each other.
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -12,7 +12,9 @@ final class WorkSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func notify() {
+    public init() {}
+
+    public func notify() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
@@ -26,7 +28,7 @@ final class WorkSignal: Sendable {
 
     /// Returns on a notification (or one that came while nobody waited), after `timeout`, or
     /// when the task is cancelled. One waiter at a time.
-    func wait(timeout: Duration) async {
+    public func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForNotification() }
             group.addTask {
