@@ -134,16 +134,8 @@ public struct EventLog: Sendable {
 /// One reconciliation pass now, outside the server (`payments-gateway reconcile --now`): what it
 /// writes the running gateway's relay publishes.
 public struct ReconcileNow: Sendable {
-    public struct Report: Sendable, Hashable, Codable {
-        public let examined: Int
-        public let changed: Int
-        public let unchanged: Int
-        public let failed: Int
-        public let events: Int
-    }
-
     /// `everythingOpen` re-reads every checkout not yet final, not only those due.
-    public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws -> Report {
+    public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws -> ReconcileReport {
         let database = try GatewayDatabase(path: configuration.databasePath)
         let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
         let ingestor = WebhookIngestor(database: database, committed: { _ in }, logger: logger)
@@ -153,6 +145,6 @@ public struct ReconcileNow: Sendable {
         )
         let report = await reconciler.pass(everythingOpen: everythingOpen)
         try? await fintoc.shutdown()
-        return Report(examined: report.examined, changed: report.changed, unchanged: report.unchanged, failed: report.failed, events: report.events)
+        return report
     }
 }

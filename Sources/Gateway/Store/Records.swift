@@ -133,7 +133,18 @@ struct OutboxRecord: GatewayRecord {
     /// Adds the event unless a row with its id exists: the same fact written twice (a replayed
     /// request, two webhooks saying one thing) stays one row and one message.
     static func enqueue(_ envelope: EventEnvelope, in db: Database) throws {
-        try OutboxRecord(envelope: envelope).insert(db, onConflict: .ignore)
+        try OutboxRecord(envelope: envelope).enqueue(in: db)
+    }
+
+    /// Inserts the row unless its event id is already there (one cached statement: this runs for
+    /// every webhook); returns whether it was added.
+    @discardableResult
+    func enqueue(in db: Database) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (event_id, order_id, type, body, traceparent, created_at, publish_attempts)
+            VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT(event_id) DO NOTHING
+            """).execute(arguments: [eventId, orderId, type, body, traceparent, createdAt])
+        return db.changesCount > 0
     }
 }
 

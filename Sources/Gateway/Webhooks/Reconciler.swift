@@ -26,13 +26,6 @@ struct Reconciler: Service {
     var batchLimit = 200
     let logger: Logger
 
-    struct Report: Sendable, Hashable, Codable {
-        var examined = 0
-        var changed = 0
-        var unchanged = 0
-        var failed = 0
-        var events = 0
-    }
 
     func run() async throws {
         guard interval > 0 else {
@@ -51,8 +44,8 @@ struct Reconciler: Service {
 
     /// One pass over every due checkout, in order: review, overdue, pending. `everythingOpen`
     /// re-reads every checkout not yet final, due or not (an operator's `reconcile --now --all`).
-    func pass(now: Date = Date(), everythingOpen: Bool = false) async -> Report {
-        var report = Report()
+    func pass(now: Date = Date(), everythingOpen: Bool = false) async -> ReconcileReport {
+        var report = ReconcileReport()
         let due: [CheckoutRecord]
         do {
             due = try await database.pool.read { db in try dueCheckouts(now: now, everythingOpen: everythingOpen, in: db) }
@@ -153,4 +146,17 @@ private struct SynthesisedEvent<Object: Encodable>: Encodable {
         case id, object, type, mode, data
         case createdAt = "created_at"
     }
+}
+
+/// What one reconciliation pass did.
+public struct ReconcileReport: Sendable, Hashable, Codable {
+    /// Checkouts read back from Fintoc.
+    public var examined = 0
+    /// Those whose re-read changed something (state or events).
+    public var changed = 0
+    public var unchanged = 0
+    /// Those Fintoc could not be asked about (retried on the next pass).
+    public var failed = 0
+    /// Domain events written.
+    public var events = 0
 }

@@ -212,12 +212,8 @@ enum WebhookApplier {
                 """).execute(arguments: [paid.checkoutID, now, paid.orderID])
         }
         var added = 0
-        for row in plan.outbox {
-            try db.cachedStatement(sql: """
-                INSERT INTO outbox (event_id, order_id, type, body, traceparent, created_at, publish_attempts)
-                VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT(event_id) DO NOTHING
-                """).execute(arguments: [row.eventId, row.orderId, row.type, row.body, row.traceparent, row.createdAt])
-            added += db.changesCount
+        for row in plan.outbox where try row.enqueue(in: db) {
+            added += 1
         }
         return added
     }
