@@ -64,13 +64,7 @@ struct CheckoutsBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.httpVersion = .http1Only
-        clientConfiguration.timeout.connect = .seconds(5)
-        clientConfiguration.timeout.read = .seconds(30)
-        // One connection per worker, so the load generator never queues requests itself.
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let client = BenchHTTP.client(connections: concurrency)
         let runID = UUID().uuidString.prefix(8).lowercased()
 
         var result: [String: Any] = [

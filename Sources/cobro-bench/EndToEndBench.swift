@@ -50,28 +50,14 @@ struct EndToEndBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.httpVersion = .http1Only
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = BenchHTTP.client(connections: concurrency)
         defer { _ = client.shutdown() as EventLoopFuture<Void> }
         let base = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
         let run = UUID().uuidString.prefix(6).lowercased()
 
         log("creating \(count) checkouts")
-        let made = try await parallel(count: count, width: 16) { index -> (String, String) in
-            var request = HTTPClientRequest(url: base + "/v1/checkouts")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(key)")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "Idempotency-Key", value: "e2e-\(run)-\(index)")
-            request.body = .bytes(ByteBuffer(string: #"{"order_id":"e2e-\#(run)-\#(index)","currency":"CLP","amount":10000,"line_items":[{"sku":"\#(sku)","name":"Bench","quantity":1,"unit_amount":10000}],"customer":{"email":"bench@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#))
-            let response = try await client.execute(request, timeout: .seconds(30))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            guard response.status == .created, let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-                let id = json["id"] as? String, let provider = json["provider_id"] as? String
-            else { throw ValidationError("checkout answered \(response.status.code): \(String(buffer: body).prefix(200))") }
-            return (id, provider)
+        let made = try await BenchHTTP.paymentIntentCheckouts(client, gateway: gateway, key: key, count: count, idempotencyPrefix: "e2e-\(run)") { index in
+            #"{"order_id":"e2e-\#(run)-\#(index)","currency":"CLP","amount":10000,"line_items":[{"sku":"\#(sku)","name":"Bench","quantity":1,"unit_amount":10000}],"customer":{"email":"bench@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#
         }
         // Let the checkouts' own events (holds) drain before the measurement.
         try await Task.sleep(for: .seconds(2))
@@ -83,7 +69,7 @@ struct EndToEndBench: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .seconds(seconds)
         let start = ContinuousClock.now
         log(rate > 0 ? "sending \(count) webhooks at \(Int(rate))/s" : "sending \(count) webhooks, \(concurrency) connections")
-        _ = try await parallel(count: count, width: concurrency) { index -> Bool in
+        _ = try await BenchHTTP.parallel(count: count, width: concurrency) { index -> Bool in
             if rate > 0 {
                 let due = start + .seconds(Double(index) / rate)
                 if due > ContinuousClock.now { try await Task.sleep(until: due) }
@@ -141,26 +127,6 @@ struct EndToEndBench: AsyncParsableCommand {
             "latency": "from the gateway's 200 to the webhook to the worker's sale row commit (its created_at), same clock",
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
-    }
-
-    private func parallel<T: Sendable>(count: Int, width: Int, _ work: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
-        let next = Counter()
-        return try await withThrowingTaskGroup(of: [(Int, T)].self) { group in
-            for _ in 0..<min(width, count) {
-                group.addTask {
-                    var done: [(Int, T)] = []
-                    while true {
-                        let index = next.increment()
-                        guard index < count else { break }
-                        done.append((index, try await work(index)))
-                    }
-                    return done
-                }
-            }
-            var all: [(Int, T)] = []
-            for try await part in group { all += part }
-            return all.sorted { $0.0 < $1.0 }.map(\.1)
-        }
     }
 
     private func log(_ line: String) {

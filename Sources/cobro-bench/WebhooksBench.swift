@@ -52,12 +52,7 @@ struct WebhooksBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.httpVersion = .http1Only
-        configuration.timeout.connect = .seconds(5)
-        configuration.timeout.read = .seconds(30)
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(concurrency, setupConcurrency))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = BenchHTTP.client(connections: max(concurrency, setupConcurrency))
         defer { _ = client.shutdown() as EventLoopFuture<Void> }
 
         // The worker's queue, so every published event has somewhere to go and can be counted.
@@ -116,40 +111,12 @@ struct WebhooksBench: AsyncParsableCommand {
     }
 
     private func createCheckouts(_ client: HTTPClient, count: Int) async throws -> [(checkout: String, pi: String)] {
-        let base = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
-        let next = Counter()
         let run = UUID().uuidString.prefix(8).lowercased()
-        let made = try await withThrowingTaskGroup(of: [(Int, String, String)].self) { group in
-            for _ in 0..<setupConcurrency {
-                group.addTask {
-                    var made: [(Int, String, String)] = []
-                    while true {
-                        let index = next.increment()
-                        guard index < count else { break }
-                        var request = HTTPClientRequest(url: base + "/v1/checkouts")
-                        request.method = .POST
-                        request.headers.add(name: "Authorization", value: "Bearer \(key)")
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.headers.add(name: "Idempotency-Key", value: "wh-\(run)-\(index)")
-                        request.body = .bytes(ByteBuffer(string: #"{"order_id":"ord-wh-\#(run)-\#(index)","currency":"CLP","amount":30970,"line_items":[{"sku":"SKU-TEE-001","name":"Polera","quantity":2,"unit_amount":12990},{"sku":"SKU-MUG-002","name":"Taza","quantity":1,"unit_amount":4990}],"customer":{"email":"buyer@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#))
-                        let response = try await client.execute(request, timeout: .seconds(30))
-                        let body = try await response.body.collect(upTo: 1 << 20)
-                        guard response.status == .created,
-                            let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-                            let id = json["id"] as? String, let provider = json["provider_id"] as? String
-                        else {
-                            throw ValidationError("checkout creation answered \(response.status.code): \(String(buffer: body).prefix(300))")
-                        }
-                        made.append((index, id, provider))
-                    }
-                    return made
-                }
-            }
-            var all: [(Int, String, String)] = []
-            for try await part in group { all += part }
-            return all.sorted { $0.0 < $1.0 }
-        }
-        return made.map { ($0.1, $0.2) }
+        return try await BenchHTTP.paymentIntentCheckouts(
+            client, gateway: gateway, key: key, count: count, width: setupConcurrency, idempotencyPrefix: "wh-\(run)"
+        ) { index in
+            #"{"order_id":"ord-wh-\#(run)-\#(index)","currency":"CLP","amount":30970,"line_items":[{"sku":"SKU-TEE-001","name":"Polera","quantity":2,"unit_amount":12990},{"sku":"SKU-MUG-002","name":"Taza","quantity":1,"unit_amount":4990}],"customer":{"email":"buyer@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#
+        }.map { ($0.checkout, $0.provider) }
     }
 
     private struct Outcome {
