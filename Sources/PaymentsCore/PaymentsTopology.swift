@@ -40,6 +40,10 @@ public enum PaymentsTopology {
         public static let parkedReason = "x-cobro-parked-reason"
         /// When it was parked, RFC 3339.
         public static let parkedAt = "x-cobro-parked-at"
+        /// The routing key the message first had, so a retried or parked copy goes back to it.
+        public static let originalRoutingKey = "x-cobro-original-routing-key"
+        /// When `dlq redrive` sent it back, RFC 3339.
+        public static let redrivenAt = "x-cobro-redriven-at"
         /// W3C trace context, mirrored from the envelope.
         public static let traceparent = "traceparent"
     }

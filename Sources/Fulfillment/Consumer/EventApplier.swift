@@ -50,10 +50,9 @@ struct EventApplier: Sendable {
     func prepare(_ envelope: EventEnvelope, now: Date) -> Prepared {
         switch envelope.event {
         case .paymentSucceeded(let data):
-            let confirmed = FulfillmentEnvelope(data: Self.fulfillment(data, shortfall: [], now: now), attempt: data.checkout.attempt)
             return Prepared(
                 email: composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now),
-                confirmation: (try? confirmed.encoded()).map { OutgoingEvent(id: confirmed.id, type: confirmed.type.rawValue, body: $0) }
+                confirmation: try? Self.outgoing(data, shortfall: [], now: now)
             )
         case .paymentFailed(let data):
             return Prepared(email: composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now))
@@ -116,17 +115,11 @@ struct EventApplier: Sendable {
         case .alreadySold:
             return Result(outcome: .recorded)
         case .confirmed:
-            if let ready = prepared.confirmation {
-                event = ready
-            } else {
-                let confirmed = FulfillmentEnvelope(data: Self.fulfillment(data, shortfall: [], now: now.date), attempt: data.checkout.attempt)
-                event = OutgoingEvent(id: confirmed.id, type: confirmed.type.rawValue, body: try confirmed.encoded())
-            }
+            event = try prepared.confirmation ?? Self.outgoing(data, shortfall: [], now: now.date)
             email = prepared.email
                 ?? composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now.date)
         case .backordered(let shortfall):
-            let backordered = FulfillmentEnvelope(data: Self.fulfillment(data, shortfall: shortfall, now: now.date), attempt: data.checkout.attempt)
-            event = OutgoingEvent(id: backordered.id, type: backordered.type.rawValue, body: try backordered.encoded())
+            event = try Self.outgoing(data, shortfall: shortfall, now: now.date)
             var values = Self.orderValues(data.order, payment: data.payment)
             let names = Dictionary(data.order.lineItems.map { ($0.sku, $0.name) }, uniquingKeysWith: { first, _ in first })
             values["shortfall"] = shortfall.map { line -> [String: Any] in
@@ -149,8 +142,12 @@ struct EventApplier: Sendable {
         return result
     }
 
-    static func fulfillment(_ data: PaymentSucceeded, shortfall: [OrderFulfillment.Shortfall], now: Date) -> OrderFulfillment {
-        OrderFulfillment(order: data.order, checkoutID: data.checkout.id, paymentID: data.payment.id, mode: data.mode, occurredAt: now, shortfall: shortfall)
+    /// The `order.confirmed` (no shortfall) or `order.backordered` event of a paid order, encoded.
+    static func outgoing(_ data: PaymentSucceeded, shortfall: [OrderFulfillment.Shortfall], now: Date) throws -> OutgoingEvent {
+        let fulfillment = OrderFulfillment(order: data.order, checkoutID: data.checkout.id, paymentID: data.payment.id, mode: data.mode,
+                                           occurredAt: now, shortfall: shortfall)
+        let envelope = FulfillmentEnvelope(data: fulfillment, attempt: data.checkout.attempt)
+        return OutgoingEvent(id: envelope.id, type: envelope.type.rawValue, body: try envelope.encoded())
     }
 
     /// Template values describing the order's lines and payment (and its failure reason).

@@ -13,8 +13,6 @@ struct FailureRouter: Sendable {
     let retrySteps: [RetryStep]
     let logger: Logger
 
-    /// Header naming the routing key the message first arrived with (retries lose it).
-    static let originalRoutingKey = "x-cobro-original-routing-key"
     static let maxReasonLength = 1000
 
     enum Route: String {
@@ -30,7 +28,7 @@ struct FailureRouter: Sendable {
         let step = retrySteps[done]
         var properties = delivery.properties
         properties.headers[PaymentsTopology.Header.retryCount] = .int64(Int64(done + 1))
-        properties.headers[Self.originalRoutingKey] = properties.headers[Self.originalRoutingKey] ?? .string(delivery.routingKey)
+        properties.headers[PaymentsTopology.Header.originalRoutingKey] = properties.headers[PaymentsTopology.Header.originalRoutingKey] ?? .string(delivery.routingKey)
         properties.headers["x-death"] = nil
         let outcome = await connection.publish(OutboundMessage(exchange: PaymentsTopology.retryExchange, routingKey: step.queue,
                                                                body: delivery.body, properties: properties, mandatory: true))
@@ -42,7 +40,7 @@ struct FailureRouter: Sendable {
         var properties = delivery.properties
         properties.headers[PaymentsTopology.Header.parkedReason] = .string(String(reason.prefix(Self.maxReasonLength)))
         properties.headers[PaymentsTopology.Header.parkedAt] = .string(Timestamp.format(Date()))
-        properties.headers[Self.originalRoutingKey] = properties.headers[Self.originalRoutingKey] ?? .string(delivery.routingKey)
+        properties.headers[PaymentsTopology.Header.originalRoutingKey] = properties.headers[PaymentsTopology.Header.originalRoutingKey] ?? .string(delivery.routingKey)
         let outcome = await connection.publish(OutboundMessage(exchange: PaymentsTopology.deadLetterExchange, routingKey: delivery.routingKey,
                                                                body: delivery.body, properties: properties, mandatory: true))
         return settle(delivery, outcome: outcome, route: .parked, reason: reason)

@@ -61,14 +61,10 @@ enum StockLedger {
         return .held
     }
 
-    /// Gives back a checkout's holds and remembers it closed; returns the units released.
-    @discardableResult
-    static func release(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: SQLTime) throws -> Int64 {
-        let released = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(quantity), 0) FROM hold WHERE checkout_id = ? AND expires_at > ?"),
-                                          arguments: [checkout.rawValue, now]) ?? 0
+    /// Gives back a checkout's holds and remembers it closed.
+    static func release(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
         try db.cachedStatement(sql: "DELETE FROM hold WHERE checkout_id = ?").execute(arguments: [checkout.rawValue])
         try close(db, order: order, checkout: checkout, outcome: outcome, now: now)
-        return released
     }
 
     static func close(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: SQLTime) throws {

@@ -1,3 +1,4 @@
+import AMQP
 import Foundation
 import GRDB
 import Logging
@@ -49,14 +50,9 @@ final class NotificationSender: Service, Sendable {
         }
     }
 
-    /// The delay after the `attempts`-th failure.
+    /// The delay after the `attempts`-th failure: doubling from `initialDelay`, capped.
     func delay(afterAttempts attempts: Int) -> Duration {
-        var delay = initialDelay
-        for _ in 1..<max(1, min(attempts, 32)) {
-            delay = delay * 2
-            if delay >= maxDelay { return maxDelay }
-        }
-        return min(delay, maxDelay)
+        Backoff(base: initialDelay, cap: maxDelay).ceiling(attempt: attempts - 1)
     }
 
     private enum Result: Sendable {

@@ -82,12 +82,6 @@ struct NotificationComposer: Sendable {
         return db.changesCount > 0
     }
 
-    /// Renders and adds in one go (for the emails not rendered ahead).
-    @discardableResult
-    func enqueue(_ db: Database, kind: NotificationKind, order: OrderSnapshot, values: [String: Any], now: SQLTime) throws -> Bool {
-        try insert(db, render(kind: kind, order: order, values: values, now: now.date), now: now)
-    }
-
     /// Template values describing the order's lines and payment.
     static func orderValues(_ order: OrderSnapshot, paymentReference: String) -> [String: Any] {
         let lines: [[String: Any]] = order.lineItems.map { line in

@@ -59,7 +59,7 @@ public struct DeadLetters: Sendable {
                                "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason"] {
                     properties.headers[header] = nil
                 }
-                properties.headers["x-cobro-redriven-at"] = .string(Timestamp.format(Date()))
+                properties.headers[PaymentsTopology.Header.redrivenAt] = .string(Timestamp.format(Date()))
                 let outcome = await connection.publish(OutboundMessage(exchange: "", routingKey: PaymentsTopology.fulfillmentQueue,
                                                                        body: delivery.body, properties: properties, mandatory: true))
                 guard outcome.isAcked else { throw DeadLetterError.redriveNotConfirmed(parked.id, "\(outcome)") }
@@ -111,7 +111,7 @@ public struct DeadLetters: Sendable {
             id: delivery.properties.messageID ?? "body-\(fnv1a(delivery.body))",
             type: delivery.properties.type ?? envelope?["type"] as? String,
             orderID: envelope?["subject"] as? String,
-            routingKey: headers[FailureRouter.originalRoutingKey]?.stringValue ?? delivery.routingKey,
+            routingKey: headers[PaymentsTopology.Header.originalRoutingKey]?.stringValue ?? delivery.routingKey,
             reason: reason,
             parkedAt: headers[PaymentsTopology.Header.parkedAt]?.stringValue,
             retries: Int(headers[PaymentsTopology.Header.retryCount]?.intValue ?? 0),
