@@ -6,6 +6,9 @@ import NIOCore
 /// Pieces the HTTP benchmarks share: the client, a bounded parallel loop, and checkouts made
 /// through the gateway's API.
 enum BenchHTTP {
+    /// A base URL without its trailing slash.
+    static func trimmed(_ base: String) -> String { base.hasSuffix("/") ? String(base.dropLast()) : base }
+
     /// An HTTP/1 client with up to `connections` connections per host, so the load generator
     /// never queues requests itself.
     static func client(connections: Int) -> HTTPClient {
@@ -44,7 +47,7 @@ enum BenchHTTP {
         _ client: HTTPClient, gateway: String, key: String, count: Int, width: Int = 16,
         idempotencyPrefix: String, body: @escaping @Sendable (Int) -> String
     ) async throws -> [(checkout: String, provider: String)] {
-        let base = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
+        let base = trimmed(gateway)
         return try await parallel(count: count, width: width) { index in
             var request = HTTPClientRequest(url: base + "/v1/checkouts")
             request.method = .POST
@@ -60,4 +63,12 @@ enum BenchHTTP {
             return (id, provider)
         }
     }
+}
+
+/// Nearest-rank percentile of ascending `sorted`: the smallest value with at least `q` of them at
+/// or below it (0 when empty).
+func nearestRank(_ sorted: [Double], _ q: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((q * Double(sorted.count)).rounded(.up))
+    return sorted[min(max(rank, 1), sorted.count) - 1]
 }

@@ -234,7 +234,7 @@ private struct Target: Sendable {
         #""metadata":{"cobro_checkout_id":"chk_\#(id)","cobro_order_id":"ord-\#(id)"}"#
     }
 
-    static func trimmed(_ base: String) -> String { base.hasSuffix("/") ? String(base.dropLast()) : base }
+    static func trimmed(_ base: String) -> String { BenchHTTP.trimmed(base) }
 
     /// The storefront's `POST /v1/checkouts`, each with a new order id and Idempotency-Key.
     static func gateway(base: String, key: String, ui: String) -> Target {
@@ -300,12 +300,7 @@ struct Figures {
     var errorTotal: Int { errors.values.reduce(0, +) }
     var rate: Double { elapsed > 0 ? Double(completed) / elapsed : 0 }
 
-    /// Nearest-rank percentile: the smallest latency with at least `q` of them at or below it.
-    func percentile(_ q: Double) -> Double {
-        guard !latenciesMS.isEmpty else { return 0 }
-        let rank = Int((q * Double(latenciesMS.count)).rounded(.up))
-        return latenciesMS[min(max(rank, 1), latenciesMS.count) - 1]
-    }
+    func percentile(_ q: Double) -> Double { nearestRank(latenciesMS, q) }
 
     var json: [String: Any] {
         var object: [String: Any] = [

@@ -52,7 +52,7 @@ struct EndToEndBench: AsyncParsableCommand {
     func run() async throws {
         let client = BenchHTTP.client(connections: concurrency)
         defer { _ = client.shutdown() as EventLoopFuture<Void> }
-        let base = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
+        let base = BenchHTTP.trimmed(gateway)
         let run = UUID().uuidString.prefix(6).lowercased()
 
         log("creating \(count) checkouts")
@@ -80,7 +80,7 @@ struct EndToEndBench: AsyncParsableCommand {
             var request = HTTPClientRequest(url: base + "/webhooks/fintoc")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "Fintoc-Signature", value: signer.header(for: body, timestamp: stamp))
+            request.headers.add(name: WebhookSigner.headerName, value: signer.header(for: body, timestamp: stamp))
             request.body = .bytes(ByteBuffer(data: body))
             let response = try await client.execute(request, timeout: .seconds(30))
             _ = try await response.body.collect(upTo: 1 << 16)
@@ -115,10 +115,7 @@ struct EndToEndBench: AsyncParsableCommand {
             last = max(last, at)
         }
         latencies.sort()
-        func percentile(_ q: Double) -> Double {
-            guard !latencies.isEmpty else { return 0 }
-            return latencies[min(latencies.count, max(1, Int((q * Double(latencies.count)).rounded(.up)))) - 1]
-        }
+        func percentile(_ q: Double) -> Double { nearestRank(latencies, q) }
         let total = last.timeIntervalSince(started)
         let result: [String: Any] = [
             "orders": count, "accepted": sent, "committed": latencies.count, "rate_target_per_s": rate, "concurrency": concurrency,

@@ -64,7 +64,7 @@ struct WebhooksBench: AsyncParsableCommand {
         let checkouts = count / 3
         log("creating \(checkouts) checkouts (payment_intent) through the gateway")
         let providers = try await createCheckouts(client, count: checkouts)
-        let gatewayBase = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
+        let gatewayBase = BenchHTTP.trimmed(gateway)
         let stamp = Int64(Date().timeIntervalSince1970)
         let signer = WebhookSigner(secret: secret)
         // Fintoc's order per payment: pending, then succeeded, then the succeeded event again.
@@ -137,7 +137,7 @@ struct WebhooksBench: AsyncParsableCommand {
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
                         request.headers.add(name: "Content-Type", value: "application/json")
-                        request.headers.add(name: "Fintoc-Signature", value: bodies[index].1)
+                        request.headers.add(name: WebhookSigner.headerName, value: bodies[index].1)
                         request.body = .bytes(ByteBuffer(data: bodies[index].0))
                         let started = ContinuousClock.now
                         do {

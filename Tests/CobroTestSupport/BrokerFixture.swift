@@ -67,10 +67,12 @@ public enum BrokerFixture {
 
     public static func deleteVirtualHost(of amqpURL: String) async {
         guard let name = URLComponents(string: amqpURL)?.path.dropFirst(), !name.isEmpty else { return }
-        try? await management("DELETE", "api/vhosts/\(name)", body: nil)
+        _ = try? await management("DELETE", "api/vhosts/\(name)", body: nil)
     }
 
-    public static func management(_ method: String, _ path: String, body: String?) async throws {
+    /// Calls the management API; returns the answer's body.
+    @discardableResult
+    public static func management(_ method: String, _ path: String, body: String?) async throws -> String {
         let base = URLComponents(string: managementURL)!
         var request = HTTPClientRequest(url: "\(base.scheme!)://\(base.host!):\(base.port ?? 15672)/\(path)")
         request.method = .init(rawValue: method)
@@ -83,6 +85,7 @@ public enum BrokerFixture {
         guard (200..<300).contains(response.status.code) else {
             throw ManagementError(description: "management \(method) \(path): \(response.status) \(text)")
         }
+        return text
     }
 
     /// A queue bound to every routing key of `exchange`, declared before anything publishes.

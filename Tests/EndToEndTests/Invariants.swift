@@ -68,13 +68,8 @@ extension EndToEndStack {
     /// Messages parked in the dead-letter queue (management API).
     func parkedCount() async throws -> Int {
         let vhost = String(amqpURL.split(separator: "/").last ?? "%2F")
-        let base = BrokerFixture.managementURL.hasSuffix("/") ? BrokerFixture.managementURL : BrokerFixture.managementURL + "/"
-        guard let url = URL(string: base), let user = url.user, let password = url.password, let host = url.host, let port = url.port else { return -1 }
-        var request = HTTPClientRequest(url: "http://\(host):\(port)/api/queues/\(vhost)/fulfillment.payments.dlq")
-        request.headers.add(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+        let text = try await BrokerFixture.management("GET", "api/queues/\(vhost)/fulfillment.payments.dlq", body: nil)
+        let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
         return (json?["messages"] as? Int) ?? 0
     }
 

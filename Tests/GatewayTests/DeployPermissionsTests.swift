@@ -80,7 +80,7 @@ struct DeployPermissionsTests {
 
         func remove() async {
             for user in DeployPermissionsTests.passwords.keys {
-                try? await BrokerFixture.management("DELETE", "api/users/\(user + suffix)", body: nil)
+                _ = try? await BrokerFixture.management("DELETE", "api/users/\(user + suffix)", body: nil)
             }
             await BrokerFixture.deleteVirtualHost(of: vhostURL)
         }

@@ -30,16 +30,13 @@ public struct OutboxStatus: Sendable, Hashable, Codable {
     }
 
     static func read(_ db: Database, now: Date) throws -> OutboxStatus {
+        let waiting = try waiting(db, now: now)
         let row = try Row.fetchOne(db, sql: """
-            SELECT
-              (SELECT COUNT(*) FROM outbox WHERE published_at IS NULL) AS depth,
-              (SELECT MIN(created_at) FROM outbox WHERE published_at IS NULL) AS oldest,
-              (SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL) AS published,
-              (SELECT MAX(published_at) FROM outbox) AS last_published
+            SELECT (SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL) AS published,
+                   (SELECT MAX(published_at) FROM outbox) AS last_published
             """)!
-        let oldest: Date? = row["oldest"]
         return OutboxStatus(
-            depth: row["depth"], oldestAgeSeconds: oldest.map { max(0, now.timeIntervalSince($0)) },
+            depth: waiting.depth, oldestAgeSeconds: waiting.oldestAgeSeconds,
             publishedTotal: row["published"], lastPublishedAt: row["last_published"]
         )
     }

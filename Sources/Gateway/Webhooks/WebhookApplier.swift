@@ -73,9 +73,7 @@ enum WebhookApplier {
 
     static func apply(_ item: IngestItem, in db: Database) throws -> IngestOutcome {
         let event = item.event
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM inbox WHERE id = ?"), arguments: [event.id]) == true {
-            return .duplicate
-        }
+        if try isRecorded(event.id, in: db) { return .duplicate }
         let plan: IngestPlan
         if let prepared = item.plan, try isCurrent(prepared, in: db) {
             plan = prepared
@@ -94,6 +92,11 @@ enum WebhookApplier {
             try adoptUnmatched(intentID: intentID, checkoutID: checkoutID, now: item.receivedAt, in: db)
         }
         return .recorded(plan.outcome, checkoutID: plan.checkoutID, events: events, review: plan.review)
+    }
+
+    /// Whether the inbox already holds the event `id` (a redelivery).
+    static func isRecorded(_ id: String, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM inbox WHERE id = ?"), arguments: [id]) == true
     }
 
     /// Whether the store still holds what `plan` was worked out from.

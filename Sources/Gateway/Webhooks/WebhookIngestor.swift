@@ -40,7 +40,11 @@ final class WebhookIngestor: Sendable {
             // Worked out on the reader pool, concurrently with other requests; the writer only
             // checks it is still current (else works it out again) and writes.
             let event = item.event, source = item.source, now = item.receivedAt
-            item.plan = try? await database.pool.read { db in try WebhookApplier.plan(event, source: source, now: now, in: db) }
+            // A redelivery is not worked out at all: the writer answers it as a duplicate.
+            item.plan = try? await database.pool.read { db -> IngestPlan? in
+                if try WebhookApplier.isRecorded(event.id, in: db) { return nil }
+                return try WebhookApplier.plan(event, source: source, now: now, in: db)
+            }
         }
         let prepared = item
         return try await withCheckedThrowingContinuation { (continuation: Completion) in
