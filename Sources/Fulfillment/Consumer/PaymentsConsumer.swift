@@ -174,9 +174,10 @@ final class PaymentsConsumer: Service, Sendable {
             try? batch[item.index].ack()
         }
         let envelopeAt = Dictionary(envelopes.map { ($0.index, $0.envelope) }, uniquingKeysWith: { first, _ in first })
+        let elapsed = ContinuousClock.now - started
         for item in applied {
             let envelope = envelopeAt[item.index]
-            metrics.message(type: envelope?.type.rawValue ?? "unknown", outcome: item.outcome.rawValue, duration: ContinuousClock.now - started)
+            metrics.message(type: envelope?.type.rawValue ?? "unknown", outcome: item.outcome.rawValue, duration: elapsed)
             if item.outcome == .backordered { metrics.backordered() }
             if logger.logLevel <= .debug, let envelope {
                 logger.debug("message applied", metadata: [

@@ -6,6 +6,10 @@ import Prometheus
 /// are the ones the Grafana dashboard reads.
 public final class WorkerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
+    /// Unlabelled metrics, made once instead of looked up in the registry on every use.
+    private let processingDuration: DurationHistogram
+    private let holdsGauge: Gauge
+    private let backlogGauge: Gauge
 
     static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -13,6 +17,9 @@ public final class WorkerMetrics: Sendable {
     ]
 
     public init() {
+        processingDuration = registry.makeDurationHistogram(descriptor: Self.descriptors["worker_processing_duration_seconds"]!, buckets: Self.latencyBuckets)
+        holdsGauge = registry.makeGauge(descriptor: Self.descriptors["worker_holds"]!)
+        backlogGauge = registry.makeGauge(descriptor: Self.descriptors["worker_notification_backlog"]!)
         // Present from the start, so dashboards and alerts see zeros rather than gaps.
         for name in ["worker_retries_total", "worker_parked_total", "worker_backorders_total", "worker_emails_sent_total", "worker_emails_failed_total"] {
             _ = counter(name)
@@ -51,8 +58,7 @@ public final class WorkerMetrics: Sendable {
 
     func message(type: String, outcome: String, duration: Duration) {
         counter("worker_messages_total", [("type", type), ("outcome", outcome)]).increment()
-        registry.makeDurationHistogram(descriptor: Self.descriptors["worker_processing_duration_seconds"]!, buckets: Self.latencyBuckets)
-            .record(duration)
+        processingDuration.record(duration)
     }
 
     func retried() { counter("worker_retries_total").increment() }
@@ -62,11 +68,11 @@ public final class WorkerMetrics: Sendable {
     func emailFailed() { counter("worker_emails_failed_total").increment() }
 
     func holds(_ count: Int) {
-        registry.makeGauge(descriptor: Self.descriptor("worker_holds")).set(Double(count))
+        holdsGauge.set(Double(count))
     }
 
     func notificationBacklog(_ count: Int) {
-        registry.makeGauge(descriptor: Self.descriptor("worker_notification_backlog")).set(Double(count))
+        backlogGauge.set(Double(count))
     }
 
     /// The Prometheus text exposition of every metric.
