@@ -26,8 +26,9 @@ public final class SMTPServer: @unchecked Sendable {
         if let tls { arguments += ["--cert", tls.certificate.path, "--key", tls.key.path] }
         if let user, let password { arguments += ["--user", user, "--password", password] }
         process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        // The checkout's private Python (scripts/deps builds it), where aiosmtpd is pinned.
+        process.executableURL = BrokerFixture.repositoryRoot.appendingPathComponent("scripts/python")
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)

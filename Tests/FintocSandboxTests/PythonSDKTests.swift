@@ -9,11 +9,17 @@ import Testing
 @Suite struct PythonSDKTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/sdk_check.py")
 
-    /// Runs `python3 arguments…`, answering its exit status and output; bounded by `timeout`.
+    /// The checkout's private Python (`scripts/python`, built by `scripts/deps` from the pinned
+    /// `scripts/requirements.txt`), never the machine's: a module missing from the requirements
+    /// fails here on every machine.
+    static let interpreter = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../scripts/python").standardizedFileURL
+
+    /// Runs `scripts/python arguments…`, answering its exit status and output; bounded by `timeout`.
     static func python(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        process.executableURL = interpreter
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -34,10 +40,7 @@ import Testing
 
     @Test func theOfficialPythonSDKWorksAgainstTheSandbox() async throws {
         let probe = try await Self.python(["-c", "import fintoc, httpx"])
-        guard probe.status == 0 else {
-            Issue.record("The Python module 'fintoc' is missing, so the official SDK cannot be checked. Install it with: pip install fintoc==2.26.0\n\(probe.output)")
-            return
-        }
+        try #require(probe.status == 0, "The official SDK is not in the checkout's Python environment; run scripts/deps.\n\(probe.output)")
         try await withSandbox(testConfiguration(settleDelay: 60)) { client, _ in
             let port = try #require(client.port)
             let result = try await Self.python([Self.script.path, "http://127.0.0.1:\(port)", secretKey])

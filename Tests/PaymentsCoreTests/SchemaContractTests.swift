@@ -131,8 +131,9 @@ struct SchemaContractTests {
     /// Runs `scripts/check-schemas --validate`: jsonschema (2020-12) plus the CloudEvents SDK.
     private func validateWithSchemas(_ bodies: [Data]) throws -> [Result] {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.repositoryRoot.appendingPathComponent("scripts/check-schemas").path, "--validate"]
+        // The checkout's private Python (scripts/deps builds it), where the validators are pinned.
+        process.executableURL = Fixtures.repositoryRoot.appendingPathComponent("scripts/python")
+        process.arguments = [Fixtures.repositoryRoot.appendingPathComponent("scripts/check-schemas").path, "--validate"]
         let input = Pipe()
         let output = Pipe()
         let errors = Pipe()
