@@ -149,6 +149,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "Fintoc",
                 "AMQP",
                 "CobroTestSupport",
                 // The sandbox stands in for Fintoc in the gateway's tests, as in the local stack.

@@ -7,7 +7,9 @@ hides what the run is there to find. A key that breaks the schema (the negative 
 left alone, so the gateway's 400 for a malformed or missing key is still tested.
 
 A schema-valid checkout body is made valid for the gateway too where JSON Schema cannot say what
-valid is: `amount` must equal the sum of the lines, and a Chilean RUT must carry its check digit.
+valid is: `amount` must equal the sum of the lines, a Chilean RUT must carry its check digit, and
+the checkout options must fit the ui (hosted-page options for redirect, a recipient account for
+payment_intent) and the currency (a bank and an account of its country).
 Without this nearly every generated checkout is a 400, the path that reaches Fintoc goes untested,
 and the positive_data_acceptance check fails on rules the schema states only in prose.
 """
@@ -56,10 +58,48 @@ def _whole(value):
     return int(value)
 
 
+def _clabe(first17):
+    """An 18-digit CLABE: `first17` and its check digit (weights 3, 7, 1)."""
+    total = sum((int(digit) * (3, 7, 1)[index % 3]) % 10 for index, digit in enumerate(first17))
+    return first17 + str((10 - total % 10) % 10)
+
+
+# A valid recipient account of each currency, for the fields a generated one gets wrong.
+RECIPIENTS = {
+    "CLP": {"holder_id": "11.111.111-1", "number": "123456", "type": "checking_account", "institution_id": "cl_banco_de_chile"},
+    "MXN": {"holder_id": "XAXX010101000", "number": _clabe("01218000118359719"), "type": "clabe", "institution_id": "mx_bbva"},
+}
+COUNTRY_PREFIX = {"CLP": "cl_", "MXN": "mx_"}
+
+
+def _repair_options(body):
+    """Checkout options fit the ui and the currency (rules across fields, stated in prose)."""
+    ui = body.get("ui")
+    if ui != "redirect":
+        for name in ("payment_method_types", "payment_method_options", "business_profile"):
+            body.pop(name, None)
+    if ui != "payment_intent":
+        body.pop("recipient_account", None)
+    prefix = COUNTRY_PREFIX.get(body.get("currency"))
+    try:
+        institution = body["payment_method_options"]["bank_transfer"]["sender_account"]["institution_id"]
+    except (KeyError, TypeError):
+        institution = None
+    if isinstance(institution, dict) and isinstance(institution.get("value"), str) and prefix:
+        institution["value"] = prefix + institution["value"][3:]
+        methods = body.get("payment_method_types")
+        if isinstance(methods, list) and "bank_transfer" not in methods:
+            body["payment_method_types"] = ["card", "bank_transfer"]
+    account = body.get("recipient_account")
+    if isinstance(account, dict) and body.get("currency") in RECIPIENTS:
+        account.update(RECIPIENTS[body["currency"]])
+
+
 def _repair_checkout(body):
     """Makes a schema-valid checkout body satisfy the rules the schema states only in prose."""
     if not isinstance(body, dict):
         return
+    _repair_options(body)
     customer = body.get("customer")
     tax_id = customer.get("tax_id") if isinstance(customer, dict) else None
     if isinstance(tax_id, dict) and tax_id.get("type") in TAX_IDS:

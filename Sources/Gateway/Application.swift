@@ -54,7 +54,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payments-gateway"),
         services: [
             relay,
-            IdempotencyJanitor(store: idempotency, interval: .seconds(3600), logger: logger),
+            IdempotencyJanitor(store: idempotency, customers: FintocCustomers(database: database), interval: .seconds(3600), logger: logger),
             reconciler,
             ShutdownHook { try await fintoc.shutdown() },
         ],

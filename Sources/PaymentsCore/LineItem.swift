@@ -63,7 +63,8 @@ public struct LineItem: Sendable, Hashable, Codable {
 }
 
 extension String {
-    var trimmingWhitespace: Substring {
+    /// The text without leading and trailing whitespace (a blank text becomes empty).
+    public var trimmingWhitespace: Substring {
         let start = firstIndex(where: { !$0.isWhitespace }) ?? endIndex
         let end = lastIndex(where: { !$0.isWhitespace }).map(index(after:)) ?? start
         return self[start..<max(start, end)]
@@ -71,7 +72,8 @@ extension String {
 }
 
 extension Character {
-    var isControlCharacter: Bool {
+    /// A control character (line breaks, NUL, …): never wanted in a name shown to a person.
+    public var isControlCharacter: Bool {
         unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }

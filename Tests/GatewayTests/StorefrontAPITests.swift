@@ -111,6 +111,31 @@ struct StorefrontAPITests {
         ("unknown language", { $0["language"] = "pt" }, "language", "invalid_value"),
         ("long metadata value", { $0["metadata"] = ["k": String(repeating: "v", count: 501)] }, "metadata.k", "too_long"),
         ("not an object", { $0 = ["x": ["y"]]; $0.removeValue(forKey: "x") }, "order_id", "required"),
+        // Checkout options: each only where Fintoc takes it, each checked as Fintoc would.
+        ("payment methods for the widget", { $0["ui"] = "widget"; $0["payment_method_types"] = ["card"] }, "payment_method_types", "not_allowed"),
+        ("no payment methods", { $0["payment_method_types"] = [] as [Any] }, "payment_method_types", "invalid_type"),
+        ("unknown payment method", { $0["payment_method_types"] = ["cash"] }, "payment_method_types[0]", "invalid_value"),
+        ("a payment method twice", { $0["payment_method_types"] = ["card", "card"] }, "payment_method_types[1]", "duplicate"),
+        ("a Mexican bank for CLP", { $0["payment_method_options"] = GatewayFixture.preselectedBank("mx_bbva") },
+         "payment_method_options.bank_transfer.sender_account.institution_id.value", "invalid_institution"),
+        ("not an institution id", { $0["payment_method_options"] = GatewayFixture.preselectedBank("Banco Estado") },
+         "payment_method_options.bank_transfer.sender_account.institution_id.value", "invalid_institution"),
+        ("an unknown option", { $0["payment_method_options"] = ["bank_transfer": ["sender_account": [:] as [String: Any]], "cash": [:] as [String: Any]] },
+         "payment_method_options.cash", "unknown_field"),
+        ("a bank without bank transfer", { $0["payment_method_types"] = ["card"]; $0["payment_method_options"] = GatewayFixture.preselectedBank("cl_banco_estado") },
+         "payment_method_options.bank_transfer", "conflict"),
+        ("business profile for a payment intent", { $0["ui"] = "payment_intent"; $0["business_profile"] = ["name": "Tienda Sur"] }, "business_profile", "not_allowed"),
+        ("blank business name", { $0["business_profile"] = ["name": "  "] }, "business_profile.name", "required"),
+        ("recipient account for a redirect", { $0["recipient_account"] = GatewayFixture.chileanAccount() }, "recipient_account", "not_allowed"),
+        ("recipient without a number", { $0["ui"] = "payment_intent"; var account = GatewayFixture.chileanAccount(); account.removeValue(forKey: "number"); $0["recipient_account"] = account },
+         "recipient_account.number", "required"),
+        ("recipient RUT with a wrong check digit", { $0["ui"] = "payment_intent"; $0["recipient_account"] = GatewayFixture.chileanAccount(holder: "11.111.111-2") },
+         "recipient_account.holder_id", "invalid_tax_id"),
+        ("a CLABE for CLP", { $0["ui"] = "payment_intent"; var account = GatewayFixture.mexicanAccount(); account["institution_id"] = "cl_banco_de_chile"; $0["recipient_account"] = account },
+         "recipient_account.type", "invalid_value"),
+        ("a CLABE with a wrong check digit", { $0["ui"] = "payment_intent"; $0["currency"] = "MXN"; $0["customer"] = ["email": "ana@example.mx"]
+                                                 $0["recipient_account"] = GatewayFixture.mexicanAccount(clabe: "012180001183597190") },
+         "recipient_account.number", "invalid_format"),
     ]
 
     @Test("every validation error names the field", arguments: 0..<invalidBodies.count)

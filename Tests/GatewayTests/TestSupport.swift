@@ -39,6 +39,20 @@ enum GatewayFixture {
         ]
     }
 
+    /// `payment_method_options` choosing `institution` in advance, in Fintoc's shape.
+    static func preselectedBank(_ institution: String) -> [String: Any] {
+        ["bank_transfer": ["sender_account": ["institution_id": ["value": institution]]]]
+    }
+
+    static func chileanAccount(holder: String = "18.391.713-7") -> [String: Any] {
+        ["holder_id": holder, "number": "123456", "type": "checking_account", "institution_id": "cl_banco_de_chile"]
+    }
+
+    /// A Mexican account; the default CLABE's check digit is right (weights 3, 7, 1).
+    static func mexicanAccount(clabe: String = "012180001183597198") -> [String: Any] {
+        ["holder_id": "XAXX010101000", "number": clabe, "type": "clabe", "institution_id": "mx_bbva"]
+    }
+
     static func headers(key: String? = storefrontKey, idempotencyKey: String? = UUID().uuidString) -> HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let key { headers[.authorization] = "Bearer \(key)" }

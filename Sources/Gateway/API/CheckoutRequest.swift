@@ -1,3 +1,4 @@
+import Fintoc
 import Foundation
 import PaymentsCore
 
@@ -16,6 +17,9 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
     var successURL: String
     var cancelURL: String
     var metadata: [String: String]
+    /// Fintoc's checkout options beyond the order; nil when none is given (so a request without
+    /// them keeps the canonical form, and the idempotency hash, it always had).
+    var options: CheckoutOptions?
 
     /// What arrives on the wire: everything optional, so a missing field is reported by name
     /// together with every other problem rather than as the first decoding failure.
@@ -30,6 +34,10 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
         var ui: String?
         var metadata: [String: String]?
         var language: String?
+        var paymentMethodTypes: JSONValue?
+        var paymentMethodOptions: JSONValue?
+        var businessProfile: JSONValue?
+        var recipientAccount: JSONValue?
 
         enum CodingKeys: String, CodingKey {
             case currency, amount, customer, ui, metadata, language
@@ -37,6 +45,16 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
             case lineItems = "line_items"
             case successURL = "success_url"
             case cancelURL = "cancel_url"
+            case paymentMethodTypes = "payment_method_types"
+            case paymentMethodOptions = "payment_method_options"
+            case businessProfile = "business_profile"
+            case recipientAccount = "recipient_account"
+        }
+
+        var options: CheckoutOptions.Wire {
+            CheckoutOptions.Wire(
+                paymentMethodTypes: paymentMethodTypes, paymentMethodOptions: paymentMethodOptions,
+                businessProfile: businessProfile, recipientAccount: recipientAccount)
         }
     }
 
@@ -97,12 +115,13 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
                 issues.add("metadata.\(key)", "too_long", "must be at most \(maxMetadataValueLength) characters")
             }
         }
+        let options = CheckoutOptions.parse(wire.options, ui: ui, currency: currency, issues: &issues)
         if let orderID, let currency, let amount, let lineItems, let customer {
             let order = OrderSnapshot(id: orderID, amount: amount, currency: currency, lineItems: lineItems, customer: customer, language: language)
             _ = issues.collect { () throws(ValidationError) in try order.validate() }
             try issues.check()
             if let ui, let successURL, let cancelURL {
-                return CheckoutRequest(order: order, ui: ui, successURL: successURL, cancelURL: cancelURL, metadata: metadata)
+                return CheckoutRequest(order: order, ui: ui, successURL: successURL, cancelURL: cancelURL, metadata: metadata, options: options)
             }
         } else if let customer {
             _ = issues.collect { () throws(ValidationError) in try customer.validate(at: "customer") }

@@ -52,7 +52,9 @@ struct CheckoutService: Sendable {
             case .proceed:
                 break
             }
-            let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
+            let fintocKey: FintocKey = { customer in
+                FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash, customer: customer)
+            }
             let made = try await makeFintocObject(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
             do {
                 return try await database.pool.write { db in
@@ -280,9 +282,15 @@ struct CheckoutService: Sendable {
         var sessionToken: String?
         var widgetToken: String?
         var expiresAt: Date
+        /// The Customer a hosted session was made for (`cus_…`), remembered by tax id.
+        var customerID: String?
     }
 
-    private func makeFintocObject(_ request: CheckoutRequest, checkoutID: String, fintocKey: String, now: Date) async throws(APIError) -> FintocObject {
+    /// The Fintoc idempotency key of this request, for the customer it names (nil: none, or
+    /// `customer_data`).
+    typealias FintocKey = @Sendable (_ customer: String?) -> String
+
+    private func makeFintocObject(_ request: CheckoutRequest, checkoutID: String, fintocKey: FintocKey, now: Date) async throws(APIError) -> FintocObject {
         let started = ContinuousClock.now
         let operation = "create_\(request.ui.rawValue)"
         do {
@@ -295,22 +303,22 @@ struct CheckoutService: Sendable {
         }
     }
 
-    private func callFintoc(_ request: CheckoutRequest, checkoutID: String, fintocKey: String, now: Date) async throws(APIError) -> FintocObject {
+    private func callFintoc(_ request: CheckoutRequest, checkoutID: String, fintocKey: FintocKey, now: Date) async throws(APIError) -> FintocObject {
         do {
             switch request.ui {
             case .redirect:
-                let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV2(request, checkoutID: checkoutID), idempotencyKey: fintocKey)
+                let session = try await hostedSession(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
                 guard let redirectURL = session.redirectURL else { throw Self.incomplete("redirect_url", session.id) }
                 return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), redirectURL: redirectURL,
-                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
+                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime), customerID: session.customer?.id)
             case .widget:
-                let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV1(request, checkoutID: checkoutID), idempotencyKey: fintocKey)
+                let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV1(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
                 guard let token = session.sessionToken else { throw Self.incomplete("session_token", session.id) }
                 return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), sessionToken: token,
                                     expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
             case .paymentIntent:
                 let intent = try await fintoc.createPaymentIntent(
-                    FintocMapping.paymentIntent(request, checkoutID: checkoutID, recipient: recipientAccount), idempotencyKey: fintocKey)
+                    FintocMapping.paymentIntent(request, checkoutID: checkoutID, configuredRecipient: recipientAccount), idempotencyKey: fintocKey(nil))
                 guard let token = intent.widgetToken else { throw Self.incomplete("widget_token", intent.id) }
                 return FintocObject(providerID: intent.id, paymentIntentID: intent.id, mode: try mode(reportedBy: intent.mode),
                                     widgetToken: token, expiresAt: intent.expiresAt ?? now.addingTimeInterval(defaultLifetime))
@@ -404,6 +412,9 @@ struct CheckoutService: Sendable {
             expiresAt: made.expiresAt, createdAt: now, updatedAt: now
         )
         try checkout.insert(db)
+        if request.ui == .redirect, request.order.customer.taxID != nil {
+            try FintocCustomers.recorded(checkoutID: checkoutID, mode: made.mode, taxID: request.order.customer.taxID, customerID: made.customerID, now: now, in: db)
+        }
         let event = DomainEvent.checkoutCreated(CheckoutCreated(
             order: order.snapshot, checkout: checkout.snapshot, mode: Mode(rawValue: made.mode) ?? .test, occurredAt: now))
         try OutboxRecord.enqueue(EventEnvelope(event: event, time: now, traceparent: traceparent), in: db)

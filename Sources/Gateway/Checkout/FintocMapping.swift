@@ -10,9 +10,12 @@ enum FintocMapping {
 
     /// The Fintoc idempotency key for a storefront request: derived from the storefront's own
     /// key, so a storefront retrying after a timeout reaches the same Fintoc object, never a
-    /// second one.
-    static func idempotencyKey(storefront: Storefront, key: String, requestHash: Data) -> String {
-        "cobro-" + IdempotencyStore.hash(Data("\(storefront.keyID)\n\(key)\n".utf8) + requestHash).hex.prefix(48)
+    /// second one. A session that names an existing customer sends another body than one with
+    /// `customer_data`, so it gets a key of its own (Fintoc refuses one key with two bodies).
+    static func idempotencyKey(storefront: Storefront, key: String, requestHash: Data, customer: String? = nil) -> String {
+        var input = Data("\(storefront.keyID)\n\(key)\n".utf8) + requestHash
+        if let customer { input += Data("\ncustomer=\(customer)".utf8) }
+        return "cobro-" + IdempotencyStore.hash(input).hex.prefix(48)
     }
 
     /// The checkout id for a storefront request: a function of the same inputs, so the body sent
@@ -28,22 +31,33 @@ enum FintocMapping {
         return metadata
     }
 
-    static func sessionV2(_ request: CheckoutRequest, checkoutID: String) -> CreateCheckoutSessionV2 {
+    static func sessionV2(_ request: CheckoutRequest, checkoutID: String, customer: CustomerReference = .data) -> CreateCheckoutSessionV2 {
         let order = request.order
         let currency = FintocCurrency(rawValue: order.currency.code)
+        let options = request.options
+        var customerData: CustomerData?
+        if customer == .data {
+            customerData = CustomerData(
+                name: order.customer.name,
+                email: order.customer.email,
+                taxID: order.customer.taxID.map { FintocTaxID(type: $0.type.rawValue, value: $0.value) }
+            )
+        }
         return CreateCheckoutSessionV2(
             amount: order.amount,
             currency: currency,
             successURL: request.successURL,
             cancelURL: request.cancelURL,
-            customerData: CustomerData(
-                name: order.customer.name,
-                email: order.customer.email,
-                taxID: order.customer.taxID.map { FintocTaxID(type: $0.type.rawValue, value: $0.value) }
-            ),
+            customerData: customerData,
+            customer: customer.customerID,
             lineItems: order.lineItems.map { line in
                 FintocLineItem(quantity: line.quantity, priceData: .init(currency: currency, unitAmount: line.unitAmount, productData: .init(name: line.name)))
             },
+            paymentMethodTypes: options?.paymentMethodTypes?.map(\.rawValue),
+            paymentMethodOptions: options?.senderInstitutionID.map { id in
+                ["bank_transfer": ["sender_account": ["institution_id": ["value": .string(id)]]]]
+            },
+            businessProfile: options?.businessName.map { name in ["name": .string(name)] },
             metadata: metadata(request, checkoutID: checkoutID)
         )
     }
@@ -57,12 +71,13 @@ enum FintocMapping {
         )
     }
 
-    static func paymentIntent(_ request: CheckoutRequest, checkoutID: String, recipient: BankAccount?) -> CreatePaymentIntent {
+    /// `configuredRecipient` is `FINTOC_RECIPIENT_ACCOUNT`; the checkout's own account wins.
+    static func paymentIntent(_ request: CheckoutRequest, checkoutID: String, configuredRecipient: BankAccount?) -> CreatePaymentIntent {
         CreatePaymentIntent(
             amount: request.order.amount,
             currency: FintocCurrency(rawValue: request.order.currency.code),
             customerEmail: request.order.customer.email,
-            recipientAccount: recipient,
+            recipientAccount: request.options?.recipientAccount?.fintoc ?? configuredRecipient,
             metadata: metadata(request, checkoutID: checkoutID)
         )
     }

@@ -155,6 +155,28 @@ public struct GatewayDatabase: Sendable {
             }
             try db.create(index: "checkout_open", on: "checkout", columns: ["status", "expires_at"])
         }
+        migrator.registerMigration("v4: Fintoc customers by tax id") { db in
+            // Seed 002: a session whose customer_data names a tax id Fintoc already has is refused
+            // (409); the Customer's id must be sent instead. See FintocCustomers.
+            try db.create(table: "fintoc_customer") { t in
+                t.column("mode", .text).notNull()
+                t.column("tax_id_type", .text).notNull()
+                /// `TaxID.normalizedValue`: one spelling per person.
+                t.column("tax_id", .text).notNull()
+                t.column("customer_id", .text).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.primaryKey(["mode", "tax_id_type", "tax_id"])
+            }
+            try db.create(index: "fintoc_customer_id", on: "fintoc_customer", columns: ["customer_id"])
+            try db.create(table: "checkout_customer_choice") { t in
+                /// The checkout id a storefront request derives (one per request).
+                t.column("checkout_id", .text).primaryKey()
+                /// The `cus_…` the request names at Fintoc; null for `customer_data`.
+                t.column("customer_id", .text)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "checkout_customer_choice_created_at", on: "checkout_customer_choice", columns: ["created_at"])
+        }
         return migrator
     }
 }

@@ -4,17 +4,21 @@ import ServiceLifecycle
 
 /// Deletes idempotency answers past their 24 hours, so the table holds one day of keys and not
 /// the gateway's whole history. Expired keys are already ignored when read; this only frees
-/// the space.
+/// the space. The customer choice of a request that never completed goes with its key.
 struct IdempotencyJanitor: Service {
     let store: IdempotencyStore
+    let customers: FintocCustomers
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let removed = try await store.purgeExpired(now: Date())
+                let now = Date()
+                let removed = try await store.purgeExpired(now: now)
                 if removed > 0 { logger.debug("expired idempotency keys removed", metadata: ["count": "\(removed)"]) }
+                let choices = try await customers.purgeChoices(olderThan: now.addingTimeInterval(-store.lifetime))
+                if choices > 0 { logger.debug("abandoned customer choices removed", metadata: ["count": "\(choices)"]) }
             } catch {
                 logger.warning("idempotency keys could not be purged", metadata: ["error": "\(error)"])
             }
