@@ -100,61 +100,6 @@ public struct CheckoutSession: Sendable, Hashable, Codable, Identifiable {
     }
 }
 
-/// A customer's tax identifier, `{type: cl_rut|mx_rfc, value}`.
-public struct FintocTaxID: Sendable, Hashable, Codable {
-    public var type: String
-    public var value: String
-
-    public init(type: String, value: String) {
-        self.type = type
-        self.value = value
-    }
-}
-
-/// The Customer object Fintoc answers with (`cus_…`).
-public struct FintocCustomer: Sendable, Hashable, Codable {
-    public var id: String?
-    public var object: String?
-    public var name: String?
-    public var email: String?
-    public var taxID: FintocTaxID?
-    public var metadata: Metadata?
-
-    public init(id: String?, name: String?, email: String?, taxID: FintocTaxID?, metadata: Metadata? = [:]) {
-        self.id = id
-        self.object = "customer"
-        self.name = name
-        self.email = email
-        self.taxID = taxID
-        self.metadata = metadata
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, object, name, email, metadata
-        case taxID = "tax_id"
-    }
-}
-
-/// `customer_data` of a v2 session create: Fintoc makes the Customer from it.
-public struct CustomerData: Sendable, Hashable, Codable {
-    public var name: String?
-    public var email: String?
-    public var taxID: FintocTaxID?
-    public var metadata: Metadata?
-
-    public init(name: String? = nil, email: String? = nil, taxID: FintocTaxID? = nil, metadata: Metadata? = nil) {
-        self.name = name
-        self.email = email
-        self.taxID = taxID
-        self.metadata = metadata
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case name, email, metadata
-        case taxID = "tax_id"
-    }
-}
-
 /// One line of a v2 session: quantity and price data with the product's name.
 public struct FintocLineItem: Sendable, Hashable, Codable {
     public struct PriceData: Sendable, Hashable, Codable {

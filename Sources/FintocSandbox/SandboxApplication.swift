@@ -28,6 +28,7 @@ public struct Sandbox: Sendable {
         router.get("health") { _, _ in "ok" }
         PaymentsController(api: api).addRoutes(to: router)
         ResourcesController(api: api).addRoutes(to: router)
+        CustomersController(api: api).addRoutes(to: router)
         ControlController(api: api).addRoutes(to: router)
         CustomerFlowController(store: store, configuration: configuration).addRoutes(to: router)
         WidgetController(store: store, configuration: configuration).addRoutes(to: router)

@@ -106,9 +106,13 @@ public enum EmailAddress {
 }
 
 /// Chile's RUT: a body of up to 8 digits and a modulo-11 check digit (`K` standing for 10).
-enum ChileanRUT {
-    /// Why `value` is not a RUT, or nil when it is one.
-    static func problem(with value: String) -> String? {
+///
+/// Public so the storefront API, the Fintoc client's callers and the sandbox judge a RUT the same
+/// way: the storefront asks for the written form (`11.111.111-1`, dash required), Fintoc takes it
+/// with or without dots and hyphen and stores it bare (`111111111`).
+public enum ChileanRUT {
+    /// Why `value` is not a RUT written with a dash (dots optional), or nil when it is one.
+    public static func problem(with value: String) -> String? {
         let compact = value.filter { $0 != "." }
         let pieces = compact.split(separator: "-", omittingEmptySubsequences: false)
         guard pieces.count == 2, let check = pieces[1].first, pieces[1].count == 1,
@@ -122,7 +126,31 @@ enum ChileanRUT {
         return nil
     }
 
-    static func checkDigit(for body: Substring) -> Character? {
+    /// `value` as Fintoc stores a RUT: digits and an upper-case check digit, no dots, no hyphen
+    /// (`11.111.111-1`, `11111111-1` and `111111111` all give `111111111`); nil unless `value`
+    /// is a RUT with the right check digit. Two spellings of one RUT normalise to the same text,
+    /// so this is the key to find a customer by.
+    public static func normalized(_ value: String) -> String? {
+        var compact = value.filter { $0 != "." }
+        if let dash = compact.firstIndex(of: "-") {
+            // A hyphen is allowed only right before the check digit.
+            guard compact.index(after: dash) == compact.index(before: compact.endIndex) else { return nil }
+            compact.remove(at: dash)
+        }
+        guard let last = compact.last else { return nil }
+        let check: Character = last == "k" ? "K" : last
+        let body = compact.dropLast()
+        guard (1...8).contains(body.count), body.allSatisfy(\.isASCIIDigit), checkDigit(for: body) == check else { return nil }
+        return String(body) + String(check)
+    }
+
+    /// `value` with dots and hyphens dropped and upper-cased, valid or not: how a search term is
+    /// compared with stored RUTs, so a mistyped one finds nothing instead of being an error.
+    public static func compacted(_ value: String) -> String {
+        value.filter { $0 != "." && $0 != "-" && !$0.isWhitespace }.uppercased()
+    }
+
+    public static func checkDigit(for body: Substring) -> Character? {
         var sum = 0
         var weight = 2
         for character in body.reversed() {
@@ -139,8 +167,8 @@ enum ChileanRUT {
 }
 
 /// Mexico's RFC: 3 letters (companies) or 4 (people), a YYMMDD date, a 3-character homoclave.
-enum MexicanRFC {
-    static func isWellFormed(_ value: String) -> Bool {
+public enum MexicanRFC {
+    public static func isWellFormed(_ value: String) -> Bool {
         let characters = Array(value.uppercased())
         guard characters.count == 12 || characters.count == 13 else { return false }
         let letters = characters.count - 9
@@ -155,6 +183,42 @@ enum MexicanRFC {
         let month = digits[2] * 10 + digits[3]
         let day = digits[4] * 10 + digits[5]
         return (1...12).contains(month) && (1...31).contains(day)
+    }
+
+    /// `value` upper-cased, as Fintoc stores an RFC, when it is well formed; nil otherwise.
+    public static func normalized(_ value: String) -> String? {
+        isWellFormed(value) ? value.uppercased() : nil
+    }
+}
+
+/// Mexico's CLABE: 18 digits (bank, branch, account) whose last is a check digit over the first
+/// 17, weighted 3, 7, 1 in turn. Checked before money is sent to it, since a typo in an account
+/// number would otherwise surface only as a failed transfer.
+public enum MexicanCLABE {
+    public static let length = 18
+
+    /// Why `value` is not a CLABE, or nil when it is one.
+    public static func problem(with value: String) -> String? {
+        let characters = Array(value)
+        guard characters.count == length, characters.allSatisfy(\.isASCIIDigit) else {
+            return "must be a CLABE of \(length) digits"
+        }
+        guard let expected = checkDigit(for: characters.prefix(length - 1)), characters[length - 1].wholeNumberValue == expected else {
+            return "check digit does not match the CLABE"
+        }
+        return nil
+    }
+
+    /// The check digit of a CLABE's first 17 digits; nil when they are not 17 digits.
+    public static func checkDigit(for digits: some Collection<Character>) -> Int? {
+        guard digits.count == length - 1 else { return nil }
+        let weights = [3, 7, 1]
+        var sum = 0
+        for (index, character) in digits.enumerated() {
+            guard character.isASCIIDigit, let digit = character.wholeNumberValue else { return nil }
+            sum += digit * weights[index % 3] % 10
+        }
+        return (10 - sum % 10) % 10
     }
 }
 

@@ -16,25 +16,31 @@ struct ClientAgainstSandboxTests {
         ))
     }
 
-    static let sessionBody = CreateCheckoutSessionV2(
-        amount: 350_000, currency: "clp", successURL: "https://shop.example/ok", cancelURL: "https://shop.example/cancel",
-        customerData: CustomerData(name: "Felipe Castro", email: "felipe@example.cl", taxID: FintocTaxID(type: "cl_rut", value: "11.111.111-1")),
-        lineItems: [FintocLineItem(quantity: 1, priceData: .init(currency: .clp, unitAmount: 350_000, productData: .init(name: "Polera")))],
-        metadata: ["cobro_order_id": "ord-1"]
-    )
+    /// A session for a new customer; with a tax id only once per sandbox, since a second
+    /// customer with the same tax id is a 409.
+    static func sessionBody(taxID: FintocTaxID? = nil) -> CreateCheckoutSessionV2 {
+        CreateCheckoutSessionV2(
+            amount: 350_000, currency: "clp", successURL: "https://shop.example/ok", cancelURL: "https://shop.example/cancel",
+            customerData: CustomerData(name: "Felipe Castro", email: "Felipe@Example.cl", taxID: taxID),
+            lineItems: [FintocLineItem(quantity: 1, priceData: .init(currency: .clp, unitAmount: 350_000, productData: .init(name: "Polera")))],
+            metadata: ["cobro_order_id": "ord-1"]
+        )
+    }
 
     @Test("checkout sessions v2 and v1: create, get, list across pages, expire")
     func checkoutSessions() async throws {
         try await withSandbox { tester, _ in
             let client = try Self.client(tester)
-            let session = try await client.createCheckoutSession(Self.sessionBody, idempotencyKey: "k-v2-1")
+            let session = try await client.createCheckoutSession(
+                Self.sessionBody(taxID: FintocTaxID(type: "cl_rut", value: "11.111.111-1")), idempotencyKey: "k-v2-1")
             #expect(session.id.hasPrefix("cs_") && session.status == .created && session.currency == .clp)
             #expect(session.redirectURL?.hasSuffix(session.id) == true)
-            #expect(session.customer?.taxID?.value == "11.111.111-1")
+            #expect(session.customer?.taxID?.value == "111111111", "stored as Fintoc stores a RUT: no dots, no hyphen")
+            #expect(session.customer?.email == "felipe@example.cl" && session.customer?.mode == .test)
             #expect(session.metadata?["cobro_order_id"] == "ord-1")
             #expect(try await client.checkoutSession(session.id).id == session.id)
             for index in 2...4 {
-                _ = try await client.createCheckoutSession(Self.sessionBody, idempotencyKey: "k-v2-\(index)")
+                _ = try await client.createCheckoutSession(Self.sessionBody(), idempotencyKey: "k-v2-\(index)")
             }
             let listed = try await client.checkoutSessions(query: [URLQueryItem(name: "per_page", value: "2")]).collect()
             #expect(listed.count == 4 && Set(listed.map(\.id)).count == 4, "the v2 cursor Link is followed")
@@ -94,7 +100,7 @@ struct ClientAgainstSandboxTests {
         try await withSandbox { tester, store in
             let client = try Self.client(tester)
             try await tester.setFaults(#"{"api_errors": [{"status": 503, "count": 2, "path_prefix": "/v2/checkout_sessions"}]}"#)
-            let session = try await client.createCheckoutSession(Self.sessionBody, idempotencyKey: "retry-1")
+            let session = try await client.createCheckoutSession(Self.sessionBody(), idempotencyKey: "retry-1")
             #expect(session.status == .created)
             try await tester.setFaults(#"{"api_errors": [{"status": 429, "count": 1}]}"#)
             #expect(try await client.checkoutSession(session.id).id == session.id)

@@ -30,6 +30,13 @@ struct IntentRecord: Sendable {
     var sequence: Int
 }
 
+/// A customer (Customers API v2), made by `POST /v2/customers` or a session's `customer_data`.
+struct CustomerRecord: Sendable {
+    var customer: FintocCustomer
+    /// Creation order, for lists (newest first) and cursors.
+    var sequence: Int
+}
+
 struct EndpointRecord: Sendable {
     var endpoint: WebhookEndpoint
     /// Kept apart from `endpoint`, whose `secret` is shown only in the create response.

@@ -49,9 +49,15 @@ enum Rendering {
             } else if record.flavor == .v1 {
                 object["payment_intent"] = .null
             }
+            if let customer = session.customer { object["customer"] = Rendering.customer(customer) }
             rendered = .object(object)
         }
         return rendered
+    }
+
+    /// The Customer object: fields without a value are `null` (`address` too), `metadata` `{}`.
+    static func customer(_ customer: FintocCustomer) -> JSONValue {
+        withNulls(value(customer), ["name", "email", "phone", "address", "tax_id", "created_at"], defaults: ["metadata": [:], "mode": "test"])
     }
 
     static func endpoint(_ record: EndpointRecord, showSecret: Bool) -> JSONValue {

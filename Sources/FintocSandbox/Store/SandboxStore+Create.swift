@@ -3,24 +3,19 @@ import Foundation
 
 /// Creating, reading and listing sessions and payment intents through the API.
 extension SandboxStore {
+    /// A hosted-page session. Everything is checked before anything is stored, so a refused
+    /// request leaves no customer behind; the customer comes last, as the only part that can
+    /// conflict with what exists (409 for a tax id already taken).
     func createSessionV2(_ body: BodyFields) throws(SandboxError) -> JSONValue {
         let amount = try body.requiredAmount()
         let currency = try body.requiredCurrency()
         let successURL = try body.url("success_url", required: true)
         let cancelURL = try body.url("cancel_url", required: true)
         let metadata = try body.metadata() ?? [:]
-        let customer = try customer(from: body)
+        let payer = try SessionCustomer.parse(body)
         let lineItems = try lineItems(from: body, currency: currency)
-        var methods: [String]?
-        if let items = try body.array("payment_method_types") {
-            methods = []
-            for (index, item) in items.enumerated() {
-                guard let text = item.stringValue, ["bank_transfer", "card"].contains(text) else {
-                    throw .invalidParameter("payment_method_types[\(index)]", "payment_method_types may hold bank_transfer and card.")
-                }
-                methods?.append(text)
-            }
-        }
+        let options = try CheckoutOptions.parse(body, currency: currency)
+        let customer = try resolve(payer)
 
         let id = SandboxID.checkoutSession()
         let created = timestamp()
@@ -28,10 +23,10 @@ extension SandboxStore {
             id: id, mode: .test, status: .created, amount: amount, currency: currency, createdAt: created,
             expiresAt: created.addingTimeInterval(configuration.sessionLifetime), successURL: successURL, cancelURL: cancelURL,
             redirectURL: "\(configuration.publicURL)/checkout/\(id)", customerEmail: customer?.email, customer: customer,
-            lineItems: lineItems, paymentMethodTypes: methods ?? ["bank_transfer"], metadata: metadata
+            lineItems: lineItems, paymentMethodTypes: options.paymentMethodTypes ?? ["bank_transfer"], metadata: metadata
         )
-        session.paymentMethodOptions = body.raw("payment_method_options")
-        session.businessProfile = body.raw("business_profile")
+        session.paymentMethodOptions = options.paymentMethodOptions
+        session.businessProfile = options.businessProfile
         let record = SessionRecord(session: session, flavor: .v2, tokenExpiresAt: nil, sequence: nextSequence())
         sessions[id] = record
         logger.debug("checkout session created", metadata: ["checkout_session_id": "\(id)", "flavor": "v2"])
@@ -64,13 +59,7 @@ extension SandboxStore {
         let currency = try body.requiredCurrency()
         let email = try body.email("customer_email")
         let metadata = try body.metadata() ?? [:]
-        var recipient: BankAccount?
-        if let account = try body.nested("recipient_account") {
-            recipient = BankAccount(
-                holderID: try account.requiredString("holder_id"), number: try account.requiredString("number"),
-                type: try account.requiredString("type"), institutionID: try account.requiredString("institution_id")
-            )
-        }
+        let recipient = try RecipientAccount.parse(body, currency: currency)
         let id = SandboxID.paymentIntent()
         let created = timestamp()
         let expires = created.addingTimeInterval(configuration.tokenLifetime)
@@ -102,27 +91,6 @@ extension SandboxStore {
 
     func listIntents() -> [JSONValue] {
         intents.values.sorted { $0.sequence > $1.sequence }.map { Rendering.intent($0.intent) }
-    }
-
-    private func customer(from body: BodyFields) throws(SandboxError) -> FintocCustomer? {
-        if let data = try body.nested("customer_data") {
-            var taxID: FintocTaxID?
-            if let tax = try data.nested("tax_id") {
-                let type = try tax.requiredString("type")
-                guard ["cl_rut", "mx_rfc"].contains(type) else {
-                    throw .invalidParameter(tax.name("type"), "\(tax.name("type")) must be cl_rut or mx_rfc.")
-                }
-                taxID = FintocTaxID(type: type, value: try tax.requiredString("value"))
-            }
-            let email = try data.email("email")
-            guard taxID != nil || email != nil else { throw .missingParameter("customer_data.email") }
-            return FintocCustomer(id: SandboxID.customer(), name: try data.string("name"), email: email, taxID: taxID, metadata: try data.metadata() ?? [:])
-        }
-        if let id = try body.string("customer") {
-            guard id.hasPrefix("cus_") else { throw .missingResource("customer", id: id, param: "customer") }
-            return FintocCustomer(id: id, name: nil, email: nil, taxID: nil)
-        }
-        return nil
     }
 
     private func lineItems(from body: BodyFields, currency: FintocCurrency) throws(SandboxError) -> [FintocLineItem]? {

@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import PaymentsCore
 
-/// All of the sandbox's state, in memory: sessions, intents, refunds, webhook endpoints, the
-/// events emitted, the delivery log, idempotency records and the faults in force.
+/// All of the sandbox's state, in memory: sessions, intents, refunds, customers, webhook
+/// endpoints, the events emitted, the delivery log, idempotency records and the faults in force.
 ///
 /// One actor so every state change and the events it emits happen together and in order; the
 /// dispatcher reads the emitted batches from ``eventBatches``.
@@ -17,6 +17,9 @@ public actor SandboxStore {
     var sessions: [String: SessionRecord] = [:]
     var intents: [String: IntentRecord] = [:]
     var refunds: [String: RefundRecord] = [:]
+    var customers: [String: CustomerRecord] = [:]
+    /// Customer ids by mode, tax id type and normalised tax id: at most one customer each.
+    var customerIDsByTaxID: [String: String] = [:]
     var endpoints: [String: EndpointRecord] = [:]
     var events: [Event] = []
     var deliveries: [DeliveryRecord] = []

@@ -73,16 +73,55 @@ def main():
         check("missing_resource" in str(error), f"missing_resource after delete, got {error}")
     checks += 6
 
-    # v2 checkout sessions: create, get, list across pages, expire.
-    created = [
+    # v2 customers: create (normalised as Fintoc stores them), get, list by tax id in another
+    # spelling, the 409 for a tax id already taken, and list across cursor pages.
+    customer = client.v2.customers.create(
+        email="Ana@Example.cl", tax_id={"type": "cl_rut", "value": "22.222.222-2"}, name="Ana Rojas", phone="+56912345678",
+        address={"city": "Santiago", "country": "CL"}, metadata={"crm": "1"},
+    )
+    check(customer.id.startswith("cus_") and customer.object == "customer", f"customer create, got {customer.id!r}")
+    check(customer.email == "ana@example.cl" and customer.tax_id.value == "222222222", "customer normalised")
+    check(customer.address.country == "cl" and customer.mode == "test", "customer address and mode")
+    check(client.v2.customers.get(customer.id).name == "Ana Rojas", "customer get")
+    check([c.id for c in client.v2.customers.list(tax_id="22222222-2")] == [customer.id], "customer list by tax_id")
+    check([c.id for c in client.v2.customers.list(tax_id="22.222.222-2", tax_id_type="mx_rfc")] == [], "tax_id_type filters")
+    try:
+        client.v2.customers.create(tax_id={"type": "cl_rut", "value": "222222222"})
+        check(False, "a taken tax id is refused")
+    except InvalidRequestError as error:
+        check("customer_already_exists" in str(error), f"customer_already_exists, got {error}")
+    more = [client.v2.customers.create(email=f"page{i}@example.cl").id for i in range(4)]
+    listed = [c.id for c in client.v2.customers.list(limit=2)]
+    check(listed[:5] == list(reversed(more)) + [customer.id], f"customer list follows the cursor Link, newest first, got {listed}")
+    check(len(listed) == len(set(listed)), "each customer once")
+    checks += 8
+
+    # v2 checkout sessions: create (a new customer, then the same one reused by id), get, list
+    # across pages, expire. customer_data with a tax id a customer has is a 409.
+    first = client.v2.checkout_sessions.create(
+        amount=350000, currency="clp", success_url="https://merchant.example/success", cancel_url="https://merchant.example/cancel",
+        customer_data={"tax_id": {"type": "cl_rut", "value": "11.111.111-1"}, "name": "Felipe Castro", "email": "felipe@example.com"},
+        metadata={"order": "sdk-0"},
+    )
+    felipe = first.customer.id
+    check(felipe.startswith("cus_") and first.customer.tax_id.value == "111111111", "customer_data makes a customer")
+    try:
+        client.v2.checkout_sessions.create(
+            amount=1000, currency="clp", success_url="https://merchant.example/success", cancel_url="https://merchant.example/cancel",
+            customer_data={"tax_id": {"type": "cl_rut", "value": "111111111"}},
+        )
+        check(False, "customer_data with a taken tax id is refused")
+    except InvalidRequestError as error:
+        check("customer_already_exists" in str(error) and "customer_data.tax_id" in str(error), f"409 for customer_data, got {error}")
+    created = [first] + [
         client.v2.checkout_sessions.create(
             amount=350000 + i, currency="clp", success_url="https://merchant.example/success",
-            cancel_url="https://merchant.example/cancel",
-            customer_data={"tax_id": {"type": "cl_rut", "value": "11.111.111-1"}, "name": "Felipe Castro", "email": "felipe@example.com"},
-            metadata={"order": f"sdk-{i}"},
+            cancel_url="https://merchant.example/cancel", customer=felipe, metadata={"order": f"sdk-{i}"},
         )
-        for i in range(3)
+        for i in range(1, 3)
     ]
+    check(all(s.customer.id == felipe for s in created), "customer reuses the customer")
+    checks += 3
     session = created[0]
     check(session.id.startswith("cs_") and session.status == "created", "v2 create")
     check(session.redirect_url.endswith(f"/checkout/{session.id}"), "v2 redirect_url")
