@@ -12,10 +12,14 @@ public enum FintocInstitution {
         }
     }
 
+    /// The longest id taken; Fintoc's are far shorter.
+    public static let maxLength = 64
+
     /// Why `id` cannot be an institution for `currency`, or nil when it can: the country prefix,
     /// then lower-case letters, digits and underscores.
     public static func problem(with id: String, currency: FintocCurrency) -> String? {
         guard let prefix = prefix(for: currency) else { return "no institution takes \(currency.rawValue)" }
+        guard id.utf8.count <= maxLength else { return "must be at most \(maxLength) characters" }
         let rest = id.dropFirst(prefix.count)
         guard id.hasPrefix(prefix), !rest.isEmpty,
             rest.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })

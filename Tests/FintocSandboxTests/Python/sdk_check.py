@@ -1,4 +1,4 @@
-"""Drives a running fintoc-sandbox with the official Python SDK (`pip install fintoc`).
+"""Drives a running fintoc-sandbox with the official Python SDK (`fintoc`, pinned in scripts/requirements.txt).
 
 Usage: python3 sdk_check.py BASE_URL SECRET_KEY
 
@@ -20,7 +20,7 @@ try:
     from fintoc.errors import AuthenticationError, InvalidRequestError
     from fintoc.webhook import WebhookSignature
 except ImportError as error:  # pragma: no cover
-    print(f"the Python module 'fintoc' is missing ({error}); install it with: pip install fintoc==2.26.0")
+    print(f"the Python module 'fintoc' is missing ({error}); run scripts/deps, then run this with scripts/python")
     sys.exit(2)
 
 import httpx
@@ -73,14 +73,14 @@ def main():
         check("missing_resource" in str(error), f"missing_resource after delete, got {error}")
     checks += 6
 
-    # v2 customers: create (normalised as Fintoc stores them), get, list by tax id in another
+    # v2 customers: create (email lower case, tax id as written), get, list by tax id in another
     # spelling, the 409 for a tax id already taken, and list across cursor pages.
     customer = client.v2.customers.create(
         email="Ana@Example.cl", tax_id={"type": "cl_rut", "value": "22.222.222-2"}, name="Ana Rojas", phone="+56912345678",
         address={"city": "Santiago", "country": "CL"}, metadata={"crm": "1"},
     )
     check(customer.id.startswith("cus_") and customer.object == "customer", f"customer create, got {customer.id!r}")
-    check(customer.email == "ana@example.cl" and customer.tax_id.value == "222222222", "customer normalised")
+    check(customer.email == "ana@example.cl" and customer.tax_id.value == "22.222.222-2", "customer email lower case, tax id as written")
     check(customer.address.country == "cl" and customer.mode == "test", "customer address and mode")
     check(client.v2.customers.get(customer.id).name == "Ana Rojas", "customer get")
     check([c.id for c in client.v2.customers.list(tax_id="22222222-2")] == [customer.id], "customer list by tax_id")
@@ -104,7 +104,7 @@ def main():
         metadata={"order": "sdk-0"},
     )
     felipe = first.customer.id
-    check(felipe.startswith("cus_") and first.customer.tax_id.value == "111111111", "customer_data makes a customer")
+    check(felipe.startswith("cus_") and first.customer.tax_id.value == "11.111.111-1", "customer_data makes a customer")
     try:
         client.v2.checkout_sessions.create(
             amount=1000, currency="clp", success_url="https://merchant.example/success", cancel_url="https://merchant.example/cancel",
