@@ -1,203 +1,500 @@
 #!/usr/bin/env python3
-"""Manual check (not run in CI): a person pays on the sandbox's hosted page, in headless Chromium.
+"""The browser check: customers pay on the sandbox's hosted page and in its widget, in headless
+Chromium driven by Playwright, and every page they see is checked and photographed.
 
-Needs a running sandbox, `chromium` (apt-get install -y chromium) and `websocket-client`
-(pip install websocket-client). Drives Chromium over the DevTools protocol through the whole
-hosted checkout (bank, wrong password, login, account, confirm, pay, back to success_url) and
-the widget opened by widget.js, saving a screenshot of each step in OUT_DIR.
+What it checks (one line each, then `browser checks: N passed, M failed`; exit 1 on a failure):
+  - hosted page: a `ui: redirect` checkout made through the gateway (POST /v1/checkouts) is paid
+    in the browser (bank list, a wrong password, login, account, confirmation, back at
+    success_url); then the gateway reports the order paid and the worker has written its
+    confirmation email (an .eml in --mail-dir); the paid link then shows the closed page;
+  - widget: a `ui: payment_intent` checkout through the gateway, opened by the sandbox's
+    widget.js in a store page this script serves on loopback, paid in the iframe until the
+    store's onSuccess runs; the same gateway and email assertions;
+  - the checkout options, on sessions made directly at the sandbox's API (the gateway does not
+    pass them on yet): a pre-selected bank skips the bank list (also one the sandbox does not
+    list), card only (a refused form, then paid: payment_type card), both methods (the choice,
+    then a declined card), the business profile's name as the recipient on every step;
+  - the pages that end a flow: an unknown link, a widget opened with a wrong public key;
+  - on every sandbox page visited: `lang="es"` and no English word in the visible text.
 
-Usage: scripts/sandbox-browser-check.py [SANDBOX_URL] [OUT_DIR]
+Without --gateway the two payments are made directly at the sandbox and only the sandbox's
+object is checked. Needs Debian's chromium (`playwright install` is never used: it downloads).
 
-With GATEWAY_URL and STOREFRONT_KEY set (e.g. against `scripts/up`), the hosted checkout is
-started the way a store starts it, through the gateway's POST /v1/checkouts, and the script then
-waits for the gateway to report the order paid (Fintoc's webhook reached it).
+Usage:
+  scripts/python scripts/sandbox-browser-check.py [--sandbox URL] [--gateway URL
+      --storefront-key KEY --mail-dir DIR] [--out DIR] [--timeout SECONDS]
+`scripts/up --browser` starts the stack and runs this against it; scripts/test runs that.
 """
 
-import base64
+import argparse
+import glob
 import http.server
 import json
-import subprocess
+import os
+import re
+import shutil
 import sys
-import tempfile
 import threading
 import time
-import os
+import traceback
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
-import websocket
+from playwright.sync_api import sync_playwright
 
-SANDBOX = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8090").rstrip("/")
-OUT = sys.argv[2] if len(sys.argv) > 2 else "/tmp/sandbox-browser"
-KEY = "sk_test_sandbox"
-GATEWAY = os.environ.get("GATEWAY_URL", "").rstrip("/")
-STOREFRONT_KEY = os.environ.get("STOREFRONT_KEY", "")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# English words no Spanish page contains: function words (nearly every English sentence has
+# several, and none of them is also a Spanish word) plus the payment flow's own nouns, which
+# an untranslated hint or error would carry. Matched case-blind as whole words of the visible
+# text (letters only), so "Santander" is not "and", "Tienda" is not "the" and an institution id
+# like cl_banco_nuevo splits into Spanish words. Tests/FintocSandboxTests/CheckoutPageTests.swift
+# checks the same list over plain HTTP.
+ENGLISH_WORDS = {
+    "the", "an", "your", "you", "to", "and", "of", "with", "is", "are", "was", "this", "that", "page", "for", "from",
+    "not", "please", "in", "on", "at", "by", "or", "it", "be", "can", "must", "has", "been", "already", "again",
+    "payment", "bank", "account", "password", "phone", "test", "mode", "invalid", "unknown", "expired", "choose", "log",
+}
+
+LINES = [
+    {"sku": "TEE-BLK-M", "name": "Polera negra M", "quantity": 1, "unit_amount": 12990},
+    {"sku": "MUG-CER-01", "name": "Taza cerámica", "quantity": 1, "unit_amount": 9000},
+]
 
 
-def gateway(method, path, body=None):
-    headers = {"Authorization": f"Bearer {STOREFRONT_KEY}", "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
-    request = urllib.request.Request(GATEWAY + path, method=method, data=json.dumps(body).encode() if body else None, headers=headers)
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())
+class CheckFailed(Exception):
+    pass
 
 
-def api(method, path, body=None):
-    request = urllib.request.Request(SANDBOX + path, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Authorization": KEY, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())
+def expect(condition, message):
+    if not condition:
+        raise CheckFailed(message)
 
 
-class Merchant(http.server.BaseHTTPRequestHandler):
-    """The store: a success page, a cancel page and a page that opens the widget."""
-    widget_token = ""
+def wait_until(predicate, seconds, what):
+    """Polls `predicate` until it answers something true; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise CheckFailed(f"timed out after {seconds} s waiting for {what}")
 
-    def do_GET(self):  # noqa: N802
-        if self.path.startswith("/widget-demo"):
-            html = f"""<!DOCTYPE html><html><head><title>Store</title>
-<script src="{SANDBOX}/widget.js"></script></head><body style="font-family:sans-serif">
-<h1>Demo store</h1><p id="status">waiting</p><script>
-window.onload = () => {{ const widget = Fintoc.create({{ holderType: 'individual', product: 'payments', country: 'cl',
-  publicKey: 'pk_test_sandbox', widgetToken: '{Merchant.widget_token}',
-  onSuccess: (d) => {{ document.getElementById('status').textContent = 'onSuccess ' + JSON.stringify(d); }},
-  onExit: (d) => {{ document.getElementById('status').textContent = 'onExit ' + JSON.stringify(d); }},
-  onEvent: (name) => {{ document.getElementById('status').dataset.last = name; }} }}); widget.open(); }};
+
+def http_json(method, url, body=None, headers=None, timeout=15):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+class Store(http.server.BaseHTTPRequestHandler):
+    """The merchant: success and cancel pages, and a page that opens the widget (its token and
+    key in the query), which writes the widget's callbacks into #status."""
+
+    sandbox = ""
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/widget-store":
+            options = json.dumps({
+                "holderType": "individual", "product": "payments", "country": "cl", "publicKey": query.get("public_key", ""),
+                query.get("token_kind", "widgetToken"): query.get("token", ""),
+            })
+            html = f"""<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>Tienda</title>
+<script src="{Store.sandbox}/widget.js"></script></head><body style="font-family:sans-serif">
+<h1>Tienda de prueba</h1><p id="status">esperando</p><script>
+// The widget closes its iframe as soon as the flow ends (success or exit). Registered before
+// widget.js's own listener, this one holds those last messages until the check has read and
+// photographed the page that ended the flow, then releases them to widget.js unchanged.
+var held = [];
+window.holdFinish = true;
+window.addEventListener('message', function (event) {{
+  var message = event.data;
+  if (window.holdFinish && message && message.source === 'fintoc-sandbox' && (message.type === 'success' || message.type === 'exit')) {{
+    event.stopImmediatePropagation();
+    held.push({{data: message, origin: event.origin}});
+  }}
+}});
+window.releaseFinish = function () {{
+  window.holdFinish = false;
+  held.splice(0).forEach(function (item) {{ window.dispatchEvent(new MessageEvent('message', item)); }});
+}};
+window.onload = function () {{
+  var options = {options};
+  options.onSuccess = function (d) {{ document.getElementById('status').textContent = 'onSuccess ' + JSON.stringify(d); }};
+  options.onExit = function (d) {{ document.getElementById('status').textContent = 'onExit ' + JSON.stringify(d); }};
+  options.onEvent = function (name) {{ document.getElementById('status').dataset.last = name; }};
+  Fintoc.create(options).open();
+}};
 </script></body></html>"""
         else:
-            html = f"<!DOCTYPE html><html><body style='font-family:sans-serif'><h1 id='merchant'>Merchant page</h1><p>{self.path}</p></body></html>"
+            html = f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>Tienda</title></head><body style='font-family:sans-serif'><h1 id='merchant'>Tienda de prueba</h1><p>{url.path}</p></body></html>"
         body = html.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the browser moved on (a page closed mid-answer): nothing to tell it
 
     def log_message(self, *args):
         pass
 
 
-class Browser:
-    def __init__(self):
-        self.profile = tempfile.mkdtemp()
-        self.process = subprocess.Popen(
-            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=9333", "--window-size=1200,900",
-             "--disable-web-security", "--disable-site-isolation-trials", f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                targets = json.loads(urllib.request.urlopen("http://127.0.0.1:9333/json").read())
-                page = next(t for t in targets if t["type"] == "page")
-                break
-            except Exception:
-                time.sleep(0.1)
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"])
-        self.next_id = 0
-        self.call("Page.enable")
+class Check:
+    # Screenshots are numbered across the whole run, so the folder lists them in the order taken.
+    taken = 0
 
-    def call(self, method, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                return message.get("result", {})
+    def __init__(self, args, page, store_url):
+        self.args = args
+        self.page = page
+        self.store = store_url
+        self.sandbox = args.sandbox.rstrip("/")
+        self.gateway = (args.gateway or "").rstrip("/")
+        self.shots = []
+        self.current = ""
 
-    def js(self, expression):
-        return self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True).get("result", {}).get("value")
+    # --- helpers ---
 
-    def wait(self, expression, seconds=10):
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            if self.js(expression):
-                return True
-            time.sleep(0.1)
-        raise SystemExit(f"timed out waiting for {expression}")
+    def shot(self, step):
+        Check.taken += 1
+        name = f"{Check.taken:02d}-{self.current}-{step}.png"
+        path = os.path.join(self.args.out, name)
+        self.page.screenshot(path=path, full_page=True)
+        self.shots.append(path)
 
-    def shot(self, name):
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        path = f"{OUT}/{name}.png"
-        with open(path, "wb") as file:
-            file.write(base64.b64decode(data))
-        print("screenshot", path, "-", self.js("location.href"))
+    def spanish(self, frame, what):
+        """The page (or the widget's frame) is Spanish: lang="es" and no English word shown."""
+        lang = frame.evaluate("document.documentElement.lang")
+        text = frame.evaluate("document.title + '\\n' + document.body.innerText")
+        words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
+        english = sorted(words & ENGLISH_WORDS)
+        expect(lang == "es", f"{what}: lang is {lang!r}, expected 'es'")
+        expect(not english, f"{what}: English words shown: {english}")
 
-    def close(self):
-        self.ws.close()
-        self.process.terminate()
-        self.process.wait()
+    def text(self, frame, selector):
+        return frame.locator(selector).inner_text().strip()
+
+    def sandbox_api(self, method, path, body=None):
+        status, answer = http_json(method, self.sandbox + path, body, {"Authorization": self.args.sandbox_key})
+        expect(200 <= status < 300, f"sandbox {method} {path} answered {status}: {answer}")
+        return answer
+
+    def gateway_api(self, method, path, body=None):
+        headers = {"Authorization": f"Bearer {self.args.storefront_key}"}
+        if method == "POST":
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        status, answer = http_json(method, self.gateway + path, body, headers)
+        expect(200 <= status < 300, f"gateway {method} {path} answered {status}: {answer}")
+        return answer
+
+    def session(self, **options):
+        body = {
+            "amount": 21990, "currency": "CLP", "success_url": self.store + "/success", "cancel_url": self.store + "/cancel",
+            "line_items": [{"quantity": 1, "price_data": {"currency": "CLP", "unit_amount": 21990, "product_data": {"name": "Polera y taza"}}}],
+            **options,
+        }
+        return self.sandbox_api("POST", "/v2/checkout_sessions", body)
+
+    def checkout(self, ui):
+        """A checkout through the gateway (order id, checkout answer), or None without one."""
+        if not self.gateway:
+            return None, None
+        order_id = f"ord-browser-{ui.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        answer = self.gateway_api("POST", "/v1/checkouts", {
+            "order_id": order_id, "currency": "CLP", "amount": sum(line["quantity"] * line["unit_amount"] for line in LINES), "ui": ui,
+            "line_items": LINES, "customer": {"email": "felipe@example.cl", "name": "Felipe Castro"},
+            "success_url": self.store + "/success", "cancel_url": self.store + "/cancel",
+        })
+        return order_id, answer
+
+    def expect_paid_and_emailed(self, order_id):
+        """The gateway's order is paid and the worker wrote its confirmation email."""
+        wait_until(lambda: self.gateway_api("GET", f"/v1/orders/{order_id}").get("status") == "paid", 30, f"order {order_id} to be paid")
+        pattern = os.path.join(self.args.mail_dir, f"{glob.escape(order_id)}.order_confirmed*.eml")
+        emails = wait_until(lambda: glob.glob(pattern), 30, f"the confirmation email of {order_id} in {self.args.mail_dir}")
+        print(f"    order {order_id} paid; email {os.path.basename(emails[0])}")
+
+    def bank_login(self, frame, username="41614850-3", password="jonsnow"):
+        frame.fill("#username", username)
+        frame.fill("#password", password)
+        frame.click("#login")
+
+    def to_success_url(self):
+        self.page.wait_for_url(re.compile(re.escape(self.store) + r"/success"))
+
+    # --- the checks ---
+
+    def hosted_page(self):
+        order_id, checkout = self.checkout("redirect")
+        if checkout:
+            url, session_id = checkout["redirect_url"], checkout["provider_id"]
+            print(f"    checkout {checkout['id']} for {order_id} through the gateway")
+        else:
+            session = self.session()
+            url, session_id = session["redirect_url"], session["id"]
+        self.page.goto(url)
+        self.page.wait_for_selector("#continue")
+        self.spanish(self.page, "the bank list")
+        self.shot("banks")
+        self.page.check("input[value=cl_banco_santander]")
+        self.page.click("#continue")
+        self.page.wait_for_selector("#login")
+        self.spanish(self.page, "the login")
+        self.bank_login(self.page, password="arya")
+        self.page.wait_for_selector("#login-error")
+        self.spanish(self.page, "a wrong password")
+        self.shot("wrong-password")
+        self.bank_login(self.page)
+        self.page.wait_for_selector("#choose-account")
+        self.spanish(self.page, "the accounts")
+        self.shot("accounts")
+        self.page.check("input[value='813990168']")
+        self.page.click("#choose-account")
+        self.page.wait_for_selector("#pay")
+        self.spanish(self.page, "the confirmation")
+        self.shot("confirm")
+        self.page.click("#pay")
+        self.to_success_url()
+        self.shot("back-at-success-url")
+        session = self.sandbox_api("GET", f"/v2/checkout_sessions/{session_id}")
+        intent = (session.get("payment_resource") or {}).get("payment_intent") or {}
+        expect(session["status"] == "finished" and intent.get("status") == "succeeded", f"session {session['status']}, payment {intent.get('status')}")
+        if order_id:
+            self.expect_paid_and_emailed(order_id)
+        self.page.goto(url)
+        self.page.wait_for_selector("#result")
+        expect(self.text(self.page, "#result") == "No disponible", "a paid link shows the closed page")
+        self.spanish(self.page, "the closed page")
+        self.shot("paid-link-closed")
+
+    def widget(self):
+        order_id, checkout = self.checkout("payment_intent")
+        if checkout:
+            token, public_key, intent_id = checkout["widget_token"], checkout["public_key"], checkout["provider_id"]
+            print(f"    checkout {checkout['id']} for {order_id} through the gateway")
+        else:
+            intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 21990, "currency": "CLP", "customer_email": "felipe@example.cl"})
+            token, public_key, intent_id = intent["widget_token"], "pk_test_sandbox", intent["id"]
+        self.page.goto(self.store + "/widget-store?" + urllib.parse.urlencode({"token": token, "public_key": public_key}))
+        handle = self.page.wait_for_selector("#fintoc-sandbox-widget iframe")
+        frame = handle.content_frame()
+        frame.wait_for_selector("#continue")
+        self.spanish(frame, "the widget's bank list")
+        self.shot("open")
+        frame.click("#continue")
+        frame.wait_for_selector("#login")
+        self.spanish(frame, "the widget's login")
+        self.bank_login(frame, username="40427672-7")
+        frame.wait_for_selector("#choose-account")
+        self.spanish(frame, "the widget's accounts")
+        frame.check("input[value='813990168']")
+        frame.click("#choose-account")
+        frame.wait_for_selector("#pay")
+        self.spanish(frame, "the widget's confirmation")
+        self.shot("confirm")
+        frame.click("#pay")
+        frame.wait_for_selector("#result")
+        self.spanish(frame, "the widget's result")
+        expect(self.text(frame, "#result") == "¡Pago exitoso!", f"widget result {self.text(frame, '#result')!r}")
+        self.shot("paid")
+        self.page.evaluate("window.releaseFinish()")
+        self.page.wait_for_function("document.querySelector('#status').textContent.startsWith('onSuccess')")
+        self.shot("store-onSuccess")
+        status = self.sandbox_api("GET", f"/v1/payment_intents/{intent_id}")["status"]
+        expect(status == "succeeded", f"payment intent {status}")
+        if order_id:
+            self.expect_paid_and_emailed(order_id)
+
+    def preselected_bank(self):
+        for institution, name in [("cl_banco_estado", "BancoEstado"), ("cl_banco_nuevo", "cl_banco_nuevo")]:
+            session = self.session(payment_method_types=["bank_transfer"], payment_method_options={
+                "bank_transfer": {"sender_account": {"institution_id": {"value": institution}}}})
+            self.page.goto(session["redirect_url"])
+            self.page.wait_for_selector("#login")
+            expect(self.page.locator("input[name=bank][type=radio]").count() == 0, "the bank list is skipped")
+            expect(self.text(self.page, "#bank-name") == name, f"the login of {name}, not {self.text(self.page, '#bank-name')!r}")
+            expect(self.page.locator("#preselected").is_visible(), "the page says the merchant chose the bank")
+            self.spanish(self.page, f"the login of the pre-selected {institution}")
+            self.shot(f"{institution}-login")
+            self.bank_login(self.page)
+            self.page.wait_for_selector("#choose-account")
+            self.page.check("input[value='813990168']")
+            self.page.click("#choose-account")
+            self.page.wait_for_selector("#pay")
+            self.spanish(self.page, "the confirmation")
+            self.shot(f"{institution}-confirm")
+            self.page.click("#pay")
+            self.to_success_url()
+            intent = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")["payment_resource"]["payment_intent"]
+            expect(intent["status"] == "succeeded", f"payment {intent['status']}")
+            expect(intent["sender_account"]["institution_id"] == institution, f"paid from {intent['sender_account']}")
+
+    def fill_card(self, number, expiry="12/40", cvc="123", holder="Felipe Castro"):
+        self.page.fill("#card-number", number)
+        self.page.fill("#card-expiry", expiry)
+        self.page.fill("#card-cvc", cvc)
+        self.page.fill("#card-holder", holder)
+        self.page.click("#pay-card")
+
+    def card_succeeds(self):
+        session = self.session(payment_method_types=["card"])
+        self.page.goto(session["redirect_url"])
+        self.page.wait_for_selector("#card-number")
+        expect(self.page.locator("#continue").count() == 0, "a card-only session shows no bank list")
+        self.spanish(self.page, "the card form")
+        self.shot("form")
+        self.fill_card("4242 4242 4242 4242", expiry="01/20")
+        self.page.wait_for_selector("#card-error")
+        expect("vencida" in self.text(self.page, "#card-error"), f"expiry refused: {self.text(self.page, '#card-error')!r}")
+        self.spanish(self.page, "a refused card form")
+        self.shot("expired-date-refused")
+        self.fill_card("4242 4242 4242 4242")
+        self.to_success_url()
+        self.shot("back-at-success-url")
+        intent = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")["payment_resource"]["payment_intent"]
+        expect(intent["status"] == "succeeded" and intent["payment_type"] == "card", f"payment {intent['status']} by {intent['payment_type']}")
+
+    def card_declined(self):
+        session = self.session(payment_method_types=["bank_transfer", "card"])
+        self.page.goto(session["redirect_url"])
+        self.page.wait_for_selector("#method-card")
+        expect(self.page.locator("#method-bank_transfer").is_visible(), "both methods offered")
+        self.spanish(self.page, "the choice of method")
+        self.shot("choose-method")
+        self.page.click("#method-card")
+        self.page.wait_for_selector("#card-number")
+        self.fill_card("4000 0000 0000 0002")
+        self.page.wait_for_selector("#payment-error")
+        expect("rechazó" in self.text(self.page, "#payment-error"), f"declined: {self.text(self.page, '#payment-error')!r}")
+        self.spanish(self.page, "a declined card")
+        self.shot("declined")
+        answer = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")
+        intent = answer["payment_resource"]["payment_intent"]
+        expect(answer["status"] == "in_progress", f"the session stays open for another try, not {answer['status']}")
+        expect((intent["status"], intent["error_reason"], intent["payment_type"]) == ("failed", "card_declined", "card"), f"payment {intent}")
+
+    def business_profile(self):
+        name = "Tienda Ñandú SpA"
+        session = self.session(business_profile={"name": name})
+        self.page.goto(session["redirect_url"])
+        self.page.wait_for_selector("#continue")
+        expect(self.text(self.page, "#recipient") == name, f"recipient {self.text(self.page, '#recipient')!r} on the bank list")
+        expect(f"Para {name}" in self.page.inner_text("body"), "shown as 'Para …'")
+        self.shot("banks")
+        self.page.click("#continue")
+        self.page.wait_for_selector("#login")
+        expect(self.text(self.page, "#recipient") == name, "recipient on the login")
+        self.bank_login(self.page)
+        self.page.wait_for_selector("#choose-account")
+        expect(self.text(self.page, "#recipient") == name, "recipient on the accounts")
+        self.page.click("#choose-account")
+        self.page.wait_for_selector("#pay")
+        expect(self.text(self.page, "#confirm-recipient") == name, "recipient on the confirmation")
+        self.spanish(self.page, "the confirmation")
+        self.shot("confirm")
+
+    def ending_pages(self):
+        self.page.goto(self.sandbox + "/checkout/cs_doesnotexist")
+        self.page.wait_for_selector("#result")
+        expect(self.text(self.page, "#result") == "Enlace no válido", "an unknown link")
+        self.spanish(self.page, "an unknown link")
+        self.shot("unknown-link")
+        intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 1000, "currency": "CLP"})
+        self.page.goto(self.store + "/widget-store?" + urllib.parse.urlencode({"token": intent["widget_token"], "public_key": "pk_test_wrong"}))
+        frame = self.page.wait_for_selector("#fintoc-sandbox-widget iframe").content_frame()
+        frame.wait_for_selector("#result")
+        expect(self.text(frame, "#result") == "Widget no disponible", "a wrong public key")
+        self.spanish(frame, "a wrong public key")
+        self.shot("widget-wrong-key")
+        self.page.evaluate("window.releaseFinish()")
+        self.page.wait_for_function("document.querySelector('#status').textContent.startsWith('onExit')")
+
+    CHECKS = [
+        ("hosted-page", hosted_page, "the hosted page, paid"),
+        ("widget", widget, "the widget, paid"),
+        ("preselected-bank", preselected_bank, "a pre-selected bank skips the bank list"),
+        ("card", card_succeeds, "card only: the form, a refused date, paid by card"),
+        ("card-declined", card_declined, "both methods: the choice, a declined card"),
+        ("business-profile", business_profile, "the business profile is the recipient"),
+        ("ending-pages", ending_pages, "an unknown link, a wrong public key"),
+    ]
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    merchant = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Merchant)
-    threading.Thread(target=merchant.serve_forever, daemon=True).start()
-    store = f"http://127.0.0.1:{merchant.server_address[1]}"
-    order_id = None
-    if GATEWAY:
-        order_id = f"ord-browser-{uuid.uuid4().hex[:6]}"
-        checkout = gateway("POST", "/v1/checkouts", {
-            "order_id": order_id, "currency": "CLP", "amount": 34980, "ui": "redirect",
-            "line_items": [{"sku": "TEE-BLK-M", "name": "Polera negra M", "quantity": 2, "unit_amount": 12990},
-                           {"sku": "MUG-CER-01", "name": "Taza cerámica", "quantity": 1, "unit_amount": 9000}],
-            "customer": {"email": "felipe@example.cl", "name": "Felipe Castro"},
-            "success_url": store + "/success?session={CHECKOUT_SESSION_ID}", "cancel_url": store + "/cancel"})
-        session = {"id": checkout["provider_id"], "redirect_url": checkout["redirect_url"]}
-        print("checkout", checkout["id"], "for", order_id, "through the gateway")
-    else:
-        session = api("POST", "/v2/checkout_sessions", {
-            "amount": 350000, "currency": "CLP", "success_url": store + "/success?session={CHECKOUT_SESSION_ID}",
-            "cancel_url": store + "/cancel", "line_items": [{"quantity": 1, "price_data": {"currency": "CLP", "unit_amount": 350000, "product_data": {"name": "Annual subscription"}}}]})
-    browser = Browser()
-    try:
-        browser.call("Page.navigate", url=session["redirect_url"])
-        browser.wait("document.querySelector('#continue') !== null")
-        browser.shot("1-banks")
-        browser.js("document.querySelector('input[value=cl_banco_santander]').click(); document.querySelector('#continue').click()")
-        browser.wait("document.querySelector('#login') !== null")
-        browser.js("document.querySelector('#username').value='41614850-3'; document.querySelector('#password').value='wrong'; document.querySelector('#login').click()")
-        browser.wait("document.querySelector('#login-error') !== null")
-        browser.shot("2-wrong-password")
-        browser.js("document.querySelector('#username').value='41614850-3'; document.querySelector('#password').value='jonsnow'; document.querySelector('#login').click()")
-        browser.wait("document.querySelector('#choose-account') !== null")
-        browser.shot("3-accounts")
-        browser.js("document.querySelector('input[value=\"813990168\"]').click(); document.querySelector('#choose-account').click()")
-        browser.wait("document.querySelector('#pay') !== null")
-        browser.shot("4-confirm")
-        browser.js("document.querySelector('#pay').click()")
-        browser.wait("document.querySelector('#merchant') !== null")
-        browser.shot("5-back-at-success-url")
-        paid = api("GET", f"/v2/checkout_sessions/{session['id']}")
-        print("session", paid["status"], "payment", paid["payment_resource"]["payment_intent"]["status"])
-        if order_id:
-            for _ in range(100):
-                order = gateway("GET", f"/v1/orders/{order_id}")
-                if order["status"] == "paid":
-                    break
-                time.sleep(0.1)
-            print("gateway order", order_id, order["status"], "events", [event["type"] for event in order["events"]])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sandbox", default=os.environ.get("SANDBOX_URL", "http://127.0.0.1:8090"), help="the sandbox's base URL [$SANDBOX_URL or http://127.0.0.1:8090]")
+    parser.add_argument("--sandbox-key", default=os.environ.get("SANDBOX_SECRET_KEY", "sk_test_sandbox"), help="its secret key [$SANDBOX_SECRET_KEY or sk_test_sandbox]")
+    parser.add_argument("--gateway", default=os.environ.get("GATEWAY_URL"), help="the gateway's base URL [$GATEWAY_URL]; without it, no order or email is checked")
+    parser.add_argument("--storefront-key", default=os.environ.get("STOREFRONT_KEY"), help="a storefront key for the gateway [$STOREFRONT_KEY]")
+    parser.add_argument("--mail-dir", default=os.environ.get("MAIL_DIR"), help="where the worker writes .eml files [$MAIL_DIR]")
+    parser.add_argument("--out", default=os.path.join(ROOT, ".run", "browser-screenshots"), help="folder for the screenshots [.run/browser-screenshots]")
+    parser.add_argument("--timeout", type=float, default=15, help="seconds any one browser step may take [15]")
+    args = parser.parse_args()
+    if args.gateway and not (args.storefront_key and args.mail_dir):
+        parser.error("--gateway needs --storefront-key and --mail-dir")
+    chromium = shutil.which("chromium")
+    if not chromium:
+        print("browser check: no chromium on PATH (scripts/deps installs Debian's)", file=sys.stderr)
+        print("browser checks: 0 passed, 1 failed")
+        return 1
 
-        intent = api("POST", "/v1/payment_intents", {"amount": 2476, "currency": "CLP"})
-        Merchant.widget_token = intent["widget_token"]
-        browser.call("Page.navigate", url=store + "/widget-demo")
-        frame = "document.querySelector('#fintoc-sandbox-widget iframe')"
-        doc = f"({frame} && {frame}.contentDocument)"
-        browser.wait(f"{doc} && {doc}.querySelector('#continue') !== null")
-        browser.shot("6-widget-open")
-        browser.js(f"{doc}.querySelector('#continue').click()")
-        browser.wait(f"{doc} && {doc}.querySelector('#login') !== null")
-        browser.js(f"{doc}.querySelector('#username').value='40427672-7'; {doc}.querySelector('#password').value='jonsnow'; {doc}.querySelector('#login').click()")
-        browser.wait(f"{doc} && {doc}.querySelector('#choose-account') !== null")
-        browser.js(f"{doc}.querySelector('input[value=\"813990168\"]').click(); {doc}.querySelector('#choose-account').click()")
-        browser.wait(f"{doc} && {doc}.querySelector('#pay') !== null")
-        browser.js(f"{doc}.querySelector('#pay').click()")
-        browser.wait(f"{doc} && {doc}.querySelector('#result') !== null")
-        browser.shot("7-widget-paid")
-        browser.wait("document.querySelector('#status').textContent.startsWith('onSuccess')")
-        browser.shot("8-widget-onSuccess")
-        print("widget intent", api("GET", f"/v1/payment_intents/{intent['id']}")["status"], "-", browser.js("document.querySelector('#status').textContent"))
+    os.makedirs(args.out, exist_ok=True)
+    for old in glob.glob(os.path.join(args.out, "*.png")):
+        os.remove(old)
+    Store.sandbox = args.sandbox.rstrip("/")
+    store = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Store)
+    threading.Thread(target=store.serve_forever, daemon=True).start()
+    store_url = f"http://127.0.0.1:{store.server_address[1]}"
+    print(f"browser check: sandbox {args.sandbox}, gateway {args.gateway or '(none: payments made at the sandbox)'}, screenshots in {args.out}")
+
+    passed, failed = 0, 0
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True)
+            try:
+                for name, run, title in Check.CHECKS:
+                    page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="es-CL")
+                    page.set_default_timeout(args.timeout * 1000)
+                    check = Check(args, page, store_url)
+                    check.current = name
+                    started = time.monotonic()
+                    try:
+                        run(check)
+                        passed += 1
+                        print(f"  ok    {name}: {title} ({time.monotonic() - started:.1f} s)")
+                    except Exception as error:  # noqa: BLE001 (any failure is this check's, the others still run)
+                        failed += 1
+                        print(f"  FAIL  {name}: {title}: {error}")
+                        if not isinstance(error, CheckFailed):
+                            traceback.print_exc(limit=3)
+                        try:
+                            check.shot("FAILED")
+                        except Exception:  # noqa: BLE001 (the page may be gone)
+                            pass
+                    for path in check.shots:
+                        print(f"        {os.path.relpath(path, ROOT) if path.startswith(ROOT) else path}")
+                    page.close()
+            finally:
+                browser.close()
+    except Exception as error:  # noqa: BLE001 (Playwright or Chromium could not start or went away)
+        print(f"browser check: the browser failed: {error}")
+        failed = len(Check.CHECKS) - passed
     finally:
-        browser.close()
-        merchant.shutdown()
+        store.shutdown()
+    print(f"browser checks: {passed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

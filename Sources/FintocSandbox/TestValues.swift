@@ -23,20 +23,20 @@ public enum TestValues {
     public static let chilePassword = "jonsnow"
 
     public static let chileAccounts: [Account] = [
-        .init(number: "422159212", type: "checking_account", label: "Cuenta Corriente (completes after a few seconds)", behavior: .pendingThenSucceeded),
-        .init(number: "813990168", type: "checking_account", label: "Cuenta Corriente (succeeds at once)", behavior: .immediately(.succeeded, errorReason: nil)),
-        .init(number: "500000001", type: "sight_account", label: "Cuenta Vista (insufficient funds)", behavior: .immediately(.failed, errorReason: "insufficient_funds")),
-        .init(number: "500000002", type: "checking_account", label: "Cuenta Corriente (MFA rejected)", behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
-        .init(number: "500000003", type: "checking_account", label: "Cuenta Empresa (requires a second approver)", behavior: .immediately(.requiresAction, errorReason: nil)),
-        .init(number: "500000004", type: "checking_account", label: "Cuenta Corriente (stays pending)", behavior: .immediately(.pending, errorReason: nil)),
+        .init(number: "422159212", type: "checking_account", label: "Cuenta Corriente (se completa en unos segundos)", behavior: .pendingThenSucceeded),
+        .init(number: "813990168", type: "checking_account", label: "Cuenta Corriente (se aprueba al instante)", behavior: .immediately(.succeeded, errorReason: nil)),
+        .init(number: "500000001", type: "sight_account", label: "Cuenta Vista (fondos insuficientes)", behavior: .immediately(.failed, errorReason: "insufficient_funds")),
+        .init(number: "500000002", type: "checking_account", label: "Cuenta Corriente (autorización rechazada)", behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
+        .init(number: "500000003", type: "checking_account", label: "Cuenta Empresa (requiere un segundo aprobador)", behavior: .immediately(.requiresAction, errorReason: nil)),
+        .init(number: "500000004", type: "checking_account", label: "Cuenta Corriente (queda pendiente)", behavior: .immediately(.pending, errorReason: nil)),
     ]
 
     public static let mexicoPhones: [Account] = [
-        .init(number: "5555555555", type: "clabe", label: "completes after a few seconds", behavior: .pendingThenSucceeded),
-        .init(number: "5555555001", type: "clabe", label: "insufficient funds", behavior: .immediately(.failed, errorReason: "insufficient_funds")),
-        .init(number: "5555555002", type: "clabe", label: "authorization rejected", behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
-        .init(number: "5555555003", type: "clabe", label: "requires action", behavior: .immediately(.requiresAction, errorReason: nil)),
-        .init(number: "5555555004", type: "clabe", label: "stays pending", behavior: .immediately(.pending, errorReason: nil)),
+        .init(number: "5555555555", type: "clabe", label: "se completa en unos segundos", behavior: .pendingThenSucceeded),
+        .init(number: "5555555001", type: "clabe", label: "fondos insuficientes", behavior: .immediately(.failed, errorReason: "insufficient_funds")),
+        .init(number: "5555555002", type: "clabe", label: "autorización rechazada", behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
+        .init(number: "5555555003", type: "clabe", label: "requiere una acción", behavior: .immediately(.requiresAction, errorReason: nil)),
+        .init(number: "5555555004", type: "clabe", label: "queda pendiente", behavior: .immediately(.pending, errorReason: nil)),
     ]
 
     public struct Bank: Sendable, Hashable {
@@ -64,6 +64,51 @@ public enum TestValues {
 
     static func banks(forCurrency currency: String) -> [Bank] {
         currency == "MXN" ? mexicoBanks : chileBanks
+    }
+
+    /// The bank a session pre-selects. One the sandbox does not list is still a bank: Fintoc adds
+    /// institutions faster than this table, and a merchant's pre-selection must not break the
+    /// flow, so it is shown by its id and the usual test logins pay through it.
+    static func bank(id: String, currency: String) -> Bank {
+        banks(forCurrency: currency).first { $0.id == id } ?? Bank(id: id, name: id)
+    }
+
+    // MARK: Cards
+
+    /// A test card (`payment_method_types` with `card`). The numbers follow the conventions card
+    /// processors' test modes share (4242…, 4000…0002), so a developer's habits carry over; any
+    /// future expiry date and any three-digit CVC go with them.
+    public struct Card: Sendable, Hashable {
+        public var number: String
+        public var brand: String
+        public var behavior: Behavior
+    }
+
+    public static let cards: [Card] = [
+        .init(number: "4242424242424242", brand: "Visa", behavior: .immediately(.succeeded, errorReason: nil)),
+        .init(number: "5555555555554444", brand: "Mastercard", behavior: .immediately(.succeeded, errorReason: nil)),
+        .init(number: "4000000000000002", brand: "Visa", behavior: .immediately(.failed, errorReason: "card_declined")),
+        .init(number: "4000000000009995", brand: "Visa", behavior: .immediately(.failed, errorReason: "insufficient_funds")),
+        .init(number: "4000000000000069", brand: "Visa", behavior: .immediately(.failed, errorReason: "expired_card")),
+        .init(number: "4000000000000127", brand: "Visa", behavior: .immediately(.failed, errorReason: "incorrect_cvc")),
+        .init(number: "4000000000003220", brand: "Visa", behavior: .immediately(.rejected, errorReason: "authentication_failed")),
+        .init(number: "4000000000000077", brand: "Visa", behavior: .pendingThenSucceeded),
+    ]
+
+    /// Whether `digits` passes the Luhn check every card number carries, so a typo is caught on
+    /// the form (as a real card form does) before it is looked up.
+    static func passesLuhn(_ digits: String) -> Bool {
+        guard (12...19).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return false }
+        var sum = 0
+        for (index, character) in digits.reversed().enumerated() {
+            guard var digit = character.wholeNumberValue else { return false }
+            if index % 2 == 1 {
+                digit *= 2
+                if digit > 9 { digit -= 9 }
+            }
+            sum += digit
+        }
+        return sum % 10 == 0
     }
 
     /// The normalised form of a RUT as typed (`41.614.850-3` → `41614850-3`).

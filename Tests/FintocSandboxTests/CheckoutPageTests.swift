@@ -50,7 +50,7 @@ import Testing
 
             let after = try await client.execute(uri: path, method: .get)
             #expect(after.status == .gone)
-            #expect(after.text.contains("already finished"))
+            #expect(after.text.contains("Este pago ya terminó."))
         }
     }
 
@@ -59,9 +59,9 @@ import Testing
             let id = try await client.createSessionV2()["id"]!.string!
             let wrong = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "arya")])
             #expect(wrong.status == .ok)
-            #expect(wrong.text.contains("Invalid RUT or password"))
+            #expect(wrong.text.contains("RUT o clave incorrectos."))
             let unknown = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "11111111-1"), ("password", "jonsnow")])
-            #expect(unknown.text.contains("Invalid RUT or password"))
+            #expect(unknown.text.contains("RUT o clave incorrectos."))
             #expect(await store.allEvents().isEmpty)
             #expect(try await client.api(.get, "/v2/checkout_sessions/\(id)").json()["status"]?.string == "created")
             let forged = try await client.form("/checkout/\(id)/pay", [("ticket", "forged"), ("account", "813990168")])
@@ -132,7 +132,7 @@ import Testing
             #expect(banks.text.contains("$3,500.00"))
             #expect(banks.text.contains("BBVA"))
             let wrong = try await client.form("/checkout/\(id)/login", [("bank", "mx_bbva"), ("username", "5512345678")])
-            #expect(wrong.text.contains("not enrolled"))
+            #expect(wrong.text.contains("no está inscrito"))
             let login = try await client.form("/checkout/\(id)/login", [("bank", "mx_bbva"), ("username", "5555555555")])
             #expect(login.text.contains("Confirma tu pago"))
             let paid = try await client.form("/checkout/\(id)/pay", [("ticket", try Self.ticket(login)), ("account", "5555555555")])
@@ -149,7 +149,7 @@ import Testing
             let body = #"{"amount": 1000, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "business_profile": {"name": "Tienda <Ñandú>"}}"#
             let id = try await client.api(.post, "/v2/checkout_sessions", json: body).json()["id"]!.string!
             let page = try await client.execute(uri: "/checkout/\(id)", method: .get)
-            #expect(page.text.contains("Pagar a Tienda &lt;Ñandú&gt;"))
+            #expect(page.text.contains(#"Para <b id="recipient">Tienda &lt;Ñandú&gt;</b>"#))
         }
     }
 
@@ -157,12 +157,12 @@ import Testing
         try await withSandbox { client, _ in
             let missing = try await client.execute(uri: "/checkout/cs_nothing", method: .get)
             #expect(missing.status == .notFound)
-            #expect(missing.text.contains("does not exist"))
+            #expect(missing.text.contains("no existe"))
             let id = try await client.createSessionV2()["id"]!.string!
             _ = try await client.api(.post, "/v2/checkout_sessions/\(id)/expire")
             let expired = try await client.execute(uri: "/checkout/\(id)", method: .get)
             #expect(expired.status == .gone)
-            #expect(expired.text.contains("expired"))
+            #expect(expired.text.contains("Esta sesión de pago expiró."))
         }
     }
 
@@ -217,7 +217,75 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
             let page = try await client.execute(uri: "/widget/\(token)", method: .get)
             #expect(page.status == .gone)
-            #expect(page.text.contains("expired"))
+            #expect(page.text.contains("expiró"), "the token, or the payment it opens (as long-lived here)")
+        }
+    }
+
+    // MARK: One language
+
+    /// English words no Spanish page contains: function words (nearly every English sentence
+    /// has some, and none is a Spanish word) and the flow's own nouns. Matched as whole words,
+    /// so "Santander" never counts as "and". scripts/sandbox-browser-check.py uses the same list.
+    static let englishWords: Set<String> = [
+        "the", "an", "your", "you", "to", "and", "of", "with", "is", "are", "was", "this", "that", "page", "for", "from",
+        "not", "please", "in", "on", "at", "by", "or", "it", "be", "can", "must", "has", "been", "already", "again",
+        "payment", "bank", "account", "password", "phone", "test", "mode", "invalid", "unknown", "expired", "choose", "log",
+    ]
+
+    /// The English words among what a page shows: its title and text, without markup, scripts or
+    /// styles (placeholders and values hold only test data).
+    static func englishShown(_ html: String) throws -> Set<String> {
+        var text = html
+        for pattern in [#"<script[\s\S]*?</script>"#, #"<style[\s\S]*?</style>"#, #"<[^>]*>"#] {
+            text = text.replacing(try Regex(pattern), with: " ")
+        }
+        return Set(text.split { !$0.isLetter }.map { $0.lowercased() }).intersection(englishWords)
+    }
+
+    static func expectSpanish(_ page: TestResponse, _ what: String) throws {
+        #expect(page.text.contains(#"<html lang="es">"#), "\(what)")
+        let english = try englishShown(page.text)
+        #expect(english.isEmpty, "\(what) shows English: \(english.sorted())")
+    }
+
+    @Test func everyPageACustomerSeesIsSpanish() async throws {
+        try await withSandbox { client, _ in
+            let both = try await Self.session(client, #""payment_method_types": ["bank_transfer", "card"]"#)
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)", method: .get), "the choice of method")
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)/bank_transfer", method: .get), "the bank list")
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)/login?bank=cl_banco_bci", method: .get), "the login")
+            try Self.expectSpanish(try await client.form("/checkout/\(both)/login", [("bank", "cl_banco_bci"), ("username", "1-9"), ("password", "x")]), "a login error")
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)/card", method: .get), "the card form")
+            try Self.expectSpanish(try await Self.card(client, both, number: "1234"), "a card error")
+            try Self.expectSpanish(try await Self.card(client, both, number: "4000000000000002"), "a declined card")
+            let login = try await client.form("/checkout/\(both)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "jonsnow")])
+            try Self.expectSpanish(login, "the accounts")
+            let ticket = try Self.ticket(login)
+            try Self.expectSpanish(try await client.form("/checkout/\(both)/confirm", [("ticket", ticket), ("account", "500000002")]), "the confirmation")
+            try Self.expectSpanish(try await client.form("/checkout/\(both)/pay", [("ticket", ticket), ("account", "500000002")]), "a rejected payment")
+            try Self.expectSpanish(try await client.form("/checkout/\(both)/pay", [("ticket", "forged"), ("account", "813990168")]), "a forged ticket")
+            _ = try await Self.card(client, both, number: "4242424242424242")
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)", method: .get), "a finished session")
+            let expired = try await client.createSessionV2()["id"]!.string!
+            _ = try await client.api(.post, "/v2/checkout_sessions/\(expired)/expire")
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/\(expired)", method: .get), "an expired session")
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/cs_nothing", method: .get), "an unknown session")
+
+            let mexican = try await client.createSessionV2(currency: "MXN")["id"]!.string!
+            try Self.expectSpanish(try await client.execute(uri: "/checkout/\(mexican)", method: .get), "the Mexican bank list")
+            try Self.expectSpanish(try await client.form("/checkout/\(mexican)/login", [("bank", "mx_bbva"), ("username", "1")]), "a Mexican login error")
+
+            let token = try await client.createIntent()["widget_token"]!.string!
+            try Self.expectSpanish(try await client.execute(uri: "/widget?public_key=pk_test_other&widget_token=\(token)", method: .get), "a wrong public key")
+            try Self.expectSpanish(try await client.execute(uri: "/widget?public_key=sk_test_sandbox&widget_token=\(token)", method: .get), "a secret key in the widget")
+            try Self.expectSpanish(try await client.execute(uri: "/widget?public_key=pk_test_sandbox", method: .get), "no token")
+            try Self.expectSpanish(try await client.execute(uri: "/widget/\(token)", method: .get), "the widget's bank list")
+            try Self.expectSpanish(try await client.form("/widget/\(token)/cancel", []), "the widget cancelled")
+            try Self.expectSpanish(try await Self.pay(client, base: "/widget/\(token)", account: "813990168"), "the widget paid")
+            try Self.expectSpanish(try await client.execute(uri: "/widget/\(token)", method: .get), "a paid widget token")
+            try Self.expectSpanish(try await client.execute(uri: "/widget/pi_nothing_sec_nothing", method: .get), "an unknown widget token")
+            let pending = try await client.createIntent()["widget_token"]!.string!
+            try Self.expectSpanish(try await Self.pay(client, base: "/widget/\(pending)", account: "500000003"), "the widget awaiting approval")
         }
     }
 }

@@ -4,7 +4,7 @@ import NIOCore
 import PaymentsCore
 
 /// Server-rendered pages for the customer's side: one layout, inline CSS, no external assets,
-/// so the pages work offline.
+/// so the pages work offline; Spanish throughout (`lang="es"`), as Fintoc's own pages are.
 enum HTML {
     static func escape(_ text: String) -> String {
         var result = ""
@@ -34,7 +34,7 @@ enum HTML {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width,initial-scale=1">
-            <title>\(escape(title)) · Fintoc Sandbox</title>
+            <title>\(escape(title)) · Fintoc (modo de prueba)</title>
             <style>
             :root { --ink:#1d2433; --muted:#5b6475; --brand:#3a4ee0; --line:#e3e6ee; --bad:#c62828; --ok:#1b7f4b; }
             * { box-sizing: border-box; }
@@ -46,6 +46,8 @@ enum HTML {
             .amount { font-size:30px; font-weight:700; margin:14px 0 18px; }
             .option { display:flex; align-items:center; gap:10px; border:1px solid var(--line); border-radius:8px; padding:11px 12px; margin:8px 0; cursor:pointer; }
             .option:hover { border-color:var(--brand); }
+            a.option { color:var(--ink); text-decoration:none; }
+            .row { display:flex; gap:12px; } .row > div { flex:1; }
             label.field { display:block; font-size:14px; margin:12px 0 4px; color:var(--muted); }
             input[type=text], input[type=password], input[type=tel] { width:100%; padding:10px; border:1px solid var(--line); border-radius:8px; font-size:16px; }
             button { width:100%; margin-top:16px; padding:12px; border:0; border-radius:8px; background:var(--brand); color:#fff; font-size:16px; font-weight:600; cursor:pointer; }
@@ -58,7 +60,7 @@ enum HTML {
             </style>
             </head>
             <body>
-            <div class="bar"><b>fintoc</b><span class="tag">SANDBOX · TEST MODE</span></div>
+            <div class="bar"><b>fintoc</b><span class="tag">SANDBOX · MODO DE PRUEBA</span></div>
             <main>
             \(body)
             </main>

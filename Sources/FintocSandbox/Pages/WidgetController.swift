@@ -18,11 +18,14 @@ struct WidgetController: Sendable {
             let query = request.uri.queryParameters
             let publicKey = query["public_key"].map(String.init) ?? ""
             guard publicKey == configuration.publicKey else {
-                let reason = publicKey.hasPrefix("sk_") ? "A secret key must never reach the browser: give the widget your public key (pk_...)." : "Unknown public key. Use the sandbox's public key (SANDBOX_PUBLIC_KEY)."
-                return HTML.page(title: "Invalid key", body: "<h1 id=\"result\">Widget not available</h1><div class=\"error\">\(HTML.escape(reason))</div>", status: .unauthorized, script: Self.exitScript("invalid_public_key"))
+                let reason =
+                    publicKey.hasPrefix("sk_")
+                    ? "Una clave secreta nunca debe llegar al navegador: abre el widget con tu clave pública (pk_...)."
+                    : "Clave pública desconocida. Usa la clave pública del sandbox (SANDBOX_PUBLIC_KEY)."
+                return HTML.page(title: "Clave no válida", body: "<h1 id=\"result\">Widget no disponible</h1><div class=\"error\">\(HTML.escape(reason))</div>", status: .unauthorized, script: Self.exitScript("invalid_public_key"))
             }
             guard let token = (query["session_token"] ?? query["widget_token"]).map(String.init), SandboxID.isWellFormed(token) else {
-                return HTML.page(title: "Missing token", body: "<h1 id=\"result\">Widget not available</h1><div class=\"error\">Fintoc.create needs a sessionToken or a widgetToken.</div>", status: .badRequest, script: Self.exitScript("missing_token"))
+                return HTML.page(title: "Falta el token", body: "<h1 id=\"result\">Widget no disponible</h1><div class=\"error\">Fintoc.create necesita un sessionToken o un widgetToken.</div>", status: .badRequest, script: Self.exitScript("missing_token"))
             }
             return HTML.redirect(to: "/widget/\(token)")
         }

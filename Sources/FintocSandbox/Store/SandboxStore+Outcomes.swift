@@ -16,6 +16,8 @@ extension SandboxStore {
         var errorReason: String?
         var sender: BankAccount?
         var settleAt: Date?
+        /// `bank_transfer` or `card` when the customer paid on a page; nil keeps the intent's.
+        var paymentType: String?
     }
 
     /// `/sandbox/complete`: applies an outcome to a `cs_`, `pi_` or `re_` id.
@@ -129,6 +131,7 @@ extension SandboxStore {
         if outcome != .expired, record.intent.senderAccount == nil {
             record.intent.senderAccount = completion.sender
         }
+        if let paymentType = completion.paymentType { record.intent.paymentType = paymentType }
         if outcome == .succeeded {
             record.intent.transactionDate = timestamp()
             record.intent.referenceID = SandboxID.random(8)
