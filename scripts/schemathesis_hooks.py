@@ -80,7 +80,8 @@ def _repair_options(body):
             body.pop(name, None)
     if ui != "payment_intent":
         body.pop("recipient_account", None)
-    prefix = COUNTRY_PREFIX.get(body.get("currency"))
+    currency = body.get("currency").upper() if isinstance(body.get("currency"), str) else None
+    prefix = COUNTRY_PREFIX.get(currency)
     try:
         institution = body["payment_method_options"]["bank_transfer"]["sender_account"]["institution_id"]
     except (KeyError, TypeError):
@@ -91,8 +92,8 @@ def _repair_options(body):
         if isinstance(methods, list) and "bank_transfer" not in methods:
             body["payment_method_types"] = ["card", "bank_transfer"]
     account = body.get("recipient_account")
-    if isinstance(account, dict) and body.get("currency") in RECIPIENTS:
-        account.update(RECIPIENTS[body["currency"]])
+    if isinstance(account, dict) and currency in RECIPIENTS:
+        account.update(RECIPIENTS[currency])
 
 
 def _repair_checkout(body):
