@@ -19,6 +19,8 @@ What it checks (one line each, then `browser checks: N passed, M failed`; exit 1
 
 Without --gateway the two payments are made directly at the sandbox and only the sandbox's
 object is checked. Needs Debian's chromium (`playwright install` is never used: it downloads).
+Helpers live beside this script in browser_check/ (support: waits, HTTP, the Spanish rule;
+store: the merchant's pages).
 
 Usage:
   scripts/python scripts/sandbox-browser-check.py [--sandbox URL] [--gateway URL
@@ -28,127 +30,26 @@ Usage:
 
 import argparse
 import glob
-import http.server
-import json
 import os
 import re
 import shutil
 import sys
-import threading
 import time
 import traceback
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 
 from playwright.sync_api import sync_playwright
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from browser_check import store as merchant
+from browser_check.support import CheckFailed, expect, expect_spanish, http_json, wait_until
 
-# English words no Spanish page contains: function words (nearly every English sentence has
-# several, and none of them is also a Spanish word) plus the payment flow's own nouns, which
-# an untranslated hint or error would carry. Matched case-blind as whole words of the visible
-# text (letters only), so "Santander" is not "and", "Tienda" is not "the" and an institution id
-# like cl_banco_nuevo splits into Spanish words. Tests/FintocSandboxTests/CheckoutPageTests.swift
-# checks the same list over plain HTTP.
-ENGLISH_WORDS = {
-    "the", "an", "your", "you", "to", "and", "of", "with", "is", "are", "was", "this", "that", "page", "for", "from",
-    "not", "please", "in", "on", "at", "by", "or", "it", "be", "can", "must", "has", "been", "already", "again",
-    "payment", "bank", "account", "password", "phone", "test", "mode", "invalid", "unknown", "expired", "choose", "log",
-}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LINES = [
     {"sku": "TEE-BLK-M", "name": "Polera negra M", "quantity": 1, "unit_amount": 12990},
     {"sku": "MUG-CER-01", "name": "Taza cerámica", "quantity": 1, "unit_amount": 9000},
 ]
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def wait_until(predicate, seconds, what):
-    """Polls `predicate` until it answers something true; fails after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise CheckFailed(f"timed out after {seconds} s waiting for {what}")
-
-
-def http_json(method, url, body=None, headers=None, timeout=15):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-class Store(http.server.BaseHTTPRequestHandler):
-    """The merchant: success and cancel pages, and a page that opens the widget (its token and
-    key in the query), which writes the widget's callbacks into #status."""
-
-    sandbox = ""
-
-    def do_GET(self):  # noqa: N802 (the name http.server calls)
-        url = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(url.query))
-        if url.path == "/widget-store":
-            options = json.dumps({
-                "holderType": "individual", "product": "payments", "country": "cl", "publicKey": query.get("public_key", ""),
-                query.get("token_kind", "widgetToken"): query.get("token", ""),
-            })
-            html = f"""<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>Tienda</title>
-<script src="{Store.sandbox}/widget.js"></script></head><body style="font-family:sans-serif">
-<h1>Tienda de prueba</h1><p id="status">esperando</p><script>
-// The widget closes its iframe as soon as the flow ends (success or exit). Registered before
-// widget.js's own listener, this one holds those last messages until the check has read and
-// photographed the page that ended the flow, then releases them to widget.js unchanged.
-var held = [];
-window.holdFinish = true;
-window.addEventListener('message', function (event) {{
-  var message = event.data;
-  if (window.holdFinish && message && message.source === 'fintoc-sandbox' && (message.type === 'success' || message.type === 'exit')) {{
-    event.stopImmediatePropagation();
-    held.push({{data: message, origin: event.origin}});
-  }}
-}});
-window.releaseFinish = function () {{
-  window.holdFinish = false;
-  held.splice(0).forEach(function (item) {{ window.dispatchEvent(new MessageEvent('message', item)); }});
-}};
-window.onload = function () {{
-  var options = {options};
-  options.onSuccess = function (d) {{ document.getElementById('status').textContent = 'onSuccess ' + JSON.stringify(d); }};
-  options.onExit = function (d) {{ document.getElementById('status').textContent = 'onExit ' + JSON.stringify(d); }};
-  options.onEvent = function (name) {{ document.getElementById('status').dataset.last = name; }};
-  Fintoc.create(options).open();
-}};
-</script></body></html>"""
-        else:
-            html = f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>Tienda</title></head><body style='font-family:sans-serif'><h1 id='merchant'>Tienda de prueba</h1><p>{url.path}</p></body></html>"
-        body = html.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the browser moved on (a page closed mid-answer): nothing to tell it
-
-    def log_message(self, *args):
-        pass
 
 
 class Check:
@@ -172,15 +73,6 @@ class Check:
         path = os.path.join(self.args.out, name)
         self.page.screenshot(path=path, full_page=True)
         self.shots.append(path)
-
-    def spanish(self, frame, what):
-        """The page (or the widget's frame) is Spanish: lang="es" and no English word shown."""
-        lang = frame.evaluate("document.documentElement.lang")
-        text = frame.evaluate("document.title + '\\n' + document.body.innerText")
-        words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
-        english = sorted(words & ENGLISH_WORDS)
-        expect(lang == "es", f"{what}: lang is {lang!r}, expected 'es'")
-        expect(not english, f"{what}: English words shown: {english}")
 
     def text(self, frame, selector):
         return frame.locator(selector).inner_text().strip()
@@ -245,24 +137,24 @@ class Check:
             url, session_id = session["redirect_url"], session["id"]
         self.page.goto(url)
         self.page.wait_for_selector("#continue")
-        self.spanish(self.page, "the bank list")
+        expect_spanish(self.page, "the bank list")
         self.shot("banks")
         self.page.check("input[value=cl_banco_santander]")
         self.page.click("#continue")
         self.page.wait_for_selector("#login")
-        self.spanish(self.page, "the login")
+        expect_spanish(self.page, "the login")
         self.bank_login(self.page, password="arya")
         self.page.wait_for_selector("#login-error")
-        self.spanish(self.page, "a wrong password")
+        expect_spanish(self.page, "a wrong password")
         self.shot("wrong-password")
         self.bank_login(self.page)
         self.page.wait_for_selector("#choose-account")
-        self.spanish(self.page, "the accounts")
+        expect_spanish(self.page, "the accounts")
         self.shot("accounts")
         self.page.check("input[value='813990168']")
         self.page.click("#choose-account")
         self.page.wait_for_selector("#pay")
-        self.spanish(self.page, "the confirmation")
+        expect_spanish(self.page, "the confirmation")
         self.shot("confirm")
         self.page.click("#pay")
         self.to_success_url()
@@ -275,7 +167,7 @@ class Check:
         self.page.goto(url)
         self.page.wait_for_selector("#result")
         expect(self.text(self.page, "#result") == "No disponible", "a paid link shows the closed page")
-        self.spanish(self.page, "the closed page")
+        expect_spanish(self.page, "the closed page")
         self.shot("paid-link-closed")
 
     def widget(self):
@@ -290,22 +182,22 @@ class Check:
         handle = self.page.wait_for_selector("#fintoc-sandbox-widget iframe")
         frame = handle.content_frame()
         frame.wait_for_selector("#continue")
-        self.spanish(frame, "the widget's bank list")
+        expect_spanish(frame, "the widget's bank list")
         self.shot("open")
         frame.click("#continue")
         frame.wait_for_selector("#login")
-        self.spanish(frame, "the widget's login")
+        expect_spanish(frame, "the widget's login")
         self.bank_login(frame, username="40427672-7")
         frame.wait_for_selector("#choose-account")
-        self.spanish(frame, "the widget's accounts")
+        expect_spanish(frame, "the widget's accounts")
         frame.check("input[value='813990168']")
         frame.click("#choose-account")
         frame.wait_for_selector("#pay")
-        self.spanish(frame, "the widget's confirmation")
+        expect_spanish(frame, "the widget's confirmation")
         self.shot("confirm")
         frame.click("#pay")
         frame.wait_for_selector("#result")
-        self.spanish(frame, "the widget's result")
+        expect_spanish(frame, "the widget's result")
         expect(self.text(frame, "#result") == "¡Pago exitoso!", f"widget result {self.text(frame, '#result')!r}")
         self.shot("paid")
         self.page.evaluate("window.releaseFinish()")
@@ -325,14 +217,14 @@ class Check:
             expect(self.page.locator("input[name=bank][type=radio]").count() == 0, "the bank list is skipped")
             expect(self.text(self.page, "#bank-name") == name, f"the login of {name}, not {self.text(self.page, '#bank-name')!r}")
             expect(self.page.locator("#preselected").is_visible(), "the page says the merchant chose the bank")
-            self.spanish(self.page, f"the login of the pre-selected {institution}")
+            expect_spanish(self.page, f"the login of the pre-selected {institution}")
             self.shot(f"{institution}-login")
             self.bank_login(self.page)
             self.page.wait_for_selector("#choose-account")
             self.page.check("input[value='813990168']")
             self.page.click("#choose-account")
             self.page.wait_for_selector("#pay")
-            self.spanish(self.page, "the confirmation")
+            expect_spanish(self.page, "the confirmation")
             self.shot(f"{institution}-confirm")
             self.page.click("#pay")
             self.to_success_url()
@@ -352,12 +244,12 @@ class Check:
         self.page.goto(session["redirect_url"])
         self.page.wait_for_selector("#card-number")
         expect(self.page.locator("#continue").count() == 0, "a card-only session shows no bank list")
-        self.spanish(self.page, "the card form")
+        expect_spanish(self.page, "the card form")
         self.shot("form")
         self.fill_card("4242 4242 4242 4242", expiry="01/20")
         self.page.wait_for_selector("#card-error")
         expect("vencida" in self.text(self.page, "#card-error"), f"expiry refused: {self.text(self.page, '#card-error')!r}")
-        self.spanish(self.page, "a refused card form")
+        expect_spanish(self.page, "a refused card form")
         self.shot("expired-date-refused")
         self.fill_card("4242 4242 4242 4242")
         self.to_success_url()
@@ -370,14 +262,14 @@ class Check:
         self.page.goto(session["redirect_url"])
         self.page.wait_for_selector("#method-card")
         expect(self.page.locator("#method-bank_transfer").is_visible(), "both methods offered")
-        self.spanish(self.page, "the choice of method")
+        expect_spanish(self.page, "the choice of method")
         self.shot("choose-method")
         self.page.click("#method-card")
         self.page.wait_for_selector("#card-number")
         self.fill_card("4000 0000 0000 0002")
         self.page.wait_for_selector("#payment-error")
         expect("rechazó" in self.text(self.page, "#payment-error"), f"declined: {self.text(self.page, '#payment-error')!r}")
-        self.spanish(self.page, "a declined card")
+        expect_spanish(self.page, "a declined card")
         self.shot("declined")
         answer = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")
         intent = answer["payment_resource"]["payment_intent"]
@@ -401,21 +293,21 @@ class Check:
         self.page.click("#choose-account")
         self.page.wait_for_selector("#pay")
         expect(self.text(self.page, "#confirm-recipient") == name, "recipient on the confirmation")
-        self.spanish(self.page, "the confirmation")
+        expect_spanish(self.page, "the confirmation")
         self.shot("confirm")
 
     def ending_pages(self):
         self.page.goto(self.sandbox + "/checkout/cs_doesnotexist")
         self.page.wait_for_selector("#result")
         expect(self.text(self.page, "#result") == "Enlace no válido", "an unknown link")
-        self.spanish(self.page, "an unknown link")
+        expect_spanish(self.page, "an unknown link")
         self.shot("unknown-link")
         intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 1000, "currency": "CLP"})
         self.page.goto(self.store + "/widget-store?" + urllib.parse.urlencode({"token": intent["widget_token"], "public_key": "pk_test_wrong"}))
         frame = self.page.wait_for_selector("#fintoc-sandbox-widget iframe").content_frame()
         frame.wait_for_selector("#result")
         expect(self.text(frame, "#result") == "Widget no disponible", "a wrong public key")
-        self.spanish(frame, "a wrong public key")
+        expect_spanish(frame, "a wrong public key")
         self.shot("widget-wrong-key")
         self.page.evaluate("window.releaseFinish()")
         self.page.wait_for_function("document.querySelector('#status').textContent.startsWith('onExit')")
@@ -452,10 +344,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     for old in glob.glob(os.path.join(args.out, "*.png")):
         os.remove(old)
-    Store.sandbox = args.sandbox.rstrip("/")
-    store = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Store)
-    threading.Thread(target=store.serve_forever, daemon=True).start()
-    store_url = f"http://127.0.0.1:{store.server_address[1]}"
+    store, store_url = merchant.serve(args.sandbox)
     print(f"browser check: sandbox {args.sandbox}, gateway {args.gateway or '(none: payments made at the sandbox)'}, screenshots in {args.out}")
 
     passed, failed = 0, 0
