@@ -10,17 +10,21 @@ What it checks (one line each, then `browser checks: N passed, M failed`; exit 1
   - widget: a `ui: payment_intent` checkout through the gateway, opened by the sandbox's
     widget.js in a store page this script serves on loopback, paid in the iframe until the
     store's onSuccess runs; the same gateway and email assertions;
-  - the checkout options, on sessions made directly at the sandbox's API (the gateway does not
-    pass them on yet): a pre-selected bank skips the bank list (also one the sandbox does not
-    list), card only (a refused form, then paid: payment_type card), both methods (the choice,
-    then a declined card), the business profile's name as the recipient on every step;
+  - recipient account (through the gateway only): a `ui: payment_intent` checkout naming a
+    `recipient_account`, paid in the widget; the sandbox's payment intent carries that account
+    (the RUT sent bare) and the order is paid;
+  - the checkout options, each on a `ui: redirect` checkout through the gateway that carries it:
+    a pre-selected bank skips the bank list (also one the sandbox does not list), card only (a
+    refused form, then paid: payment_type card), both methods (the choice, then a declined card),
+    the business profile's name as the recipient on every step; the ones paid (pre-selected
+    bank, card) also get the order and email assertions;
   - the pages that end a flow: an unknown link, a widget opened with a wrong public key;
   - on every sandbox page visited: `lang="es"` and no English word in the visible text.
 
-Without --gateway the two payments are made directly at the sandbox and only the sandbox's
-object is checked. Needs Debian's chromium (`playwright install` is never used: it downloads).
-Helpers live beside this script in browser_check/ (support: waits, HTTP, the Spanish rule;
-store: the merchant's pages).
+Without --gateway every checkout is a session or payment intent made directly at the sandbox,
+only the sandbox's objects are checked, and the recipient-account check is skipped. Needs
+Debian's chromium (`playwright install` is never used: it downloads). Helpers live beside this
+script in browser_check/ (support: waits, HTTP, the Spanish rule; store: the merchant's pages).
 
 Usage:
   scripts/python scripts/sandbox-browser-check.py [--sandbox URL] [--gateway URL
@@ -50,6 +54,9 @@ LINES = [
     {"sku": "TEE-BLK-M", "name": "Polera negra M", "quantity": 1, "unit_amount": 12990},
     {"sku": "MUG-CER-01", "name": "Taza cerámica", "quantity": 1, "unit_amount": 9000},
 ]
+
+# The account a direct payment goes to, as a storefront names it (a RUT with dots and hyphen).
+RECIPIENT_ACCOUNT = {"holder_id": "18.391.713-7", "number": "123456", "type": "checking_account", "institution_id": "cl_banco_de_chile"}
 
 
 class Check:
@@ -98,17 +105,35 @@ class Check:
         }
         return self.sandbox_api("POST", "/v2/checkout_sessions", body)
 
-    def checkout(self, ui):
-        """A checkout through the gateway (order id, checkout answer), or None without one."""
+    def checkout(self, ui, **options):
+        """A checkout through the gateway with these checkout options: (order id, the gateway's
+        answer); (None, None) without a gateway. A fresh order id and Idempotency-Key each time."""
         if not self.gateway:
             return None, None
-        order_id = f"ord-browser-{ui.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        order_id = f"ord-browser-{self.current}-{uuid.uuid4().hex[:8]}"
         answer = self.gateway_api("POST", "/v1/checkouts", {
             "order_id": order_id, "currency": "CLP", "amount": sum(line["quantity"] * line["unit_amount"] for line in LINES), "ui": ui,
             "line_items": LINES, "customer": {"email": "felipe@example.cl", "name": "Felipe Castro"},
-            "success_url": self.store + "/success", "cancel_url": self.store + "/cancel",
+            "success_url": self.store + "/success", "cancel_url": self.store + "/cancel", **options,
         })
+        print(f"    checkout {answer['id']} for {order_id} through the gateway{' with ' + ', '.join(options) if options else ''}")
         return order_id, answer
+
+    def hosted(self, **options):
+        """A `ui: redirect` checkout with these options, through the gateway when there is one,
+        else a session made directly at the sandbox: (order id or None, redirect_url, session id)."""
+        order_id, checkout = self.checkout("redirect", **options)
+        if checkout:
+            return order_id, checkout["redirect_url"], checkout["provider_id"]
+        session = self.session(**options)
+        return None, session["redirect_url"], session["id"]
+
+    def paid_session(self, session_id):
+        """The sandbox's session is finished and its payment succeeded; answers the payment."""
+        session = self.sandbox_api("GET", f"/v2/checkout_sessions/{session_id}")
+        intent = (session.get("payment_resource") or {}).get("payment_intent") or {}
+        expect(session["status"] == "finished" and intent.get("status") == "succeeded", f"session {session['status']}, payment {intent.get('status')}")
+        return intent
 
     def expect_paid_and_emailed(self, order_id):
         """The gateway's order is paid and the worker wrote its confirmation email."""
@@ -128,13 +153,7 @@ class Check:
     # --- the checks ---
 
     def hosted_page(self):
-        order_id, checkout = self.checkout("redirect")
-        if checkout:
-            url, session_id = checkout["redirect_url"], checkout["provider_id"]
-            print(f"    checkout {checkout['id']} for {order_id} through the gateway")
-        else:
-            session = self.session()
-            url, session_id = session["redirect_url"], session["id"]
+        order_id, url, session_id = self.hosted()
         self.page.goto(url)
         self.page.wait_for_selector("#continue")
         expect_spanish(self.page, "the bank list")
@@ -159,9 +178,7 @@ class Check:
         self.page.click("#pay")
         self.to_success_url()
         self.shot("back-at-success-url")
-        session = self.sandbox_api("GET", f"/v2/checkout_sessions/{session_id}")
-        intent = (session.get("payment_resource") or {}).get("payment_intent") or {}
-        expect(session["status"] == "finished" and intent.get("status") == "succeeded", f"session {session['status']}, payment {intent.get('status')}")
+        self.paid_session(session_id)
         if order_id:
             self.expect_paid_and_emailed(order_id)
         self.page.goto(url)
@@ -170,14 +187,8 @@ class Check:
         expect_spanish(self.page, "the closed page")
         self.shot("paid-link-closed")
 
-    def widget(self):
-        order_id, checkout = self.checkout("payment_intent")
-        if checkout:
-            token, public_key, intent_id = checkout["widget_token"], checkout["public_key"], checkout["provider_id"]
-            print(f"    checkout {checkout['id']} for {order_id} through the gateway")
-        else:
-            intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 21990, "currency": "CLP", "customer_email": "felipe@example.cl"})
-            token, public_key, intent_id = intent["widget_token"], "pk_test_sandbox", intent["id"]
+    def pay_in_widget(self, token, public_key):
+        """Opens the widget in the store's page and pays in it until the store's onSuccess runs."""
         self.page.goto(self.store + "/widget-store?" + urllib.parse.urlencode({"token": token, "public_key": public_key}))
         handle = self.page.wait_for_selector("#fintoc-sandbox-widget iframe")
         frame = handle.content_frame()
@@ -203,16 +214,35 @@ class Check:
         self.page.evaluate("window.releaseFinish()")
         self.page.wait_for_function("document.querySelector('#status').textContent.startsWith('onSuccess')")
         self.shot("store-onSuccess")
+
+    def widget(self):
+        order_id, checkout = self.checkout("payment_intent")
+        if checkout:
+            token, public_key, intent_id = checkout["widget_token"], checkout["public_key"], checkout["provider_id"]
+        else:
+            intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 21990, "currency": "CLP", "customer_email": "felipe@example.cl"})
+            token, public_key, intent_id = intent["widget_token"], "pk_test_sandbox", intent["id"]
+        self.pay_in_widget(token, public_key)
         status = self.sandbox_api("GET", f"/v1/payment_intents/{intent_id}")["status"]
         expect(status == "succeeded", f"payment intent {status}")
         if order_id:
             self.expect_paid_and_emailed(order_id)
 
+    def recipient_account(self):
+        """Through the gateway only: a direct payment into the account the checkout names."""
+        order_id, checkout = self.checkout("payment_intent", recipient_account=RECIPIENT_ACCOUNT)
+        self.pay_in_widget(checkout["widget_token"], checkout["public_key"])
+        intent = self.sandbox_api("GET", f"/v1/payment_intents/{checkout['provider_id']}")
+        expect(intent["status"] == "succeeded", f"payment intent {intent['status']}")
+        expected = {**RECIPIENT_ACCOUNT, "holder_id": "183917137"}  # the gateway sends a RUT bare
+        expect(intent.get("recipient_account") == expected, f"paid into {intent.get('recipient_account')}, not {expected}")
+        self.expect_paid_and_emailed(order_id)
+
     def preselected_bank(self):
         for institution, name in [("cl_banco_estado", "BancoEstado"), ("cl_banco_nuevo", "cl_banco_nuevo")]:
-            session = self.session(payment_method_types=["bank_transfer"], payment_method_options={
+            order_id, url, session_id = self.hosted(payment_method_types=["bank_transfer"], payment_method_options={
                 "bank_transfer": {"sender_account": {"institution_id": {"value": institution}}}})
-            self.page.goto(session["redirect_url"])
+            self.page.goto(url)
             self.page.wait_for_selector("#login")
             expect(self.page.locator("input[name=bank][type=radio]").count() == 0, "the bank list is skipped")
             expect(self.text(self.page, "#bank-name") == name, f"the login of {name}, not {self.text(self.page, '#bank-name')!r}")
@@ -228,9 +258,10 @@ class Check:
             self.shot(f"{institution}-confirm")
             self.page.click("#pay")
             self.to_success_url()
-            intent = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")["payment_resource"]["payment_intent"]
-            expect(intent["status"] == "succeeded", f"payment {intent['status']}")
+            intent = self.paid_session(session_id)
             expect(intent["sender_account"]["institution_id"] == institution, f"paid from {intent['sender_account']}")
+            if order_id:
+                self.expect_paid_and_emailed(order_id)
 
     def fill_card(self, number, expiry="12/40", cvc="123", holder="Felipe Castro"):
         self.page.fill("#card-number", number)
@@ -240,8 +271,8 @@ class Check:
         self.page.click("#pay-card")
 
     def card_succeeds(self):
-        session = self.session(payment_method_types=["card"])
-        self.page.goto(session["redirect_url"])
+        order_id, url, session_id = self.hosted(payment_method_types=["card"])
+        self.page.goto(url)
         self.page.wait_for_selector("#card-number")
         expect(self.page.locator("#continue").count() == 0, "a card-only session shows no bank list")
         expect_spanish(self.page, "the card form")
@@ -254,12 +285,14 @@ class Check:
         self.fill_card("4242 4242 4242 4242")
         self.to_success_url()
         self.shot("back-at-success-url")
-        intent = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")["payment_resource"]["payment_intent"]
-        expect(intent["status"] == "succeeded" and intent["payment_type"] == "card", f"payment {intent['status']} by {intent['payment_type']}")
+        intent = self.paid_session(session_id)
+        expect(intent["payment_type"] == "card", f"paid by {intent['payment_type']}")
+        if order_id:
+            self.expect_paid_and_emailed(order_id)
 
     def card_declined(self):
-        session = self.session(payment_method_types=["bank_transfer", "card"])
-        self.page.goto(session["redirect_url"])
+        _, url, session_id = self.hosted(payment_method_types=["bank_transfer", "card"])
+        self.page.goto(url)
         self.page.wait_for_selector("#method-card")
         expect(self.page.locator("#method-bank_transfer").is_visible(), "both methods offered")
         expect_spanish(self.page, "the choice of method")
@@ -271,15 +304,15 @@ class Check:
         expect("rechazó" in self.text(self.page, "#payment-error"), f"declined: {self.text(self.page, '#payment-error')!r}")
         expect_spanish(self.page, "a declined card")
         self.shot("declined")
-        answer = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")
+        answer = self.sandbox_api("GET", f"/v2/checkout_sessions/{session_id}")
         intent = answer["payment_resource"]["payment_intent"]
         expect(answer["status"] == "in_progress", f"the session stays open for another try, not {answer['status']}")
         expect((intent["status"], intent["error_reason"], intent["payment_type"]) == ("failed", "card_declined", "card"), f"payment {intent}")
 
     def business_profile(self):
         name = "Tienda Ñandú SpA"
-        session = self.session(business_profile={"name": name})
-        self.page.goto(session["redirect_url"])
+        _, url, _ = self.hosted(business_profile={"name": name})
+        self.page.goto(url)
         self.page.wait_for_selector("#continue")
         expect(self.text(self.page, "#recipient") == name, f"recipient {self.text(self.page, '#recipient')!r} on the bank list")
         expect(f"Para {name}" in self.page.inner_text("body"), "shown as 'Para …'")
@@ -312,14 +345,16 @@ class Check:
         self.page.evaluate("window.releaseFinish()")
         self.page.wait_for_function("document.querySelector('#status').textContent.startsWith('onExit')")
 
+    # (name, method, title, needs the gateway): with --gateway every checkout is made through it.
     CHECKS = [
-        ("hosted-page", hosted_page, "the hosted page, paid"),
-        ("widget", widget, "the widget, paid"),
-        ("preselected-bank", preselected_bank, "a pre-selected bank skips the bank list"),
-        ("card", card_succeeds, "card only: the form, a refused date, paid by card"),
-        ("card-declined", card_declined, "both methods: the choice, a declined card"),
-        ("business-profile", business_profile, "the business profile is the recipient"),
-        ("ending-pages", ending_pages, "an unknown link, a wrong public key"),
+        ("hosted-page", hosted_page, "the hosted page, paid", False),
+        ("widget", widget, "the widget, paid", False),
+        ("recipient-account", recipient_account, "the widget, paid into the checkout's recipient_account", True),
+        ("preselected-bank", preselected_bank, "a pre-selected bank skips the bank list", False),
+        ("card", card_succeeds, "card only: the form, a refused date, paid by card", False),
+        ("card-declined", card_declined, "both methods: the choice, a declined card", False),
+        ("business-profile", business_profile, "the business profile is the recipient", False),
+        ("ending-pages", ending_pages, "an unknown link, a wrong public key", False),
     ]
 
 
@@ -347,12 +382,18 @@ def main():
     store, store_url = merchant.serve(args.sandbox)
     print(f"browser check: sandbox {args.sandbox}, gateway {args.gateway or '(none: payments made at the sandbox)'}, screenshots in {args.out}")
 
+    checks = []
+    for name, run, title, needs_gateway in Check.CHECKS:
+        if needs_gateway and not args.gateway:
+            print(f"  skip  {name}: {title} (needs --gateway)")
+        else:
+            checks.append((name, run, title))
     passed, failed = 0, 0
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True)
             try:
-                for name, run, title in Check.CHECKS:
+                for name, run, title in checks:
                     page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="es-CL")
                     page.set_default_timeout(args.timeout * 1000)
                     check = Check(args, page, store_url)
@@ -378,7 +419,7 @@ def main():
                 browser.close()
     except Exception as error:  # noqa: BLE001 (Playwright or Chromium could not start or went away)
         print(f"browser check: the browser failed: {error}")
-        failed = len(Check.CHECKS) - passed
+        failed = len(checks) - passed
     finally:
         store.shutdown()
     print(f"browser checks: {passed} passed, {failed} failed")
