@@ -10,15 +10,21 @@ What it checks (one line each, then `browser checks: N passed, M failed`; exit 1
   - widget: a `ui: payment_intent` checkout through the gateway, opened by the sandbox's
     widget.js in a store page this script serves on loopback, paid in the iframe until the
     store's onSuccess runs; the same gateway and email assertions;
-  - the checkout options, on sessions made directly at the sandbox's API (the gateway does not
-    pass them on yet): a pre-selected bank skips the bank list (also one the sandbox does not
-    list), card only (a refused form, then paid: payment_type card), both methods (the choice,
-    then a declined card), the business profile's name as the recipient on every step;
+  - recipient account (through the gateway only): a `ui: payment_intent` checkout naming a
+    `recipient_account`, paid in the widget; the sandbox's payment intent carries that account
+    (the RUT sent bare) and the order is paid;
+  - the checkout options, each on a `ui: redirect` checkout through the gateway that carries it:
+    a pre-selected bank skips the bank list (also one the sandbox does not list), card only (a
+    refused form, then paid: payment_type card), both methods (the choice, then a declined card),
+    the business profile's name as the recipient on every step; the ones paid (pre-selected
+    bank, card) also get the order and email assertions;
   - the pages that end a flow: an unknown link, a widget opened with a wrong public key;
   - on every sandbox page visited: `lang="es"` and no English word in the visible text.
 
-Without --gateway the two payments are made directly at the sandbox and only the sandbox's
-object is checked. Needs Debian's chromium (`playwright install` is never used: it downloads).
+Without --gateway every checkout is a session or payment intent made directly at the sandbox,
+only the sandbox's objects are checked, and the recipient-account check is skipped. Needs
+Debian's chromium (`playwright install` is never used: it downloads). Helpers live beside this
+script in browser_check/ (support: waits, HTTP, the Spanish rule; store: the merchant's pages).
 
 Usage:
   scripts/python scripts/sandbox-browser-check.py [--sandbox URL] [--gateway URL
@@ -28,127 +34,29 @@ Usage:
 
 import argparse
 import glob
-import http.server
-import json
 import os
 import re
 import shutil
 import sys
-import threading
 import time
 import traceback
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 
 from playwright.sync_api import sync_playwright
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from browser_check import store as merchant
+from browser_check.support import CheckFailed, expect, expect_spanish, http_json, wait_until
 
-# English words no Spanish page contains: function words (nearly every English sentence has
-# several, and none of them is also a Spanish word) plus the payment flow's own nouns, which
-# an untranslated hint or error would carry. Matched case-blind as whole words of the visible
-# text (letters only), so "Santander" is not "and", "Tienda" is not "the" and an institution id
-# like cl_banco_nuevo splits into Spanish words. Tests/FintocSandboxTests/CheckoutPageTests.swift
-# checks the same list over plain HTTP.
-ENGLISH_WORDS = {
-    "the", "an", "your", "you", "to", "and", "of", "with", "is", "are", "was", "this", "that", "page", "for", "from",
-    "not", "please", "in", "on", "at", "by", "or", "it", "be", "can", "must", "has", "been", "already", "again",
-    "payment", "bank", "account", "password", "phone", "test", "mode", "invalid", "unknown", "expired", "choose", "log",
-}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LINES = [
     {"sku": "TEE-BLK-M", "name": "Polera negra M", "quantity": 1, "unit_amount": 12990},
     {"sku": "MUG-CER-01", "name": "Taza cerámica", "quantity": 1, "unit_amount": 9000},
 ]
 
-
-class CheckFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def wait_until(predicate, seconds, what):
-    """Polls `predicate` until it answers something true; fails after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise CheckFailed(f"timed out after {seconds} s waiting for {what}")
-
-
-def http_json(method, url, body=None, headers=None, timeout=15):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-class Store(http.server.BaseHTTPRequestHandler):
-    """The merchant: success and cancel pages, and a page that opens the widget (its token and
-    key in the query), which writes the widget's callbacks into #status."""
-
-    sandbox = ""
-
-    def do_GET(self):  # noqa: N802 (the name http.server calls)
-        url = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(url.query))
-        if url.path == "/widget-store":
-            options = json.dumps({
-                "holderType": "individual", "product": "payments", "country": "cl", "publicKey": query.get("public_key", ""),
-                query.get("token_kind", "widgetToken"): query.get("token", ""),
-            })
-            html = f"""<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>Tienda</title>
-<script src="{Store.sandbox}/widget.js"></script></head><body style="font-family:sans-serif">
-<h1>Tienda de prueba</h1><p id="status">esperando</p><script>
-// The widget closes its iframe as soon as the flow ends (success or exit). Registered before
-// widget.js's own listener, this one holds those last messages until the check has read and
-// photographed the page that ended the flow, then releases them to widget.js unchanged.
-var held = [];
-window.holdFinish = true;
-window.addEventListener('message', function (event) {{
-  var message = event.data;
-  if (window.holdFinish && message && message.source === 'fintoc-sandbox' && (message.type === 'success' || message.type === 'exit')) {{
-    event.stopImmediatePropagation();
-    held.push({{data: message, origin: event.origin}});
-  }}
-}});
-window.releaseFinish = function () {{
-  window.holdFinish = false;
-  held.splice(0).forEach(function (item) {{ window.dispatchEvent(new MessageEvent('message', item)); }});
-}};
-window.onload = function () {{
-  var options = {options};
-  options.onSuccess = function (d) {{ document.getElementById('status').textContent = 'onSuccess ' + JSON.stringify(d); }};
-  options.onExit = function (d) {{ document.getElementById('status').textContent = 'onExit ' + JSON.stringify(d); }};
-  options.onEvent = function (name) {{ document.getElementById('status').dataset.last = name; }};
-  Fintoc.create(options).open();
-}};
-</script></body></html>"""
-        else:
-            html = f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>Tienda</title></head><body style='font-family:sans-serif'><h1 id='merchant'>Tienda de prueba</h1><p>{url.path}</p></body></html>"
-        body = html.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the browser moved on (a page closed mid-answer): nothing to tell it
-
-    def log_message(self, *args):
-        pass
+# The account a direct payment goes to, as a storefront names it (a RUT with dots and hyphen).
+RECIPIENT_ACCOUNT = {"holder_id": "18.391.713-7", "number": "123456", "type": "checking_account", "institution_id": "cl_banco_de_chile"}
 
 
 class Check:
@@ -172,15 +80,6 @@ class Check:
         path = os.path.join(self.args.out, name)
         self.page.screenshot(path=path, full_page=True)
         self.shots.append(path)
-
-    def spanish(self, frame, what):
-        """The page (or the widget's frame) is Spanish: lang="es" and no English word shown."""
-        lang = frame.evaluate("document.documentElement.lang")
-        text = frame.evaluate("document.title + '\\n' + document.body.innerText")
-        words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
-        english = sorted(words & ENGLISH_WORDS)
-        expect(lang == "es", f"{what}: lang is {lang!r}, expected 'es'")
-        expect(not english, f"{what}: English words shown: {english}")
 
     def text(self, frame, selector):
         return frame.locator(selector).inner_text().strip()
@@ -206,17 +105,35 @@ class Check:
         }
         return self.sandbox_api("POST", "/v2/checkout_sessions", body)
 
-    def checkout(self, ui):
-        """A checkout through the gateway (order id, checkout answer), or None without one."""
+    def checkout(self, ui, **options):
+        """A checkout through the gateway with these checkout options: (order id, the gateway's
+        answer); (None, None) without a gateway. A fresh order id and Idempotency-Key each time."""
         if not self.gateway:
             return None, None
-        order_id = f"ord-browser-{ui.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        order_id = f"ord-browser-{self.current}-{uuid.uuid4().hex[:8]}"
         answer = self.gateway_api("POST", "/v1/checkouts", {
             "order_id": order_id, "currency": "CLP", "amount": sum(line["quantity"] * line["unit_amount"] for line in LINES), "ui": ui,
             "line_items": LINES, "customer": {"email": "felipe@example.cl", "name": "Felipe Castro"},
-            "success_url": self.store + "/success", "cancel_url": self.store + "/cancel",
+            "success_url": self.store + "/success", "cancel_url": self.store + "/cancel", **options,
         })
+        print(f"    checkout {answer['id']} for {order_id} through the gateway{' with ' + ', '.join(options) if options else ''}")
         return order_id, answer
+
+    def hosted(self, **options):
+        """A `ui: redirect` checkout with these options, through the gateway when there is one,
+        else a session made directly at the sandbox: (order id or None, redirect_url, session id)."""
+        order_id, checkout = self.checkout("redirect", **options)
+        if checkout:
+            return order_id, checkout["redirect_url"], checkout["provider_id"]
+        session = self.session(**options)
+        return None, session["redirect_url"], session["id"]
+
+    def paid_session(self, session_id):
+        """The sandbox's session is finished and its payment succeeded; answers the payment."""
+        session = self.sandbox_api("GET", f"/v2/checkout_sessions/{session_id}")
+        intent = (session.get("payment_resource") or {}).get("payment_intent") or {}
+        expect(session["status"] == "finished" and intent.get("status") == "succeeded", f"session {session['status']}, payment {intent.get('status')}")
+        return intent
 
     def expect_paid_and_emailed(self, order_id):
         """The gateway's order is paid and the worker wrote its confirmation email."""
@@ -236,109 +153,115 @@ class Check:
     # --- the checks ---
 
     def hosted_page(self):
-        order_id, checkout = self.checkout("redirect")
-        if checkout:
-            url, session_id = checkout["redirect_url"], checkout["provider_id"]
-            print(f"    checkout {checkout['id']} for {order_id} through the gateway")
-        else:
-            session = self.session()
-            url, session_id = session["redirect_url"], session["id"]
+        order_id, url, session_id = self.hosted()
         self.page.goto(url)
         self.page.wait_for_selector("#continue")
-        self.spanish(self.page, "the bank list")
+        expect_spanish(self.page, "the bank list")
         self.shot("banks")
         self.page.check("input[value=cl_banco_santander]")
         self.page.click("#continue")
         self.page.wait_for_selector("#login")
-        self.spanish(self.page, "the login")
+        expect_spanish(self.page, "the login")
         self.bank_login(self.page, password="arya")
         self.page.wait_for_selector("#login-error")
-        self.spanish(self.page, "a wrong password")
+        expect_spanish(self.page, "a wrong password")
         self.shot("wrong-password")
         self.bank_login(self.page)
         self.page.wait_for_selector("#choose-account")
-        self.spanish(self.page, "the accounts")
+        expect_spanish(self.page, "the accounts")
         self.shot("accounts")
         self.page.check("input[value='813990168']")
         self.page.click("#choose-account")
         self.page.wait_for_selector("#pay")
-        self.spanish(self.page, "the confirmation")
+        expect_spanish(self.page, "the confirmation")
         self.shot("confirm")
         self.page.click("#pay")
         self.to_success_url()
         self.shot("back-at-success-url")
-        session = self.sandbox_api("GET", f"/v2/checkout_sessions/{session_id}")
-        intent = (session.get("payment_resource") or {}).get("payment_intent") or {}
-        expect(session["status"] == "finished" and intent.get("status") == "succeeded", f"session {session['status']}, payment {intent.get('status')}")
+        self.paid_session(session_id)
         if order_id:
             self.expect_paid_and_emailed(order_id)
         self.page.goto(url)
         self.page.wait_for_selector("#result")
         expect(self.text(self.page, "#result") == "No disponible", "a paid link shows the closed page")
-        self.spanish(self.page, "the closed page")
+        expect_spanish(self.page, "the closed page")
         self.shot("paid-link-closed")
 
-    def widget(self):
-        order_id, checkout = self.checkout("payment_intent")
-        if checkout:
-            token, public_key, intent_id = checkout["widget_token"], checkout["public_key"], checkout["provider_id"]
-            print(f"    checkout {checkout['id']} for {order_id} through the gateway")
-        else:
-            intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 21990, "currency": "CLP", "customer_email": "felipe@example.cl"})
-            token, public_key, intent_id = intent["widget_token"], "pk_test_sandbox", intent["id"]
+    def pay_in_widget(self, token, public_key):
+        """Opens the widget in the store's page and pays in it until the store's onSuccess runs."""
         self.page.goto(self.store + "/widget-store?" + urllib.parse.urlencode({"token": token, "public_key": public_key}))
         handle = self.page.wait_for_selector("#fintoc-sandbox-widget iframe")
         frame = handle.content_frame()
         frame.wait_for_selector("#continue")
-        self.spanish(frame, "the widget's bank list")
+        expect_spanish(frame, "the widget's bank list")
         self.shot("open")
         frame.click("#continue")
         frame.wait_for_selector("#login")
-        self.spanish(frame, "the widget's login")
+        expect_spanish(frame, "the widget's login")
         self.bank_login(frame, username="40427672-7")
         frame.wait_for_selector("#choose-account")
-        self.spanish(frame, "the widget's accounts")
+        expect_spanish(frame, "the widget's accounts")
         frame.check("input[value='813990168']")
         frame.click("#choose-account")
         frame.wait_for_selector("#pay")
-        self.spanish(frame, "the widget's confirmation")
+        expect_spanish(frame, "the widget's confirmation")
         self.shot("confirm")
         frame.click("#pay")
         frame.wait_for_selector("#result")
-        self.spanish(frame, "the widget's result")
+        expect_spanish(frame, "the widget's result")
         expect(self.text(frame, "#result") == "¡Pago exitoso!", f"widget result {self.text(frame, '#result')!r}")
         self.shot("paid")
         self.page.evaluate("window.releaseFinish()")
         self.page.wait_for_function("document.querySelector('#status').textContent.startsWith('onSuccess')")
         self.shot("store-onSuccess")
+
+    def widget(self):
+        order_id, checkout = self.checkout("payment_intent")
+        if checkout:
+            token, public_key, intent_id = checkout["widget_token"], checkout["public_key"], checkout["provider_id"]
+        else:
+            intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 21990, "currency": "CLP", "customer_email": "felipe@example.cl"})
+            token, public_key, intent_id = intent["widget_token"], "pk_test_sandbox", intent["id"]
+        self.pay_in_widget(token, public_key)
         status = self.sandbox_api("GET", f"/v1/payment_intents/{intent_id}")["status"]
         expect(status == "succeeded", f"payment intent {status}")
         if order_id:
             self.expect_paid_and_emailed(order_id)
 
+    def recipient_account(self):
+        """Through the gateway only: a direct payment into the account the checkout names."""
+        order_id, checkout = self.checkout("payment_intent", recipient_account=RECIPIENT_ACCOUNT)
+        self.pay_in_widget(checkout["widget_token"], checkout["public_key"])
+        intent = self.sandbox_api("GET", f"/v1/payment_intents/{checkout['provider_id']}")
+        expect(intent["status"] == "succeeded", f"payment intent {intent['status']}")
+        expected = {**RECIPIENT_ACCOUNT, "holder_id": "183917137"}  # the gateway sends a RUT bare
+        expect(intent.get("recipient_account") == expected, f"paid into {intent.get('recipient_account')}, not {expected}")
+        self.expect_paid_and_emailed(order_id)
+
     def preselected_bank(self):
         for institution, name in [("cl_banco_estado", "BancoEstado"), ("cl_banco_nuevo", "cl_banco_nuevo")]:
-            session = self.session(payment_method_types=["bank_transfer"], payment_method_options={
+            order_id, url, session_id = self.hosted(payment_method_types=["bank_transfer"], payment_method_options={
                 "bank_transfer": {"sender_account": {"institution_id": {"value": institution}}}})
-            self.page.goto(session["redirect_url"])
+            self.page.goto(url)
             self.page.wait_for_selector("#login")
             expect(self.page.locator("input[name=bank][type=radio]").count() == 0, "the bank list is skipped")
             expect(self.text(self.page, "#bank-name") == name, f"the login of {name}, not {self.text(self.page, '#bank-name')!r}")
             expect(self.page.locator("#preselected").is_visible(), "the page says the merchant chose the bank")
-            self.spanish(self.page, f"the login of the pre-selected {institution}")
+            expect_spanish(self.page, f"the login of the pre-selected {institution}")
             self.shot(f"{institution}-login")
             self.bank_login(self.page)
             self.page.wait_for_selector("#choose-account")
             self.page.check("input[value='813990168']")
             self.page.click("#choose-account")
             self.page.wait_for_selector("#pay")
-            self.spanish(self.page, "the confirmation")
+            expect_spanish(self.page, "the confirmation")
             self.shot(f"{institution}-confirm")
             self.page.click("#pay")
             self.to_success_url()
-            intent = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")["payment_resource"]["payment_intent"]
-            expect(intent["status"] == "succeeded", f"payment {intent['status']}")
+            intent = self.paid_session(session_id)
             expect(intent["sender_account"]["institution_id"] == institution, f"paid from {intent['sender_account']}")
+            if order_id:
+                self.expect_paid_and_emailed(order_id)
 
     def fill_card(self, number, expiry="12/40", cvc="123", holder="Felipe Castro"):
         self.page.fill("#card-number", number)
@@ -348,46 +271,48 @@ class Check:
         self.page.click("#pay-card")
 
     def card_succeeds(self):
-        session = self.session(payment_method_types=["card"])
-        self.page.goto(session["redirect_url"])
+        order_id, url, session_id = self.hosted(payment_method_types=["card"])
+        self.page.goto(url)
         self.page.wait_for_selector("#card-number")
         expect(self.page.locator("#continue").count() == 0, "a card-only session shows no bank list")
-        self.spanish(self.page, "the card form")
+        expect_spanish(self.page, "the card form")
         self.shot("form")
         self.fill_card("4242 4242 4242 4242", expiry="01/20")
         self.page.wait_for_selector("#card-error")
         expect("vencida" in self.text(self.page, "#card-error"), f"expiry refused: {self.text(self.page, '#card-error')!r}")
-        self.spanish(self.page, "a refused card form")
+        expect_spanish(self.page, "a refused card form")
         self.shot("expired-date-refused")
         self.fill_card("4242 4242 4242 4242")
         self.to_success_url()
         self.shot("back-at-success-url")
-        intent = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")["payment_resource"]["payment_intent"]
-        expect(intent["status"] == "succeeded" and intent["payment_type"] == "card", f"payment {intent['status']} by {intent['payment_type']}")
+        intent = self.paid_session(session_id)
+        expect(intent["payment_type"] == "card", f"paid by {intent['payment_type']}")
+        if order_id:
+            self.expect_paid_and_emailed(order_id)
 
     def card_declined(self):
-        session = self.session(payment_method_types=["bank_transfer", "card"])
-        self.page.goto(session["redirect_url"])
+        _, url, session_id = self.hosted(payment_method_types=["bank_transfer", "card"])
+        self.page.goto(url)
         self.page.wait_for_selector("#method-card")
         expect(self.page.locator("#method-bank_transfer").is_visible(), "both methods offered")
-        self.spanish(self.page, "the choice of method")
+        expect_spanish(self.page, "the choice of method")
         self.shot("choose-method")
         self.page.click("#method-card")
         self.page.wait_for_selector("#card-number")
         self.fill_card("4000 0000 0000 0002")
         self.page.wait_for_selector("#payment-error")
         expect("rechazó" in self.text(self.page, "#payment-error"), f"declined: {self.text(self.page, '#payment-error')!r}")
-        self.spanish(self.page, "a declined card")
+        expect_spanish(self.page, "a declined card")
         self.shot("declined")
-        answer = self.sandbox_api("GET", f"/v2/checkout_sessions/{session['id']}")
+        answer = self.sandbox_api("GET", f"/v2/checkout_sessions/{session_id}")
         intent = answer["payment_resource"]["payment_intent"]
         expect(answer["status"] == "in_progress", f"the session stays open for another try, not {answer['status']}")
         expect((intent["status"], intent["error_reason"], intent["payment_type"]) == ("failed", "card_declined", "card"), f"payment {intent}")
 
     def business_profile(self):
         name = "Tienda Ñandú SpA"
-        session = self.session(business_profile={"name": name})
-        self.page.goto(session["redirect_url"])
+        _, url, _ = self.hosted(business_profile={"name": name})
+        self.page.goto(url)
         self.page.wait_for_selector("#continue")
         expect(self.text(self.page, "#recipient") == name, f"recipient {self.text(self.page, '#recipient')!r} on the bank list")
         expect(f"Para {name}" in self.page.inner_text("body"), "shown as 'Para …'")
@@ -401,33 +326,35 @@ class Check:
         self.page.click("#choose-account")
         self.page.wait_for_selector("#pay")
         expect(self.text(self.page, "#confirm-recipient") == name, "recipient on the confirmation")
-        self.spanish(self.page, "the confirmation")
+        expect_spanish(self.page, "the confirmation")
         self.shot("confirm")
 
     def ending_pages(self):
         self.page.goto(self.sandbox + "/checkout/cs_doesnotexist")
         self.page.wait_for_selector("#result")
         expect(self.text(self.page, "#result") == "Enlace no válido", "an unknown link")
-        self.spanish(self.page, "an unknown link")
+        expect_spanish(self.page, "an unknown link")
         self.shot("unknown-link")
         intent = self.sandbox_api("POST", "/v1/payment_intents", {"amount": 1000, "currency": "CLP"})
         self.page.goto(self.store + "/widget-store?" + urllib.parse.urlencode({"token": intent["widget_token"], "public_key": "pk_test_wrong"}))
         frame = self.page.wait_for_selector("#fintoc-sandbox-widget iframe").content_frame()
         frame.wait_for_selector("#result")
         expect(self.text(frame, "#result") == "Widget no disponible", "a wrong public key")
-        self.spanish(frame, "a wrong public key")
+        expect_spanish(frame, "a wrong public key")
         self.shot("widget-wrong-key")
         self.page.evaluate("window.releaseFinish()")
         self.page.wait_for_function("document.querySelector('#status').textContent.startsWith('onExit')")
 
+    # (name, method, title, needs the gateway): with --gateway every checkout is made through it.
     CHECKS = [
-        ("hosted-page", hosted_page, "the hosted page, paid"),
-        ("widget", widget, "the widget, paid"),
-        ("preselected-bank", preselected_bank, "a pre-selected bank skips the bank list"),
-        ("card", card_succeeds, "card only: the form, a refused date, paid by card"),
-        ("card-declined", card_declined, "both methods: the choice, a declined card"),
-        ("business-profile", business_profile, "the business profile is the recipient"),
-        ("ending-pages", ending_pages, "an unknown link, a wrong public key"),
+        ("hosted-page", hosted_page, "the hosted page, paid", False),
+        ("widget", widget, "the widget, paid", False),
+        ("recipient-account", recipient_account, "the widget, paid into the checkout's recipient_account", True),
+        ("preselected-bank", preselected_bank, "a pre-selected bank skips the bank list", False),
+        ("card", card_succeeds, "card only: the form, a refused date, paid by card", False),
+        ("card-declined", card_declined, "both methods: the choice, a declined card", False),
+        ("business-profile", business_profile, "the business profile is the recipient", False),
+        ("ending-pages", ending_pages, "an unknown link, a wrong public key", False),
     ]
 
 
@@ -452,18 +379,21 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     for old in glob.glob(os.path.join(args.out, "*.png")):
         os.remove(old)
-    Store.sandbox = args.sandbox.rstrip("/")
-    store = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Store)
-    threading.Thread(target=store.serve_forever, daemon=True).start()
-    store_url = f"http://127.0.0.1:{store.server_address[1]}"
+    store, store_url = merchant.serve(args.sandbox)
     print(f"browser check: sandbox {args.sandbox}, gateway {args.gateway or '(none: payments made at the sandbox)'}, screenshots in {args.out}")
 
+    checks = []
+    for name, run, title, needs_gateway in Check.CHECKS:
+        if needs_gateway and not args.gateway:
+            print(f"  skip  {name}: {title} (needs --gateway)")
+        else:
+            checks.append((name, run, title))
     passed, failed = 0, 0
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True)
             try:
-                for name, run, title in Check.CHECKS:
+                for name, run, title in checks:
                     page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="es-CL")
                     page.set_default_timeout(args.timeout * 1000)
                     check = Check(args, page, store_url)
@@ -489,7 +419,7 @@ def main():
                 browser.close()
     except Exception as error:  # noqa: BLE001 (Playwright or Chromium could not start or went away)
         print(f"browser check: the browser failed: {error}")
-        failed = len(Check.CHECKS) - passed
+        failed = len(checks) - passed
     finally:
         store.shutdown()
     print(f"browser checks: {passed} passed, {failed} failed")
