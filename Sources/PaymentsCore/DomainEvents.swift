@@ -82,6 +82,12 @@ public enum CheckoutExpiredKind: CheckoutEventKind {
 public protocol PaymentEventKind: Sendable {
     static var eventType: EventType { get }
     static var allowedStatuses: Set<PaymentSnapshot.Status> { get }
+    /// Whether `payment.next_action` may appear: only where the customer has something to do.
+    static var carriesNextAction: Bool { get }
+}
+
+extension PaymentEventKind {
+    public static var carriesNextAction: Bool { false }
 }
 
 /// The `data` of a `payment.*` event: the common fields plus the payment and its outcome.
@@ -107,13 +113,22 @@ public struct PaymentEvent<Kind: PaymentEventKind>: DomainEventData {
     }
 
     public func validateSpecifics() throws(ValidationError) {
-        guard Kind.allowedStatuses.contains(payment.status) else {
-            throw ValidationError(
-                path: "data.payment.status",
-                code: "invalid_value",
-                reason: "must be \(Kind.allowedStatuses.map(\.rawValue).sorted().joined(separator: " or ")) for \(Kind.eventType.rawValue)"
+        var issues = ValidationCollector()
+        if !Kind.allowedStatuses.contains(payment.status) {
+            issues.add(
+                "data.payment.status",
+                "invalid_value",
+                "must be \(Kind.allowedStatuses.map(\.rawValue).sorted().joined(separator: " or ")) for \(Kind.eventType.rawValue)"
             )
         }
+        if let nextAction = payment.nextAction {
+            if Kind.carriesNextAction {
+                _ = issues.collect { () throws(ValidationError) in try nextAction.validate(at: "data.payment.next_action") }
+            } else {
+                issues.add("data.payment.next_action", "not_allowed", "only payment.action_required carries next_action")
+            }
+        }
+        try issues.check()
     }
 }
 
@@ -139,11 +154,14 @@ public enum PaymentPendingKind: PaymentEventKind {
     public static let allowedStatuses: Set<PaymentSnapshot.Status> = [.pending]
 }
 
-/// `payment.action_required`: the customer must do something more (e.g. authorise at the bank).
+/// `payment.action_required`: the customer must do something more (e.g. a second representative
+/// of a company approves the transfer at the bank); `payment.next_action` says what, when Fintoc
+/// does.
 public typealias PaymentActionRequired = PaymentEvent<PaymentActionRequiredKind>
 public enum PaymentActionRequiredKind: PaymentEventKind {
     public static let eventType = EventType.paymentActionRequired
     public static let allowedStatuses: Set<PaymentSnapshot.Status> = [.requiresAction]
+    public static let carriesNextAction = true
 }
 
 /// `payment.duplicate`: a payment succeeded for an order that another checkout attempt had

@@ -139,10 +139,18 @@ public struct PaymentSnapshot: Sendable, Hashable, Codable {
     public var status: Status
     /// Fintoc's `error_reason` (e.g. `insufficient_funds`); an open list, so kept as text.
     public var reason: String?
+    /// What the customer must do, when Fintoc says (`payment.action_required` only).
+    public var nextAction: NextAction?
 
-    public init(id: String, status: Status, reason: String? = nil) {
+    public init(id: String, status: Status, reason: String? = nil, nextAction: NextAction? = nil) {
         self.id = id
         self.status = status
         self.reason = reason
+        self.nextAction = nextAction
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, reason
+        case nextAction = "next_action"
     }
 }

@@ -101,6 +101,33 @@ struct EventEffectsTests {
         #expect(try await harness.scalar("SELECT COUNT(*) FROM processed_message WHERE type = 'payment.duplicate' AND outcome = 'recorded'") == 1)
     }
 
+    @Test("payment.action_required with Fintoc's next_action: the email tells the customer what to do, in the order's language")
+    func actionRequiredSaysWhatToDo() async throws {
+        let harness = try await WorkerHarness.start(inventory: Self.stock)
+        defer { Task { await harness.stop() } }
+        let message = "Un segundo representante de la empresa debe aprobar la transferencia en el portal del banco: <b>{{order_id}}</b>."
+        let spanish = Events.order("ord-4es", lines: [("MUG-01", 1)])
+        let english = Events.order("ord-4en", lines: [("MUG-01", 1)], language: .english)
+        try await harness.publish([
+            Events.actionRequired(spanish, nextAction: NextAction(type: "approve_in_bank", message: message)),
+            Events.actionRequired(english, nextAction: NextAction(type: "approve_in_bank", message: "A second representative must approve it.")),
+        ])
+        try await harness.waitForProcessed(2)
+        try await harness.waitUntil("both emails are written") { harness.mailFiles().count == 2 }
+        // Bodies as sent: CRLF line endings.
+        let bodies = try harness.mailFiles().map { file in
+            let text = try String(contentsOf: file, encoding: .utf8)
+            return (mailHeader("Message-ID", in: text) ?? "", mailBody(text))
+        }
+        let byID = Dictionary(bodies, uniquingKeysWith: { first, _ in first })
+        let es = try #require(byID["<ord-4es.payment_awaiting@cobro.local>"])
+        #expect(es.contains("Para completar el pago de tu pedido ord-4es por $10.000 CLP falta un paso:\r\n\r\n    \(message)\r\n\r\nTe escribiremos"), "\(es)")
+        #expect(!es.contains("Tu banco necesita"), "the generic text gives way to Fintoc's")
+        let en = try #require(byID["<ord-4en.payment_awaiting@cobro.local>"])
+        #expect(en.contains("One more step is needed to complete the payment for order ord-4en of $10.000 CLP:"), "\(en)")
+        #expect(en.contains("    A second representative must approve it.\r\n"), "\(en)")
+    }
+
     @Test("the same message delivered three times changes stock once and sends one email")
     func redeliveredThreeTimes() async throws {
         let harness = try await WorkerHarness.start(inventory: Self.stock)

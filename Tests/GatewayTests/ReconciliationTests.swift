@@ -38,6 +38,24 @@ struct ReconciliationTests {
         }
     }
 
+    @Test("a payment waiting for the customer, re-read from Fintoc, is published with Fintoc's next_action, for each ui", arguments: ["redirect", "payment_intent"])
+    func rereadCarriesNextAction(ui: String) async throws {
+        try await Stack.run { stack in
+            let made = try await stack.checkout(ui: ui)
+            _ = try await stack.sandbox.complete(id: made.providerID, outcome: .requiresAction, errorReason: nil)
+            #expect(try await stack.nextEvents(1).map(\.type) == [.checkoutCreated])
+            let report = try await ReconcileNow.run(configuration: stack.configuration, everythingOpen: true, logger: Self.quiet)
+            #expect(report.changed == 1)
+            let events = try await stack.nextEvents(1)
+            guard case .paymentActionRequired(let data) = events.first?.event else {
+                Issue.record("expected payment.action_required, got \(events.map(\.type))")
+                return
+            }
+            let expected = TestValues.requiresActionNextAction
+            #expect(data.payment.nextAction == NextAction(type: expected["type"]!, message: expected["message"]))
+        }
+    }
+
     @Test("a finished session that names no payment is re-read by the running service and settled")
     func backgroundServiceSettlesReview() async throws {
         try await Stack.run(adjust: { $0.reconcileInterval = 0.3 }) { stack in

@@ -19,10 +19,14 @@ enum FintocEvents {
         return try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 
-    static func intent(_ id: String, status: String, checkout: String?, amount: Int = 350_000, currency: String = "CLP", reason: String? = nil) -> [String: Any] {
+    static func intent(
+        _ id: String, status: String, checkout: String?, amount: Int = 350_000, currency: String = "CLP", reason: String? = nil,
+        nextAction: Any? = nil
+    ) -> [String: Any] {
         var object: [String: Any] = ["id": id, "object": "payment_intent", "status": status, "amount": amount, "currency": currency, "mode": "test"]
         if let checkout { object["metadata"] = [FintocMapping.checkoutKey: checkout] }
         if let reason { object["error_reason"] = reason }
+        if let nextAction { object["next_action"] = nextAction }
         return object
     }
 
@@ -181,6 +185,11 @@ struct StoreFixture {
     /// The outbox's event ids, in order.
     func eventIDs() throws -> [String] {
         try database.pool.read { db in try String.fetchAll(db, sql: "SELECT event_id FROM outbox ORDER BY sequence") }
+    }
+
+    /// The outbox's events, in order, read back as a consumer reads them (validated).
+    func envelopes() throws -> [EventEnvelope] {
+        try database.pool.read { db in try Data.fetchAll(db, sql: "SELECT body FROM outbox ORDER BY sequence") }.map { try EventEnvelope.decode($0) }
     }
 
     func eventTypes() throws -> Set<EventType> {

@@ -163,6 +163,45 @@ struct WebhookIngestTests {
         }
     }
 
+    @Test("a signed payment_intent.requires_action: its next_action is published in payment.action_required; without one the field is absent")
+    func nextActionIsPublished() async throws {
+        try await Stack.run { stack in
+            let told = try await stack.checkout(ui: "payment_intent")
+            let silent = try await stack.checkout(ui: "payment_intent")
+            for (made, nextAction) in [(told, TestValues.requiresActionNextAction), (silent, nil)] {
+                let body = FintocEvents.event(type: "payment_intent.requires_action", data: FintocEvents.intent(
+                    made.providerID, status: "requires_action", checkout: made.id, nextAction: nextAction))
+                let response = try await stack.postWebhook(body, headers: FintocEvents.headers(body))
+                #expect(try response.json()["outcome"] as? String == "applied")
+            }
+            // The bytes on the exchange, as any consumer reads them.
+            let published = try await stack.events.take(4).compactMap { try JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+            let payments = Dictionary(published.filter { $0["type"] as? String == "payment.action_required" }.compactMap { event in
+                ((event["subject"] as? String) ?? "", ((event["data"] as? [String: Any])?["payment"] as? [String: Any]) ?? [:])
+            }, uniquingKeysWith: { first, _ in first })
+            #expect(payments.count == 2)
+            #expect(payments[told.orderID]?["next_action"] as? [String: String] == TestValues.requiresActionNextAction)
+            #expect(payments[silent.orderID].map { $0.keys.sorted() } == ["id", "status"], "no next_action member at all")
+        }
+    }
+
+    @Test("the sandbox's requires_action, signed and delivered: payment.action_required carries its next_action, for each ui", arguments: ["redirect", "payment_intent"])
+    func sandboxNextAction(ui: String) async throws {
+        try await Stack.run { stack in
+            await stack.subscribeSandbox()
+            let made = try await stack.checkout(ui: ui)
+            _ = try await stack.sandbox.complete(id: made.providerID, outcome: .requiresAction, errorReason: nil)
+            let events = try await stack.nextEvents(2)
+            guard case .paymentActionRequired(let data) = events.last?.event else {
+                Issue.record("expected payment.action_required, got \(events.map(\.type))")
+                return
+            }
+            let expected = TestValues.requiresActionNextAction
+            #expect(data.payment.nextAction == NextAction(type: expected["type"]!, message: expected["message"]))
+            #expect(try await stack.events.take(1, timeout: .seconds(1)).isEmpty, "one event for the payment and the session's finish")
+        }
+    }
+
     @Test("a failed attempt then a paid one on the hosted page: payment.failed then payment.succeeded")
     func failedThenPaid() async throws {
         try await Stack.run { stack in

@@ -191,3 +191,54 @@ struct WebhookStateTests {
         #expect(try store.checkout().status == .created)
     }
 }
+
+/// Fintoc's `next_action` as the gateway may receive it, and what `payment.action_required`
+/// must carry for it.
+struct NextActionCase: Sendable, CustomStringConvertible {
+    let description: String
+    /// The `next_action` member's JSON.
+    let json: String
+    let expected: NextAction?
+
+    static let all: [NextActionCase] = [
+        .init(description: "type and message, with a member the contract does not name",
+              json: #"{"type": "approve_in_bank", "message": "A second representative\n must approve it.\u0007", "approvers": [{"rut": "11.111.111-1"}]}"#,
+              expected: NextAction(type: "approve_in_bank", message: "A second representative must approve it.",
+                                   other: ["approvers": .array([.object(["rut": .string("11.111.111-1")])])])),
+        .init(description: "type only", json: #"{"type": "approve_in_bank"}"#, expected: NextAction(type: "approve_in_bank")),
+        .init(description: "not an object", json: #""approve_in_bank""#, expected: nil),
+        .init(description: "no type", json: #"{"message": "Approve it at the bank."}"#, expected: nil),
+        .init(description: "a type that is no name", json: #"{"type": "approve <b>now</b>", "message": "x"}"#, expected: nil),
+        .init(description: "a blank message", json: #"{"type": "approve_in_bank", "message": " \t\n "}"#, expected: NextAction(type: "approve_in_bank")),
+        .init(description: "an oversized message, and a member with line breaks (passed through as data)",
+              json: #"{"type": "approve_in_bank", "message": "\#(String(repeating: "a", count: NextAction.maxMessageLength + 1))", "hint": " \n "}"#,
+              expected: NextAction(type: "approve_in_bank", other: ["hint": .string(" \n ")])),
+        .init(description: "members too deep or too large",
+              json: #"{"type": "approve_in_bank", "deep": [[[[[1]]]]], "blob": "\#(String(repeating: "b", count: NextAction.maxEncodedBytes))", "ok": 1.5}"#,
+              expected: NextAction(type: "approve_in_bank", other: ["ok": .double(1.5)])),
+    ]
+}
+
+@Suite("Fintoc's next_action through the store")
+struct NextActionStoreTests {
+    @Test("a requires_action fact is applied whatever its next_action; the event carries what is usable and stays valid", arguments: NextActionCase.all)
+    func nextActionIsKeptWithinTheContract(_ example: NextActionCase) throws {
+        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
+        defer { store.remove() }
+        let nextAction = try JSONSerialization.jsonObject(with: Data(example.json.utf8), options: .fragmentsAllowed)
+        let outcome = try store.deliver(FintocEvents.event(
+            type: "payment_intent.requires_action",
+            data: FintocEvents.intent(Scenario.widgetIntent, status: "requires_action", checkout: nil, nextAction: nextAction)))
+        guard case .recorded(.applied, _, 1, false) = outcome else {
+            Issue.record("the fact is applied and published once: \(outcome)")
+            return
+        }
+        let envelopes = try store.envelopes()
+        guard case .paymentActionRequired(let data)? = envelopes.first?.event else {
+            Issue.record("expected payment.action_required, got \(envelopes.map(\.type))")
+            return
+        }
+        #expect(data.payment.nextAction == example.expected)
+        #expect(try store.checkout().status == .actionRequired)
+    }
+}

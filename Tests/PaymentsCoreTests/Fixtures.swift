@@ -40,6 +40,14 @@ enum Fixtures {
         )
     }
 
+    /// Fintoc's `next_action` as the sandbox renders it, plus a member the contract does not name
+    /// (passed through as it came).
+    static let nextAction = NextAction(
+        type: "approve_in_bank",
+        message: "A second representative of the company must approve this transfer in the bank's portal.",
+        other: ["expires_at": .string("2026-11-22T15:32:46Z"), "approvals": .object(["required": .int(2), "given": .int(1)])]
+    )
+
     /// One valid event of every type, over both currencies and all three checkout styles.
     static var everyEvent: [DomainEvent] {
         let redirect = checkout()
@@ -62,7 +70,11 @@ enum Fixtures {
                 payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .pending), mode: .test, occurredAt: created)),
             .paymentActionRequired(PaymentActionRequired(
                 order: chileanOrder, checkout: redirect,
-                payment: PaymentSnapshot(id: "pi_7Yq2Lw9Xe3Rt5Uo1", status: .requiresAction, reason: "mfa_required"), mode: .test, occurredAt: created)),
+                payment: PaymentSnapshot(id: "pi_7Yq2Lw9Xe3Rt5Uo1", status: .requiresAction, reason: "mfa_required", nextAction: nextAction),
+                mode: .test, occurredAt: created)),
+            .paymentActionRequired(PaymentActionRequired(
+                order: mexicanOrder, checkout: intent,
+                payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .requiresAction), mode: .live, occurredAt: created)),
             .checkoutExpired(CheckoutExpired(order: chileanOrder, checkout: widget, mode: .test, occurredAt: created)),
             .paymentDuplicate(PaymentDuplicate(
                 order: mexicanOrder, checkout: intent,

@@ -31,7 +31,22 @@ struct SchemaContractTests {
         badOrder.lineItems[0].quantity = 0
         let badLine = DomainEvent.checkoutExpired(CheckoutExpired(
             order: badOrder, checkout: Fixtures.checkout(), mode: .test, occurredAt: Fixtures.created))
-        for event in [wrongStatus, badLine] {
+        // next_action outside payment.action_required, or one a consumer could not show safely.
+        let pendingWithAction = DomainEvent.paymentPending(PaymentPending(
+            order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
+            payment: PaymentSnapshot(id: "pi_1", status: .pending, nextAction: Fixtures.nextAction), mode: .test, occurredAt: Fixtures.created))
+        let badActions = [
+            NextAction(type: "approve in bank"),
+            NextAction(type: "approve_in_bank", message: "Approve it\r\nBcc: someone@example.com"),
+            NextAction(type: "approve_in_bank", message: " "),
+            NextAction(type: "approve_in_bank", message: String(repeating: "a", count: NextAction.maxMessageLength + 1)),
+            NextAction(type: "approve_in_bank", other: Dictionary(uniqueKeysWithValues: (0..<NextAction.maxMembers).map { ("k\($0)", OpenJSON.null) })),
+        ].map { action in
+            DomainEvent.paymentActionRequired(PaymentActionRequired(
+                order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
+                payment: PaymentSnapshot(id: "pi_1", status: .requiresAction, nextAction: action), mode: .test, occurredAt: Fixtures.created))
+        }
+        for event in [wrongStatus, badLine, pendingWithAction] + badActions {
             #expect(throws: ValidationError.self) { try event.validate() }
             let result = try #require(try validateWithSchemas([EventEnvelope(event: event).encoded()]).first)
             #expect(!result.ok, "schema accepted \(event.id)")

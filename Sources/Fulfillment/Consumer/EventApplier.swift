@@ -61,6 +61,11 @@ struct EventApplier: Sendable {
         case .paymentActionRequired(let data):
             var values = Self.orderValues(data.order, payment: data.payment)
             values["action_required"] = true
+            // Fintoc's own words for what to do; without them the email keeps its generic text.
+            if let message = data.payment.nextAction?.message {
+                values["action_message"] = message
+                values["has_action_message"] = true
+            }
             return Prepared(email: composer.render(kind: .paymentAwaiting, order: data.order, values: values, now: now))
         case .checkoutCreated, .checkoutExpired, .paymentDuplicate:
             return Prepared()

@@ -3,6 +3,10 @@ import Mustache
 /// The customer emails as swift-mustache templates, one subject and one body per kind and
 /// language. Plain text (the `TEXT` content type, so nothing is HTML-escaped); Spanish is the
 /// default, English when the order says so.
+///
+/// Values from outside (names, Fintoc's `next_action` message) are inserted as text, never as
+/// templates; the event contract has already kept them to one line without control characters,
+/// and the message is base64 in the mail, so nothing in them can reach a header.
 enum EmailTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
@@ -115,15 +119,25 @@ enum EmailTemplates {
         "es.payment_awaiting.body": """
             Hola{{#has_name}} {{name}}{{/has_name}}:
 
-            {{#action_required}}Tu banco necesita que completes la autorización del pago de tu pedido {{order_id}} por {{total}}.{{/action_required}}{{^action_required}}Tu banco está procesando el pago de tu pedido {{order_id}} por {{total}}; puede tardar un poco.{{/action_required}}
-            Te escribiremos apenas se confirme.
+            {{#action_required}}{{#has_action_message}}Para completar el pago de tu pedido {{order_id}} por {{total}} falta un paso:
+
+                {{action_message}}
+
+            {{/has_action_message}}{{^has_action_message}}Tu banco necesita que completes la autorización del pago de tu pedido {{order_id}} por {{total}}.
+            {{/has_action_message}}{{/action_required}}{{^action_required}}Tu banco está procesando el pago de tu pedido {{order_id}} por {{total}}; puede tardar un poco.
+            {{/action_required}}Te escribiremos apenas se confirme.
 
             """,
         "en.payment_awaiting.body": """
             Hello{{#has_name}} {{name}}{{/has_name}},
 
-            {{#action_required}}Your bank needs you to complete the authorisation of the payment for order {{order_id}} of {{total}}.{{/action_required}}{{^action_required}}Your bank is processing the payment for order {{order_id}} of {{total}}; it can take a while.{{/action_required}}
-            We will write as soon as it is confirmed.
+            {{#action_required}}{{#has_action_message}}One more step is needed to complete the payment for order {{order_id}} of {{total}}:
+
+                {{action_message}}
+
+            {{/has_action_message}}{{^has_action_message}}Your bank needs you to complete the authorisation of the payment for order {{order_id}} of {{total}}.
+            {{/has_action_message}}{{/action_required}}{{^action_required}}Your bank is processing the payment for order {{order_id}} of {{total}}; it can take a while.
+            {{/action_required}}We will write as soon as it is confirmed.
 
             """,
     ]

@@ -32,8 +32,9 @@ enum PaymentStatus: String, Codable, Sendable, CaseIterable {
 /// What one Fintoc event says about a checkout, once normalised.
 enum PaymentFact: Sendable, Hashable {
     /// A payment attempt reached `status` (`payment_intent.*`, or the payment a
-    /// `checkout_session.finished` carries).
-    case payment(id: String, status: PaymentStatus, reason: String?)
+    /// `checkout_session.finished` carries); `nextAction` is what the customer must do, for
+    /// `requires_action`.
+    case payment(id: String, status: PaymentStatus, reason: String?, nextAction: NextAction? = nil)
     /// The session ended with a payment in hand (`checkout_session.finished`).
     case sessionFinished
     /// The checkout ended unpaid (`checkout_session.expired`).
@@ -99,8 +100,8 @@ struct CheckoutStateMachine: Sendable, Hashable {
 
     mutating func apply(_ fact: PaymentFact, authoritative: Bool) -> Step {
         switch fact {
-        case .payment(let id, let status, let reason):
-            return applyPayment(id: id, status: status, reason: reason, authoritative: authoritative)
+        case .payment(let id, let status, let reason, let nextAction):
+            return applyPayment(id: id, status: status, reason: reason, nextAction: nextAction, authoritative: authoritative)
         case .sessionFinished:
             if sessionFinished { return Step(outcome: .unchanged) }
             if status == .expired, !authoritative {
@@ -114,7 +115,7 @@ struct CheckoutStateMachine: Sendable, Hashable {
         }
     }
 
-    private mutating func applyPayment(id: String, status new: PaymentStatus, reason: String?, authoritative: Bool) -> Step {
+    private mutating func applyPayment(id: String, status new: PaymentStatus, reason: String?, nextAction: NextAction?, authoritative: Bool) -> Step {
         let prior = attempts[id]
         if let prior, prior.status == new { return Step(outcome: .unchanged) }
         if !authoritative {
@@ -125,7 +126,7 @@ struct CheckoutStateMachine: Sendable, Hashable {
                 }
                 if [.pending, .requiresAction].contains(new), ui != .paymentIntent { sessionFinished = true }
                 recompute()
-                return Step(outcome: .history, emissions: emissions(for: id, new, reason: reason))
+                return Step(outcome: .history, emissions: emissions(for: id, new, reason: reason, nextAction: nextAction))
             }
             if status == .expired, [.succeeded, .pending, .requiresAction].contains(new) {
                 return contradiction("payment \(id) is \(new.rawValue) but the checkout expired")
@@ -134,14 +135,14 @@ struct CheckoutStateMachine: Sendable, Hashable {
         if status == .expired, [.failed, .rejected, .expired].contains(new) {
             // A failure before the expiry, delivered after it: history of an ended checkout.
             attempts[id] = Attempt(status: new, reason: reason)
-            return Step(outcome: .history, emissions: emissions(for: id, new, reason: reason))
+            return Step(outcome: .history, emissions: emissions(for: id, new, reason: reason, nextAction: nextAction))
         }
         attempts[id] = Attempt(status: new, reason: reason)
         if [.pending, .requiresAction, .succeeded].contains(new), ui != .paymentIntent {
             // On Fintoc's hosted flow these statuses finish the session.
             sessionFinished = true
         }
-        let emitted = emissions(for: id, new, reason: reason)
+        let emitted = emissions(for: id, new, reason: reason, nextAction: nextAction)
         if new == .succeeded, orderPaidBy == nil { orderPaidBy = checkoutID }
         recompute()
         return Step(outcome: .applied, emissions: emitted)
@@ -169,10 +170,10 @@ struct CheckoutStateMachine: Sendable, Hashable {
     }
 
     /// The domain event of a payment reaching `status`.
-    private func emissions(for id: String, _ status: PaymentStatus, reason: String?) -> [Emission] {
+    private func emissions(for id: String, _ status: PaymentStatus, reason: String?, nextAction: NextAction?) -> [Emission] {
         switch status {
         case .requiresAction:
-            return [Emission(type: .paymentActionRequired, payment: PaymentSnapshot(id: id, status: .requiresAction))]
+            return [Emission(type: .paymentActionRequired, payment: PaymentSnapshot(id: id, status: .requiresAction, nextAction: nextAction))]
         case .pending:
             return [Emission(type: .paymentPending, payment: PaymentSnapshot(id: id, status: .pending))]
         case .failed:

@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import PaymentsCore
 
 /// A Fintoc event read once from its raw bytes, reduced to what the state machine needs: which
 /// objects it names and the facts it states.
@@ -8,7 +9,7 @@ import Foundation
 ///
 /// | Fintoc event | Fact | Domain event |
 /// |---|---|---|
-/// | `payment_intent.requires_action` | payment requires action | `payment.action_required` |
+/// | `payment_intent.requires_action` | payment requires action | `payment.action_required` (with `next_action`) |
 /// | `payment_intent.pending` | payment pending | `payment.pending` |
 /// | `payment_intent.succeeded` | payment succeeded | `payment.succeeded` (`payment.duplicate` if the order was already paid) |
 /// | `payment_intent.failed`, `.rejected` | payment failed | `payment.failed` |
@@ -70,14 +71,14 @@ enum WebhookNormaliser {
         case "payment_intent":
             guard let status = PaymentStatus(rawValue: String(parts[1])) else { return event }
             event.intentID = objectID
-            event.facts = [.payment(id: objectID, status: status, reason: data.errorReason)]
+            event.facts = [.payment(id: objectID, status: status, reason: data.errorReason, nextAction: data.nextAction)]
         case "checkout_session":
             event.sessionID = objectID
             let intent = data.paymentResource?.paymentIntent
             event.intentID = intent?.id
             let paymentFact = intent.flatMap { intent -> PaymentFact? in
                 guard let status = intent.status.flatMap(PaymentStatus.init(rawValue:)) else { return nil }
-                return .payment(id: intent.id, status: status, reason: intent.errorReason)
+                return .payment(id: intent.id, status: status, reason: intent.errorReason, nextAction: intent.nextAction)
             }
             switch parts[1] {
             case "finished":
@@ -138,12 +139,15 @@ struct ObjectPayload: Decodable, Sendable {
     var amount: Int64?
     var currency: String?
     var errorReason: String?
+    /// A payment intent's `next_action`, as much of it as the event contract carries.
+    var nextAction: NextAction?
     var checkoutHint: String?
     var paymentResource: PaymentResourcePayload?
 
     enum CodingKeys: String, CodingKey {
         case id, status, amount, currency, metadata
         case errorReason = "error_reason"
+        case nextAction = "next_action"
         case paymentResource = "payment_resource"
     }
 
@@ -154,6 +158,7 @@ struct ObjectPayload: Decodable, Sendable {
         amount = try? container.decodeIfPresent(Int64.self, forKey: .amount)
         currency = try? container.decodeIfPresent(String.self, forKey: .currency)
         errorReason = try? container.decodeIfPresent(String.self, forKey: .errorReason)
+        nextAction = NextAction.reading(container, forKey: .nextAction)
         let metadata = try? container.decodeIfPresent([String: JSONValue].self, forKey: .metadata)
         if case .string(let hint)? = metadata?[FintocMapping.checkoutKey] { checkoutHint = hint }
         paymentResource = try? container.decodeIfPresent(PaymentResourcePayload.self, forKey: .paymentResource)
@@ -173,9 +178,29 @@ struct IntentPayload: Decodable, Sendable {
     var id: String
     var status: String?
     var errorReason: String?
+    var nextAction: NextAction?
 
     enum CodingKeys: String, CodingKey {
         case id, status
         case errorReason = "error_reason"
+        case nextAction = "next_action"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        status = try container.decodeIfPresent(String.self, forKey: .status)
+        errorReason = try container.decodeIfPresent(String.self, forKey: .errorReason)
+        nextAction = NextAction.reading(container, forKey: .nextAction)
+    }
+}
+
+extension NextAction {
+    /// Fintoc's `next_action` at `key`, kept within the contract's limits; nil when absent or
+    /// unusable (not an object, no usable `type`). Never throws: an odd `next_action` does not
+    /// make the payment's status any less of a fact.
+    static func reading<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, forKey key: Key) -> NextAction? {
+        guard let object = try? container.decodeIfPresent([String: OpenJSON].self, forKey: key) else { return nil }
+        return NextAction(reading: object)
     }
 }

@@ -39,8 +39,10 @@ enum Events {
         .paymentPending(PaymentPending(order: order, checkout: checkout(order), payment: payment(order, .pending), mode: .test, occurredAt: Date()))
     }
 
-    static func actionRequired(_ order: OrderSnapshot) -> DomainEvent {
-        .paymentActionRequired(PaymentActionRequired(order: order, checkout: checkout(order), payment: payment(order, .requiresAction), mode: .test, occurredAt: Date()))
+    static func actionRequired(_ order: OrderSnapshot, nextAction: NextAction? = nil) -> DomainEvent {
+        var payment = payment(order, .requiresAction)
+        payment.nextAction = nextAction
+        return .paymentActionRequired(PaymentActionRequired(order: order, checkout: checkout(order), payment: payment, mode: .test, occurredAt: Date()))
     }
 
     static func expired(_ order: OrderSnapshot, attempt: Int = 1) -> DomainEvent {
