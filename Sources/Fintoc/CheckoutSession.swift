@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsCore
 
 /// A Checkout Session (`cs_…`), in either API version.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsCore
 
 /// A webhook event (`evt_…`): `{id, object: "event", type, mode, created_at, data}` where `data`
 /// is the whole object the event is about.

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsCore
 
 /// Which Checkout Session API: v2 (hosted page, `redirect_url`) or v1 (widget, `session_token`).
 public enum CheckoutSessionAPI: String, Sendable {

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import PaymentsCore
 
 /// How the client reaches Fintoc (or the sandbox standing in for it).
 public struct FintocClientConfiguration: Sendable {

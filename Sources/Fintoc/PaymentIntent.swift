@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsCore
 
 /// A bank account as Fintoc describes sender and recipient accounts.
 public struct BankAccount: Sendable, Hashable, Codable {

@@ -116,9 +116,10 @@ public enum TestValues {
         text.filter { !$0.isWhitespace && $0 != "." }.lowercased()
     }
 
-    /// The next action shown for `requires_action`.
+    /// The next action shown for `requires_action`, in Spanish like the rest of the customer's
+    /// side: the gateway passes the message on to the customer's email.
     static let requiresActionNextAction: [String: String] = [
         "type": "approve_in_bank",
-        "message": "A second representative of the company must approve this transfer in the bank's portal.",
+        "message": "Un segundo representante de la empresa debe aprobar esta transferencia en el portal del banco.",
     ]
 }

@@ -25,9 +25,9 @@ public struct NextAction: Sendable, Hashable, Codable {
     /// What to tell the customer, one line of plain text, when Fintoc gives it.
     public var message: String?
     /// The members Fintoc sent that this contract does not name, as they were.
-    public var other: [String: OpenJSON]
+    public var other: [String: JSONValue]
 
-    public init(type: String, message: String? = nil, other: [String: OpenJSON] = [:]) {
+    public init(type: String, message: String? = nil, other: [String: JSONValue] = [:]) {
         self.type = type
         self.message = message
         self.other = other
@@ -39,7 +39,7 @@ public struct NextAction: Sendable, Hashable, Codable {
     ///
     /// A payment that needs action is a fact whatever its `next_action` looks like, so a webhook
     /// with an odd one is taken in; consumers get a valid object or none.
-    public init?(reading object: [String: OpenJSON]) {
+    public init?(reading object: [String: JSONValue]) {
         guard case .string(let type)? = object["type"], Self.isWellFormedType(type) else { return nil }
         var message: String?
         if case .string(let text)? = object["message"] {
@@ -160,9 +160,9 @@ public struct NextAction: Sendable, Hashable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .typeKey)
         message = try container.decodeIfPresent(String.self, forKey: .messageKey)
-        var other: [String: OpenJSON] = [:]
+        var other: [String: JSONValue] = [:]
         for key in container.allKeys where !CodingKeys.named.contains(key.stringValue) {
-            other[key.stringValue] = try container.decode(OpenJSON.self, forKey: key)
+            other[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
         }
         self.other = other
     }

@@ -2,6 +2,7 @@ import Fintoc
 import FintocSandbox
 import Foundation
 import HummingbirdTesting
+import PaymentsCore
 import Testing
 
 /// The API as Fintoc's clients see it: auth, validation codes, idempotency, pagination,

@@ -2,6 +2,7 @@ import Fintoc
 import FintocSandbox
 import Foundation
 import HummingbirdTesting
+import PaymentsCore
 import Testing
 
 /// The checkout options of seed 002 (payment methods, a pre-selected bank, the business

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOFoundationCompat
+import PaymentsCore
 import ServiceLifecycle
 import Synchronization
 import Testing

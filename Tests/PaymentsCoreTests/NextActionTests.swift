@@ -8,7 +8,7 @@ import Testing
 @Suite("next_action in payment.action_required")
 struct NextActionTests {
     private func read(_ json: String) throws -> NextAction? {
-        NextAction(reading: try JSONDecoder().decode([String: OpenJSON].self, from: Data(json.utf8)))
+        NextAction(reading: try JSONDecoder().decode([String: JSONValue].self, from: Data(json.utf8)))
     }
 
     @Test("encodes as one flat object, members it does not name beside type and message, and decodes back the same")
@@ -36,12 +36,12 @@ struct NextActionTests {
         #expect(NextAction(reading: ["type": .int(1)]) == nil)
 
         // Members past the limit (taken by name) are dropped; so are ones nested too deep.
-        var many: [String: OpenJSON] = ["type": .string("a"), "message": .string("m")]
+        var many: [String: JSONValue] = ["type": .string("a"), "message": .string("m")]
         for index in 0..<NextAction.maxMembers { many["m\(index + 10)"] = .bool(true) }
         let kept = try #require(NextAction(reading: many))
         #expect(kept.other.count == NextAction.maxMembers - 2)
         #expect(kept.other["m25"] == .bool(true) && kept.other["m26"] == nil)
-        let deepest: OpenJSON = .array([.array([.array([.array([.int(1)])])])])
+        let deepest: JSONValue = .array([.array([.array([.array([.int(1)])])])])
         #expect(NextAction(reading: ["type": .string("a"), "d": deepest])?.other["d"] == deepest)
         #expect(NextAction(reading: ["type": .string("a"), "d": .array([deepest])])?.other.isEmpty == true)
         #expect(NextAction(reading: ["type": .string("a"), String(repeating: "k", count: NextAction.maxKeyLength + 1): .null])?.other.isEmpty == true)
@@ -57,7 +57,7 @@ struct NextActionTests {
     @Test("whatever is read validates, even when the members only fit one by one")
     func readingAlwaysValidates() throws {
         // Each member is under the size limit alone; together they are not.
-        var object: [String: OpenJSON] = ["type": .string("a"), "message": .string(String(repeating: "m", count: NextAction.maxMessageLength))]
+        var object: [String: JSONValue] = ["type": .string("a"), "message": .string(String(repeating: "m", count: NextAction.maxMessageLength))]
         for index in 0..<8 { object["f\(index)"] = .string(String(repeating: "\"", count: 500)) }
         let action = try #require(NextAction(reading: object))
         #expect(throws: Never.self) { try action.validate(at: "x") }

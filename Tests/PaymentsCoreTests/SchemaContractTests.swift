@@ -40,7 +40,7 @@ struct SchemaContractTests {
             NextAction(type: "approve_in_bank", message: "Approve it\r\nBcc: someone@example.com"),
             NextAction(type: "approve_in_bank", message: " "),
             NextAction(type: "approve_in_bank", message: String(repeating: "a", count: NextAction.maxMessageLength + 1)),
-            NextAction(type: "approve_in_bank", other: Dictionary(uniqueKeysWithValues: (0..<NextAction.maxMembers).map { ("k\($0)", OpenJSON.null) })),
+            NextAction(type: "approve_in_bank", other: Dictionary(uniqueKeysWithValues: (0..<NextAction.maxMembers).map { ("k\($0)", JSONValue.null) })),
         ].map { action in
             DomainEvent.paymentActionRequired(PaymentActionRequired(
                 order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOFoundationCompat
+import PaymentsCore
 
 /// A finished API answer: status, JSON bytes and extra headers. Kept as bytes (not a streaming
 /// body) so the first answer to an `Idempotency-Key` can be stored and replayed exactly.

@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import PaymentsCore
 
 /// A JSON request body read field by field, so each problem is reported with Fintoc's code and
 /// the `param` it concerns instead of a generic decoding failure.

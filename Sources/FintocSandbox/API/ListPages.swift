@@ -1,6 +1,7 @@
 import Fintoc
 import Foundation
 import Hummingbird
+import PaymentsCore
 
 /// Lists as Fintoc answers them: a bare JSON array and navigation in a `Link` header (RFC 8288).
 /// v1 pages by `?page=N` with first/prev/next/last; v2 by cursor (`starting_after`) with next,

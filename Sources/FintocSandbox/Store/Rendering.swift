@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import PaymentsCore
 
 /// Objects as the API answers them: the wire types from `Fintoc`, plus the keys Fintoc writes as
 /// explicit `null` (the seeds show `error_reason: null`, `session_token: null`, …), which Swift's

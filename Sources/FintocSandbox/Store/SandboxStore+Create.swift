@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import PaymentsCore
 
 /// Creating, reading and listing sessions and payment intents through the API.
 extension SandboxStore {

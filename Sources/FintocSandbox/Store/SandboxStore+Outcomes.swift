@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import PaymentsCore
 
 /// State changes of payments, from `/sandbox/complete`, the hosted page, the API's `expire` and
 /// the sweeper, each with the events Fintoc sends for it.

@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import PaymentsCore
 
 /// Webhook endpoints and refunds through the API.
 extension SandboxStore {

@@ -200,7 +200,7 @@ extension NextAction {
     /// unusable (not an object, no usable `type`). Never throws: an odd `next_action` does not
     /// make the payment's status any less of a fact.
     static func reading<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, forKey key: Key) -> NextAction? {
-        guard let object = try? container.decodeIfPresent([String: OpenJSON].self, forKey: key) else { return nil }
+        guard let object = try? container.decodeIfPresent([String: JSONValue].self, forKey: key) else { return nil }
         return NextAction(reading: object)
     }
 }

@@ -1,5 +1,7 @@
-/// Any JSON value, for the parts of Fintoc's objects that are free-form (`metadata`) or that this
-/// code passes through without reading (an event's `data` before its type is known).
+/// Any JSON value, for what is deliberately left open: the free-form parts of Fintoc's objects
+/// (`metadata`), what is passed through without reading (an event's `data` before its type is
+/// known, the extra members of Fintoc's `next_action` in the event contract). One type for the
+/// Fintoc module and the domain, so a value moves from one to the other unchanged.
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
@@ -51,6 +53,16 @@ public enum JSONValue: Sendable, Hashable, Codable {
         if case .object(let object) = self { return object[key] }
         return nil
     }
+
+    /// How many arrays and objects are nested in this value: 0 for a scalar, 1 for `[1, 2]`,
+    /// 2 for `{"a": [1]}`. Limits on it keep a consumer's recursion shallow.
+    public var nesting: Int {
+        switch self {
+        case .null, .bool, .int, .double, .string: 0
+        case .array(let values): 1 + (values.lazy.map(\.nesting).max() ?? 0)
+        case .object(let members): 1 + (members.values.lazy.map(\.nesting).max() ?? 0)
+        }
+    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
@@ -65,6 +77,3 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(nilLiteral: ()) { self = .null }
 }
-
-/// Fintoc's `metadata`: string keys to free-form values.
-public typealias Metadata = [String: JSONValue]
