@@ -93,8 +93,10 @@ struct CheckoutFlowTests {
 
     @Test("a request with the same key still in flight is refused with 409; the first one completes")
     func inFlight() async throws {
-        try await Stack.run(adjust: { $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(300), maxDelay: .milliseconds(400)) }) { stack in
-            try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 2, "path_prefix": "/v2/checkout_sessions"}]}"#)
+        // Three 503s and their waits keep the first request in flight for about 1.7 s, so the
+        // second one (sent 150 ms later) meets it there even on a loaded machine.
+        try await Stack.run(adjust: { $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(500), maxDelay: .milliseconds(600)) }) { stack in
+            try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 3, "path_prefix": "/v2/checkout_sessions"}]}"#)
             async let first = stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-inflight"), key: "key-inflight")
             try await Task.sleep(for: .milliseconds(150))
             // A second connection: the test client's own connection would queue behind the first.
