@@ -76,6 +76,23 @@ struct ReturningCustomerTests {
         }
     }
 
+    @Test("a remembered customer Fintoc no longer has is forgotten, and the checkout goes through")
+    func forgottenAtFintoc() async throws {
+        try await Stack.run { stack in
+            // The gateway remembers a customer the sandbox never had (deleted at Fintoc, say).
+            try await stack.gatewayDatabase().write { db in
+                try db.execute(
+                    sql: "INSERT INTO fintoc_customer (mode, tax_id_type, tax_id, customer_id, updated_at) VALUES ('test', 'cl_rut', '123456785', 'cus_gone', ?)",
+                    arguments: [Date()])
+            }
+            let checkout = try await stack.createCheckout(Self.body("ord-gone", taxType: "cl_rut", taxValue: "12.345.678-5"))
+            #expect(checkout.status == .created, "\(String(buffer: checkout.body))")
+            let customer = try #require(try await Self.sessionCustomer(stack, checkout))
+            #expect(customer != "cus_gone")
+            #expect(try await stack.rememberedCustomers() == [customer])
+        }
+    }
+
     @Test("a 409 the lookup cannot resolve is a 502 naming Fintoc's code, and a retry recovers")
     func unresolvedConflict() async throws {
         try await Stack.run { stack in
