@@ -138,7 +138,7 @@ class Check:
     def expect_paid_and_emailed(self, order_id):
         """The gateway's order is paid and the worker wrote its confirmation email."""
         wait_until(lambda: self.gateway_api("GET", f"/v1/orders/{order_id}").get("status") == "paid", 30, f"order {order_id} to be paid")
-        pattern = os.path.join(self.args.mail_dir, f"{glob.escape(order_id)}.order_confirmed*.eml")
+        pattern = os.path.join(self.args.mail_dir, f"*+{glob.escape(order_id)}.order_confirmed*.eml")
         emails = wait_until(lambda: glob.glob(pattern), 30, f"the confirmation email of {order_id} in {self.args.mail_dir}")
         print(f"    order {order_id} paid; email {os.path.basename(emails[0])}")
 

@@ -90,6 +90,9 @@ public struct GatewayConfiguration: Sendable {
             guard let colon = entry.firstIndex(of: ":"), !entry[..<colon].isEmpty, entry[entry.index(after: colon)...].count >= 16 else {
                 throw ConfigurationError("STOREFRONT_API_KEYS", "each entry must be name:key with a key of 16 characters or more")
             }
+            guard (try? StorefrontID(String(entry[..<colon]))) != nil else {
+                throw ConfigurationError("STOREFRONT_API_KEYS", "a storefront name must be 1 to 64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit")
+            }
             configuration.storefrontKeys.append((String(entry[..<colon]), String(entry[entry.index(after: colon)...])))
         }
         configuration.maxBodyBytes = try environment.integer("GATEWAY_MAX_BODY_BYTES", default: configuration.maxBodyBytes, in: 1024...(16 << 20))

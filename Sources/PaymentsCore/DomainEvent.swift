@@ -27,7 +27,7 @@ public enum DomainEvent: Sendable, Hashable {
 
     /// The deterministic CloudEvents id of this fact (see `EventID`).
     public var id: String {
-        EventID.make(order: payload.order.id, type: type, attempt: payload.checkout.attempt)
+        EventID.make(storefront: payload.order.storefront, order: payload.order.id, type: type, attempt: payload.checkout.attempt)
     }
 
     public func validate() throws(ValidationError) {
@@ -56,25 +56,33 @@ extension DomainEventData {
     fileprivate var eventTypeOfValue: EventType { Self.eventType }
 }
 
-/// The rule that makes event ids deterministic per fact: `<order id>/<event type>/<attempt>`,
-/// e.g. `ord-1001/payment.succeeded/1`.
+/// The rule that makes event ids deterministic per fact: `<storefront>/<order id>/<event
+/// type>/<attempt>`, e.g. `shop-cl/ord-1001/payment.succeeded/1`. Version 1 events, written before
+/// order ids were scoped per storefront, have no storefront part: `ord-1001/payment.succeeded/1`.
 ///
 /// Two webhooks that state the same fact, a replay, or a re-publish after a crash all produce the
-/// same id, so any consumer can collapse duplicates by id alone. The order id's alphabet has no
-/// `/`, so the id can be read back unambiguously.
+/// same id, so any consumer can collapse duplicates by id alone; two storefronts' order `1001`
+/// never share one. Neither the storefront's nor the order id's alphabet has `/`, so the id can
+/// be read back unambiguously.
 public enum EventID {
-    public static func make(order: OrderID, type: EventType, attempt: Int) -> String {
-        "\(order.rawValue)/\(type.rawValue)/\(attempt)"
+    public static func make(storefront: StorefrontID?, order: OrderID, type: EventType, attempt: Int) -> String {
+        let fact = "\(order.rawValue)/\(type.rawValue)/\(attempt)"
+        return storefront.map { "\($0.rawValue)/\(fact)" } ?? fact
     }
 
     /// The parts of an id made by `make`, or nil for any other string.
-    public static func parse(_ id: String) -> (order: OrderID, type: EventType, attempt: Int)? {
-        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+    public static func parse(_ id: String) -> (storefront: StorefrontID?, order: OrderID, type: EventType, attempt: Int)? {
+        var parts = id.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var storefront: StorefrontID?
+        if parts.count == 4 {
+            guard let named = try? StorefrontID(parts.removeFirst()) else { return nil }
+            storefront = named
+        }
         guard parts.count == 3,
-            let order = try? OrderID(String(parts[0])),
-            let type = EventType(rawValue: String(parts[1])),
+            let order = try? OrderID(parts[0]),
+            let type = EventType(rawValue: parts[1]),
             let attempt = Int(parts[2]), attempt >= 1, String(attempt) == parts[2]
         else { return nil }
-        return (order, type, attempt)
+        return (storefront, order, type, attempt)
     }
 }

@@ -13,10 +13,14 @@ public struct EventEnvelope: Sendable, Hashable {
     public let time: Date
     public let traceparent: String?
     public let event: DomainEvent
+    /// The version of `data`'s schema: the current one for an envelope made here, the one named
+    /// by `dataschema` for one read from a message.
+    public let dataVersion: Int
 
     public var type: EventType { event.type }
+    /// The storefront's order id; the storefront itself is `data.order.storefront`.
     public var subject: String { event.payload.order.id.rawValue }
-    public var dataschema: String { event.type.dataSchema }
+    public var dataschema: String { event.type.dataSchema(version: dataVersion) }
 
     /// Wraps `event` with its deterministic id. `time` is when the envelope was made, cut to the
     /// milliseconds the wire carries; `traceparent` is a W3C trace context header value.
@@ -31,14 +35,16 @@ public struct EventEnvelope: Sendable, Hashable {
         self.time = Timestamp.truncatedToMilliseconds(time)
         self.traceparent = traceparent
         self.event = event
+        dataVersion = event.type.currentVersion
     }
 
-    private init(id: String, source: String, time: Date, traceparent: String?, event: DomainEvent) {
+    private init(id: String, source: String, time: Date, traceparent: String?, event: DomainEvent, dataVersion: Int) {
         self.id = id
         self.source = source
         self.time = time
         self.traceparent = traceparent
         self.event = event
+        self.dataVersion = dataVersion
     }
 
     /// The JSON body, keys sorted: the same envelope always gives the same bytes.
@@ -117,7 +123,7 @@ public enum EnvelopeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformed(let reason): "malformed event: \(reason)"
         case .unsupportedSpecVersion(let version): "unsupported CloudEvents specversion \"\(version)\"; expected \(EventContract.specVersion)"
         case .unknownType(let type): "unknown event type \"\(type)\""
-        case .unsupportedDataSchema(let type, let schema): "unsupported dataschema \"\(schema)\" for \(type.rawValue); expected \(type.dataSchema)"
+        case .unsupportedDataSchema(let type, let schema): "unsupported dataschema \"\(schema)\" for \(type.rawValue); expected one of \(EventType.readableVersions.map { type.dataSchema(version: $0) }.joined(separator: ", "))"
         case .unsupportedContentType(let type): "unsupported datacontenttype \"\(type)\"; expected \(EventContract.dataContentType)"
         case .invalidData(let error): "invalid event data: \(error)"
         }
@@ -138,7 +144,7 @@ extension EventEnvelope: Codable {
         let contentType = try container.decodeIfPresent(String.self, forKey: .datacontenttype) ?? EventContract.dataContentType
         guard contentType == EventContract.dataContentType else { throw EnvelopeError.unsupportedContentType(contentType) }
         let dataschema = try container.decode(String.self, forKey: .dataschema)
-        guard dataschema == type.dataSchema else {
+        guard let dataVersion = EventType.readableVersions.first(where: { type.dataSchema(version: $0) == dataschema }) else {
             throw EnvelopeError.unsupportedDataSchema(type: type, dataschema: dataschema)
         }
         let id = try container.decode(String.self, forKey: .id)
@@ -151,6 +157,9 @@ extension EventEnvelope: Codable {
         guard subject == event.payload.order.id.rawValue else {
             throw EnvelopeError.malformed("subject \"\(subject)\" is not the order id \"\(event.payload.order.id)\"")
         }
+        if dataVersion >= 2, event.payload.order.storefront == nil {
+            throw EnvelopeError.invalidData(ValidationError(path: "data.order.storefront", code: "required", reason: "is required from data version 2 on"))
+        }
         let traceparent = try container.decodeIfPresent(String.self, forKey: .traceparent)
         if let traceparent, !TraceContext.isValid(traceparent) {
             throw EnvelopeError.malformed("traceparent \"\(traceparent)\" is not a W3C trace context")
@@ -160,7 +169,8 @@ extension EventEnvelope: Codable {
             source: source,
             time: try container.decode(Date.self, forKey: .time),
             traceparent: traceparent,
-            event: event
+            event: event,
+            dataVersion: dataVersion
         )
     }
 

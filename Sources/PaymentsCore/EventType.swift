@@ -12,8 +12,14 @@ public enum EventType: String, Sendable, Hashable, Codable, CaseIterable {
 
     public var routingKey: String { rawValue }
 
-    /// The version of the `data` schema this code writes and reads.
-    public var currentVersion: Int { 1 }
+    /// The version of the `data` schema this code writes. Version 2 scoped order ids per
+    /// storefront: `data.order.storefront` is required, `data.order.id` is unique only within
+    /// it, and the event id names the storefront (docs/event-versions.md).
+    public var currentVersion: Int { 2 }
+
+    /// The versions of `data` this code reads: version 1 events may still sit in queues written
+    /// before the upgrade.
+    public static let readableVersions = 1...2
 
     /// The JSON Schema that describes `data` for `version`, as published in `schemas/events/`.
     public func dataSchema(version: Int) -> String {

@@ -10,7 +10,11 @@ public enum FulfillmentEventType: String, Sendable, Hashable, Codable, CaseItera
     case orderBackordered = "order.backordered"
 
     public var routingKey: String { rawValue }
-    public var dataSchema: String { "\(EventContract.schemaBaseURL)events/\(rawValue).v1.json" }
+    /// The version of `data` the worker writes: 2 since order ids are scoped per storefront
+    /// (`data.order.storefront` required), as for the gateway's events.
+    public static let currentVersion = 2
+    public func dataSchema(version: Int) -> String { "\(EventContract.schemaBaseURL)events/\(rawValue).v\(version).json" }
+    public var dataSchema: String { dataSchema(version: Self.currentVersion) }
 }
 
 extension EventContract {
@@ -64,7 +68,8 @@ public struct OrderFulfillment: Sendable, Hashable, Codable {
 }
 
 /// A worker event in its CloudEvents 1.0 envelope (structured JSON mode), the same shape as the
-/// gateway's: `id` is `<order id>/<type>/<checkout attempt>`, deterministic per fact.
+/// gateway's: `id` is `<storefront>/<order id>/<type>/<checkout attempt>`, deterministic per fact
+/// (without the storefront part for an order that came in a version 1 event).
 public struct FulfillmentEnvelope: Sendable, Hashable, Codable {
     public var specversion = EventContract.specVersion
     public var id: String
@@ -78,10 +83,12 @@ public struct FulfillmentEnvelope: Sendable, Hashable, Codable {
 
     public init(data: OrderFulfillment, attempt: Int) {
         type = data.type
-        id = "\(data.order.id.rawValue)/\(data.type.rawValue)/\(attempt)"
+        let fact = "\(data.order.id.rawValue)/\(data.type.rawValue)/\(attempt)"
+        id = data.order.storefront.map { "\($0.rawValue)/\(fact)" } ?? fact
         subject = data.order.id.rawValue
         time = data.occurredAt
-        dataschema = data.type.dataSchema
+        // An order that came in a version 1 event has no storefront: its outcome is version 1 too.
+        dataschema = data.type.dataSchema(version: data.order.storefront == nil ? 1 : FulfillmentEventType.currentVersion)
         self.data = data
     }
 

@@ -36,6 +36,15 @@ public struct OrderID: SafeIdentifier {
     public init(uncheckedRawValue: String) { rawValue = uncheckedRawValue }
 }
 
+/// The name of the storefront an order belongs to (the name its API key was made for). Order ids
+/// are the storefront's own, so they are unique only within one storefront: an order is named
+/// by the pair (storefront, order id) everywhere, in stores, events and commands.
+public struct StorefrontID: SafeIdentifier {
+    public static let defaultPath = "storefront"
+    public let rawValue: String
+    public init(uncheckedRawValue: String) { rawValue = uncheckedRawValue }
+}
+
 /// The gateway's identifier of one checkout attempt of an order (an order may need several);
 /// the gateway mints them as `chk_` plus random characters.
 public struct CheckoutID: SafeIdentifier {

@@ -5,7 +5,11 @@ import Foundation
 public struct OrderSnapshot: Sendable, Hashable, Codable {
     public static let maxLineItems = 100
 
+    /// The storefront's own order id: unique only within `storefront`.
     public var id: OrderID
+    /// The storefront the order belongs to. Always present from data version 2 on; nil only in
+    /// version 1 events, written before order ids were scoped per storefront.
+    public var storefront: StorefrontID?
     /// Total in minor units of `currency`; always equals the sum of the lines.
     public var amount: Int64
     public var currency: Currency
@@ -15,6 +19,7 @@ public struct OrderSnapshot: Sendable, Hashable, Codable {
 
     public init(
         id: OrderID,
+        storefront: StorefrontID?,
         amount: Int64,
         currency: Currency,
         lineItems: [LineItem],
@@ -22,6 +27,7 @@ public struct OrderSnapshot: Sendable, Hashable, Codable {
         language: Language = .spanish
     ) {
         self.id = id
+        self.storefront = storefront
         self.amount = amount
         self.currency = currency
         self.lineItems = lineItems
@@ -30,7 +36,7 @@ public struct OrderSnapshot: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, amount, currency, customer, language
+        case id, storefront, amount, currency, customer, language
         case lineItems = "line_items"
     }
 

@@ -80,7 +80,7 @@ struct WorkerBench: AsyncParsableCommand {
         let lines = (0...(index % 3)).map { line in
             LineItem(sku: "SKU-\((index * 7 + line * 13) % skus)", name: "Bench product \(line)", quantity: Int64(1 + line), unitAmount: 9_990)
         }
-        return OrderSnapshot(id: try! OrderID(id), amount: lines.reduce(0) { $0 + $1.quantity * $1.unitAmount }, currency: .clp,
+        return OrderSnapshot(id: try! OrderID(id), storefront: StorefrontID(uncheckedRawValue: "bench"), amount: lines.reduce(0) { $0 + $1.quantity * $1.unitAmount }, currency: .clp,
                              lineItems: lines, customer: Customer(email: "bench\(index % 1000)@example.cl", name: "Cliente \(index)"))
     }
 

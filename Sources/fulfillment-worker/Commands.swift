@@ -121,7 +121,7 @@ struct DLQ: AsyncParsableCommand {
             }
             print("\(parked.count) parked message\(parked.count == 1 ? "" : "s")")
             for message in parked {
-                print("- id: \(message.id)\n  type: \(message.type ?? "-")  order: \(message.orderID ?? "-")  routing key: \(message.routingKey)")
+                print("- id: \(message.id)\n  type: \(message.type ?? "-")  order: \(message.storefront.map { "\($0)/" } ?? "")\(message.orderID ?? "-")  routing key: \(message.routingKey)")
                 print("  parked at: \(message.parkedAt ?? "-")  retries: \(message.retries)  bytes: \(message.bytes)\n  reason: \(message.reason)")
             }
         }

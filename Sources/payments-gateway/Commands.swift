@@ -20,8 +20,9 @@ struct APIKeys: AsyncParsableCommand {
         var json = false
 
         func validate() throws {
-            guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                throw ValidationError("the name must be 1 to 64 letters, digits, '-', '_' or '.'")
+            // The name goes into every event of the storefront's orders (and their ids).
+            guard (try? StorefrontID(name)) != nil else {
+                throw ValidationError("the name must be 1 to 64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit")
             }
         }
 

@@ -18,13 +18,19 @@ struct Events: AsyncParsableCommand {
         @Option(help: "The order id.")
         var order: String
 
+        @Option(help: "The order's storefront; needed when several storefronts have an order with this id.")
+        var storefront: String?
+
         @Flag(help: "Print JSON.")
         var json = false
 
         func run() async throws {
             let log = EventLog(database: try GatewayDatabase(path: loadConfiguration().databasePath))
-            guard let history = try await log.history(order: order) else {
-                FileHandle.standardError.write(Data("payments-gateway: no order \(order)\n".utf8))
+            let history: EventLog.OrderHistory
+            do {
+                history = try await log.history(order: .init(storefront: storefront, id: order))
+            } catch let error as EventLog.LookupError {
+                FileHandle.standardError.write(Data("payments-gateway: \(error)\n".utf8))
                 throw ExitCode(1)
             }
             if json {
@@ -33,7 +39,7 @@ struct Events: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(history), as: UTF8.self))
                 return
             }
-            print("Domain events of \(order):")
+            print("Domain events of order \(history.orderID) of storefront \(history.storefront):")
             print("  " + "SEQ".padded(8) + "TYPE".padded(26) + "CREATED".padded(26) + "PUBLISHED".padded(26) + "ID")
             for event in history.domainEvents {
                 print("  " + "\(event.sequence)".padded(8) + event.type.padded(26) + Timestamp.format(event.createdAt).padded(26)
@@ -61,6 +67,9 @@ struct Events: AsyncParsableCommand {
         @Option(help: "Only this order's events.")
         var order: String?
 
+        @Option(help: "The order's storefront; needed with --order when several storefronts have an order with that id.")
+        var storefront: String?
+
         @Option(help: "Only events written at or after this time (RFC 3339, e.g. 2026-11-21T09:00:00Z).")
         var since: String?
 
@@ -72,13 +81,24 @@ struct Events: AsyncParsableCommand {
 
         func validate() throws {
             guard order != nil || since != nil else { throw ValidationError("give --order ID, --since TIME, or both") }
+            if storefront != nil, order == nil { throw ValidationError("--storefront names the storefront of --order; give --order too") }
             if let since, Timestamp.parse(since) == nil { throw ValidationError("--since must be an RFC 3339 time, e.g. 2026-11-21T09:00:00Z") }
         }
 
         func run() async throws {
+            do {
+                try await replay()
+            } catch let error as EventLog.LookupError {
+                FileHandle.standardError.write(Data("payments-gateway: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+
+        private func replay() async throws {
             let configuration = try loadConfiguration()
             let log = EventLog(database: try GatewayDatabase(path: configuration.databasePath))
             let sinceDate = since.flatMap(Timestamp.parse)
+            let order = self.order.map { EventLog.OrderName(storefront: storefront, id: $0) }
             if dryRun {
                 let selected = try await log.selection(order: order, since: sinceDate)
                 if json {

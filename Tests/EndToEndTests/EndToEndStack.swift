@@ -13,6 +13,8 @@ import Testing
 /// restart the processes; the checks read the SQLite files and the broker as they are.
 final class EndToEndStack: Sendable {
     static let storefrontKey = "cbk_e2e_storefront_key_0001"
+    /// The storefront the key belongs to: it names every order's events and emails.
+    static let storefrontName = "e2e"
     static let webhookSecret = "whsec_e2e_secret_0001"
 
     struct Order: Sendable, Hashable {
@@ -71,7 +73,7 @@ final class EndToEndStack: Sendable {
     var gatewayEnvironment: [String: String] {
         [
             "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": "\(gatewayPort)", "GATEWAY_DATABASE": gatewayDatabase, "AMQP_URL": amqpURL,
-            "FINTOC_API_URL": "http://127.0.0.1:\(sandboxPort)", "STOREFRONT_API_KEYS": "e2e:\(Self.storefrontKey)",
+            "FINTOC_API_URL": "http://127.0.0.1:\(sandboxPort)", "STOREFRONT_API_KEYS": "\(Self.storefrontName):\(Self.storefrontKey)",
             "FINTOC_WEBHOOK_SECRETS": Self.webhookSecret, "GATEWAY_RECONCILE_INTERVAL": "0", "LOG_LEVEL": "warning",
         ]
     }

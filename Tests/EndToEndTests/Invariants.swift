@@ -34,7 +34,7 @@ extension EndToEndStack {
             for row in try Row.fetchAll(db, sql: "SELECT sku, SUM(quantity) FROM hold GROUP BY sku") { state.held[row[0]] = row[1] }
             state.holding = Set(try String.fetchAll(db, sql: "SELECT DISTINCT order_id FROM hold"))
             for row in try Row.fetchAll(db, sql: """
-                SELECT sale_line.sku, SUM(sale_line.quantity) FROM sale_line JOIN sale ON sale.order_id = sale_line.order_id
+                SELECT sale_line.sku, SUM(sale_line.quantity) FROM sale_line JOIN sale ON sale.storefront = sale_line.storefront AND sale.order_id = sale_line.order_id
                 WHERE sale.status = 'confirmed' GROUP BY sale_line.sku
                 """) { state.sold[row[0]] = row[1] }
             state.unsentEmails = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE sent_at IS NULL AND failed_at IS NULL") ?? 0
@@ -52,17 +52,19 @@ extension EndToEndStack {
     /// Emails written for `order`, by kind (`order_confirmed`, …): `.eml` files named after their
     /// stable Message-ID, or messages an SMTP server received.
     func emails(for order: String, smtp: SMTPServer? = nil) -> [String] {
+        // Message-IDs are <storefront+order.kind@domain>.
+        let local = "\(EndToEndStack.storefrontName)+\(order)."
         if let smtp {
             return smtp.messages().compactMap { message -> String? in
                 guard let line = message.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("message-id:") }),
-                    line.contains("<\(order).")
+                    line.contains("<\(local)")
                 else { return nil }
-                return line.split(separator: "<\(order).").last.map { String($0.prefix { $0 != "@" }) }
+                return line.split(separator: "<\(local)").last.map { String($0.prefix { $0 != "@" }) }
             }.sorted()
         }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: mailDirectory.path)) ?? []
-        return files.filter { $0.hasPrefix("\(order).") && $0.hasSuffix(".eml") }
-            .map { String($0.dropFirst(order.count + 1).prefix { $0 != "@" }) }.sorted()
+        return files.filter { $0.hasPrefix(local) && $0.hasSuffix(".eml") }
+            .map { String($0.dropFirst(local.count).prefix { $0 != "@" }) }.sorted()
     }
 
     /// Messages parked in the dead-letter queue (management API).

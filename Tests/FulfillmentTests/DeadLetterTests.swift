@@ -23,7 +23,7 @@ struct DeadLetterTests {
         let garbage = OutboundMessage(exchange: PaymentsTopology.paymentsExchange, routingKey: "payment.succeeded", body: Data("{not json".utf8),
                                       properties: BasicProperties(messageID: "garbage-1", type: "payment.succeeded"))
         var future = try Events.message(Events.succeeded(Events.order("poison-2", lines: [("SKU-1", 1)])))
-        future.body = Data(String(decoding: future.body, as: UTF8.self).replacingOccurrences(of: "payment.succeeded.v1.json", with: "payment.succeeded.v2.json").utf8)
+        future.body = Data(String(decoding: future.body, as: UTF8.self).replacingOccurrences(of: "payment.succeeded.v2.json", with: "payment.succeeded.v3.json").utf8)
         #expect(await harness.publisher.publish([garbage, future]).allSatisfy { $0.isAcked })
         try await harness.waitUntil("both are parked") {
             try await harness.publisher.inspectQueue(PaymentsTopology.deadLetterQueue).messageCount == 2
@@ -37,8 +37,8 @@ struct DeadLetterTests {
         #expect(parked.count == 2)
         let first = try #require(parked.first { $0.id == "garbage-1" })
         #expect(first.reason.hasPrefix("invalid message: malformed event") && first.routingKey == "payment.succeeded" && first.parkedAt != nil)
-        let second = try #require(parked.first { $0.id == "poison-2/payment.succeeded/1" })
-        #expect(second.reason.contains("unsupported dataschema") && second.orderID == "poison-2")
+        let second = try #require(parked.first { $0.id == "tienda/poison-2/payment.succeeded/1" })
+        #expect(second.reason.contains("unsupported dataschema") && second.orderID == "poison-2" && second.storefront == "tienda")
         #expect(try await harness.publisher.inspectQueue(PaymentsTopology.deadLetterQueue).messageCount == 2, "listing leaves them parked")
 
         // An operator's fix elsewhere is out of scope; a valid message parked by the broker
@@ -50,7 +50,7 @@ struct DeadLetterTests {
         try await harness.waitUntil("three are parked") {
             try await harness.publisher.inspectQueue(PaymentsTopology.deadLetterQueue).messageCount == 3
         }
-        let redriven = try await Self.command(["dlq", "redrive", "--id", "parked-ok/payment.succeeded/1"], harness)
+        let redriven = try await Self.command(["dlq", "redrive", "--id", "tienda/parked-ok/payment.succeeded/1"], harness)
         #expect(redriven.status == 0 && redriven.output.contains("redriven 1 message"), "\(redriven.output)")
         try await harness.waitForProcessed(1)
         #expect(try await harness.stock("SKU-1")?.onHand == 7)

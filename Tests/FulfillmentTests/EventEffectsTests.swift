@@ -33,18 +33,59 @@ struct EventEffectsTests {
 
         let events = try await tap.take(1)
         let event = try FulfillmentEnvelope.decode(try #require(events.first).body)
-        #expect(event.type == .orderConfirmed && event.id == "ord-1/order.confirmed/1" && event.subject == "ord-1")
+        #expect(event.type == .orderConfirmed && event.id == "tienda/ord-1/order.confirmed/1" && event.subject == "ord-1")
         #expect(event.data.paymentID == "pi_ord-1" && event.data.shortfall.isEmpty && event.data.order == order)
         #expect(events.first?.properties.messageID == event.id)
 
         try await harness.waitUntil("the confirmation is written") { harness.mailFiles().count == 1 }
         let message = try String(contentsOf: try #require(harness.mailFiles().first), encoding: .utf8)
-        #expect(mailHeader("Message-ID", in: message) == "<ord-1.order_confirmed@cobro.local>")
+        #expect(mailHeader("Message-ID", in: message) == "<tienda+ord-1.order_confirmed@cobro.local>")
         #expect(mailHeader("To", in: message)?.hasSuffix("<cliente@example.cl>") == true)
         let body = mailBody(message)
         #expect(body.contains("confirmamos tu pedido ord-1"), "\(body)")
         #expect(body.contains("2 x Producto TSHIRT-M ($10.000 c/u): $20.000"), "\(body)")
         #expect(body.contains("Total: $40.000 CLP") && body.contains("Referencia de pago: pi_ord-1"), "\(body)")
+    }
+
+    @Test("two storefronts' order 1001 are two orders: own holds, own sale, own email, own order.confirmed")
+    func storefrontsShareOrderIDs() async throws {
+        let harness = try await WorkerHarness.start(inventory: Self.stock)
+        defer { Task { await harness.stop() } }
+        let tap = DeliveryBuffer(try await harness.publisher.consume(queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
+        defer { tap.stop() }
+        let mine = Events.order("1001", lines: [("MUG-01", 2)], email: "ana@example.cl")
+        let theirs = Events.order("1001", lines: [("MUG-01", 3)], email: "bruno@example.cl", storefront: "otra-tienda")
+
+        try await harness.publish([Events.created(mine), Events.created(theirs)])
+        try await harness.waitForProcessed(2)
+        #expect(try await harness.stock("MUG-01").map { [$0.onHand, $0.held] } == [5, 5], "each order holds its own units")
+
+        try await harness.publish([Events.succeeded(mine), Events.succeeded(theirs)])
+        try await harness.waitForProcessed(4)
+        #expect(try await harness.stock("MUG-01").map { [$0.onHand, $0.held] } == [0, 0], "both sold, neither taken for the other's")
+        #expect(try await harness.scalar("SELECT COUNT(*) FROM sale WHERE order_id = '1001' AND status = 'confirmed'") == 2)
+
+        let events = try await tap.take(2).map { try FulfillmentEnvelope.decode($0.body) }
+        #expect(Set(events.map(\.id)) == ["tienda/1001/order.confirmed/1", "otra-tienda/1001/order.confirmed/1"])
+        #expect(Set(events.compactMap(\.data.order.storefront?.rawValue)) == ["tienda", "otra-tienda"])
+
+        try await harness.waitUntil("both confirmations are written") { harness.mailFiles().count == 2 }
+        let ids = try harness.mailFiles().map { mailHeader("Message-ID", in: try String(contentsOf: $0, encoding: .utf8)) }
+        #expect(Set(ids) == ["<tienda+1001.order_confirmed@cobro.local>", "<otra-tienda+1001.order_confirmed@cobro.local>"])
+    }
+
+    @Test("a version 1 event, published before order ids had a storefront, is still applied")
+    func versionOneEvents() async throws {
+        let harness = try await WorkerHarness.start(inventory: Self.stock)
+        defer { Task { await harness.stop() } }
+        let order = Events.order("ord-v1", lines: [("TSHIRT-M", 2)], storefront: nil)
+        try await harness.publish([Events.created(order), Events.succeeded(order)])
+        try await harness.waitForProcessed(2)
+        #expect(try await harness.stock("TSHIRT-M").map { [$0.onHand, $0.held] } == [8, 0])
+        #expect(try await harness.scalar("SELECT COUNT(*) FROM processed_message WHERE id = 'ord-v1/payment.succeeded/1' AND storefront = ''") == 1)
+        try await harness.waitUntil("the confirmation is written") { harness.mailFiles().count == 1 }
+        let message = try String(contentsOf: try #require(harness.mailFiles().first), encoding: .utf8)
+        #expect(mailHeader("Message-ID", in: message) == "<ord-v1.order_confirmed@cobro.local>")
     }
 
     @Test("payment.failed releases the holds and invites the customer to retry")
@@ -60,7 +101,7 @@ struct EventEffectsTests {
         #expect(try await harness.stock("MUG-01").map { [$0.onHand, $0.held, $0.available] } == [5, 0, 5])
         try await harness.waitUntil("the email is written") { harness.mailFiles().count == 1 }
         let message = try String(contentsOf: harness.mailFiles()[0], encoding: .utf8)
-        #expect(mailHeader("Message-ID", in: message) == "<ord-2.payment_failed@cobro.local>")
+        #expect(mailHeader("Message-ID", in: message) == "<tienda+ord-2.payment_failed@cobro.local>")
         let body = mailBody(message)
         #expect(body.contains("no se completó (insufficient_funds)") && body.contains("volver a intentarlo"), "\(body)")
         // Out of order (a retried message arrives late): a checkout that already failed holds nothing.
@@ -120,10 +161,10 @@ struct EventEffectsTests {
             return (mailHeader("Message-ID", in: text) ?? "", mailBody(text))
         }
         let byID = Dictionary(bodies, uniquingKeysWith: { first, _ in first })
-        let es = try #require(byID["<ord-4es.payment_awaiting@cobro.local>"])
+        let es = try #require(byID["<tienda+ord-4es.payment_awaiting@cobro.local>"])
         #expect(es.contains("Para completar el pago de tu pedido ord-4es por $10.000 CLP falta un paso:\r\n\r\n    \(message)\r\n\r\nTe escribiremos"), "\(es)")
         #expect(!es.contains("Tu banco necesita"), "the generic text gives way to Fintoc's")
-        let en = try #require(byID["<ord-4en.payment_awaiting@cobro.local>"])
+        let en = try #require(byID["<tienda+ord-4en.payment_awaiting@cobro.local>"])
         #expect(en.contains("One more step is needed to complete the payment for order ord-4en of $10.000 CLP:"), "\(en)")
         #expect(en.contains("    A second representative must approve it.\r\n"), "\(en)")
     }

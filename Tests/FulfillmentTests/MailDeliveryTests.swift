@@ -36,7 +36,7 @@ struct MailDeliveryTests {
         let messages = server.messages()
         #expect(messages.count == 6)
         let ids = messages.compactMap { mailHeader("Message-ID", in: $0) }
-        #expect(Set(ids) == Set(orders.map { "<\($0.id).order_confirmed@cobro.local>" } + ["<mail-f.payment_failed@cobro.local>"]))
+        #expect(Set(ids) == Set(orders.map { "<tienda+\($0.id).order_confirmed@cobro.local>" } + ["<tienda+mail-f.payment_failed@cobro.local>"]))
         #expect(server.envelope(0)?.contains("cliente@example.cl") == true)
         #expect(harness.metric("worker_emails_sent_total") == 6)
     }

@@ -63,7 +63,7 @@ struct GatewayBrokerOutageTests {
             let observer = try await AMQPConnection.connect(url: stack.configuration.amqpURL, connectionName: "outage-reader")
             let queue = DeliveryBuffer(try await observer.consume(queue: PaymentsTopology.fulfillmentQueue, prefetch: 50))
             let deliveries = try await queue.take(6, timeout: .seconds(45))
-            #expect(deliveries.compactMap(\.properties.messageID) == orders.map { "\($0)/checkout.created/1" })
+            #expect(deliveries.compactMap(\.properties.messageID) == orders.map { "shop/\($0)/checkout.created/1" })
             #expect(try await queue.take(1, timeout: .seconds(2)).isEmpty, "no duplicates")
             queue.stop()
             await observer.close()

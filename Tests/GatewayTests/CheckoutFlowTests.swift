@@ -46,7 +46,7 @@ struct CheckoutFlowTests {
             }
 
             let event = try #require(try await stack.nextEvents(1).first)
-            #expect(event.id == "ord-\(ui)/checkout.created/1")
+            #expect(event.id == "shop/ord-\(ui)/checkout.created/1")
             guard case .checkoutCreated(let data) = event.event else { Issue.record("not checkout.created"); return }
             #expect(data.checkout.id.rawValue == id && data.checkout.providerID == providerID && data.checkout.ui.rawValue == ui)
             #expect(data.order.amount == 350_000 && data.order.lineItems.count == 2 && data.order.customer.email == "felipe@example.cl")
@@ -87,7 +87,7 @@ struct CheckoutFlowTests {
 
             #expect(try await Self.sandboxCount(stack, "/v2/checkout_sessions") == 2)
             let events = try await stack.nextEvents(3, timeout: .seconds(3))
-            #expect(events.map(\.id).sorted() == ["ord-other-shop/checkout.created/1", "ord-replay/checkout.created/1"])
+            #expect(events.map(\.id).sorted() == ["other-shop/ord-other-shop/checkout.created/1", "shop/ord-replay/checkout.created/1"])
         }
     }
 
@@ -118,7 +118,7 @@ struct CheckoutFlowTests {
             let response = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-503", ui: "payment_intent"))
             #expect(response.status == .created)
             #expect(try await Self.sandboxCount(stack, "/v1/payment_intents") == 1)
-            #expect(try await stack.nextEvents(2, timeout: .seconds(3)).map(\.id) == ["ord-503/checkout.created/1"])
+            #expect(try await stack.nextEvents(2, timeout: .seconds(3)).map(\.id) == ["shop/ord-503/checkout.created/1"])
         }
     }
 
@@ -137,12 +137,12 @@ struct CheckoutFlowTests {
             try await Self.sandboxFaults(stack, "{}")
             let retried = try await stack.createCheckout(body, key: "key-down")
             #expect(retried.status == .created)
-            #expect(try await stack.nextEvents(2, timeout: .seconds(3)).map(\.id) == ["ord-down/checkout.created/1"])
+            #expect(try await stack.nextEvents(2, timeout: .seconds(3)).map(\.id) == ["shop/ord-down/checkout.created/1"])
         }
     }
 
-    @Test("a new attempt for the same order is attempt 2; a different order under the same id is refused; another storefront cannot see or use it")
-    func attemptsAndOwnership() async throws {
+    @Test("a new attempt for the same order is attempt 2; a different order under the same id is refused")
+    func attempts() async throws {
         try await Stack.run { stack in
             #expect(try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att")).status == .created)
             let second = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att", ui: "widget"))
@@ -150,13 +150,46 @@ struct CheckoutFlowTests {
 
             let changed = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att", amount: 400_000))
             #expect(try changed.status == .conflict && (ErrorBody(changed.body).error.code) == "order_mismatch")
-            let foreign = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att"), storefrontKey: GatewayFixture.otherStorefrontKey)
-            #expect(try foreign.status == .conflict && (ErrorBody(foreign.body).error.code) == "order_id_taken")
-            let hidden = try await stack.gateway.execute(uri: "/v1/orders/ord-att", method: .get, headers: GatewayFixture.headers(key: GatewayFixture.otherStorefrontKey))
-            #expect(hidden.status == .notFound)
 
             let events = try await stack.nextEvents(3, timeout: .seconds(3))
-            #expect(events.map(\.id) == ["ord-att/checkout.created/1", "ord-att/checkout.created/2"])
+            #expect(events.map(\.id) == ["shop/ord-att/checkout.created/1", "shop/ord-att/checkout.created/2"])
+        }
+    }
+
+    @Test("two storefronts use the same order id, each unaware of the other: own orders, own attempts, own events")
+    func storefrontsShareOrderIDs() async throws {
+        try await Stack.run { stack in
+            let mine = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "1001"))
+            #expect(try mine.status == .created && (mine.json()["attempt"] as? Int) == 1)
+            // The other storefront's 1001 is another order: other lines, other amount, its own
+            // first attempt, and nothing in the answer about the first storefront's.
+            let theirs = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "1001", amount: 400_000), storefrontKey: GatewayFixture.otherStorefrontKey)
+            #expect(try theirs.status == .created && (theirs.json()["attempt"] as? Int) == 1)
+            #expect(try (theirs.json()["order_id"] as? String) == "1001")
+            #expect(!String(buffer: theirs.body).contains(try #require(try mine.json()["id"] as? String)))
+
+            // Each sees its own order, and its own checkouts only.
+            let myOrder = try await stack.gateway.execute(uri: "/v1/orders/1001", method: .get, headers: GatewayFixture.headers())
+            let theirOrder = try await stack.gateway.execute(uri: "/v1/orders/1001", method: .get, headers: GatewayFixture.headers(key: GatewayFixture.otherStorefrontKey))
+            #expect(try (myOrder.json()["amount"] as? Int) == 350_000 && (theirOrder.json()["amount"] as? Int) == 400_000)
+            #expect(try (myOrder.json()["checkouts"] as? [Any])?.count == 1 && (theirOrder.json()["checkouts"] as? [Any])?.count == 1)
+            // A checkout of one storefront does not exist for the other, for reads and for expiry.
+            let theirCheckout = try #require(try theirs.json()["id"] as? String)
+            #expect(try await stack.gateway.execute(uri: "/v1/checkouts/\(theirCheckout)", method: .get, headers: GatewayFixture.headers()).status == .notFound)
+            let expire = try await stack.gateway.execute(uri: "/v1/checkouts/\(theirCheckout)/expire", method: .post, headers: GatewayFixture.headers())
+            #expect(expire.status == .notFound)
+
+            // A second attempt of each stays within its storefront.
+            let myRetry = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "1001", ui: "widget"))
+            #expect(try (myRetry.json()["attempt"] as? Int) == 2)
+
+            let events = try await stack.nextEvents(3, timeout: .seconds(3))
+            #expect(Set(events.map(\.id)) == ["shop/1001/checkout.created/1", "other-shop/1001/checkout.created/1", "shop/1001/checkout.created/2"])
+            #expect(Set(events.map(\.subject)) == ["1001"])
+            let byID = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0) })
+            #expect(byID["other-shop/1001/checkout.created/1"]?.event.payload.order.storefront?.rawValue == "other-shop")
+            #expect(byID["other-shop/1001/checkout.created/1"]?.event.payload.order.amount == 400_000)
+            #expect(byID["shop/1001/checkout.created/2"]?.event.payload.order.storefront?.rawValue == "shop")
         }
     }
 
@@ -173,7 +206,7 @@ struct CheckoutFlowTests {
             #expect(unknown.status == .notFound)
 
             let events = try await stack.nextEvents(2)
-            #expect(events.map(\.id) == ["ord-exp/checkout.created/1", "ord-exp/checkout.expired/1"])
+            #expect(events.map(\.id) == ["shop/ord-exp/checkout.created/1", "shop/ord-exp/checkout.expired/1"])
             let session = try await stack.sandboxClient.execute(uri: "/v2/checkout_sessions/\(try created.json()["provider_id"] as! String)", method: .get, headers: [.authorization: "sk_test_sandbox"])
             #expect((try session.json()["status"] as? String) == "expired")
         }

@@ -37,7 +37,7 @@ struct GatewayCrashTests {
         environment["AMQP_URL"] = url
         let second = try RunningExecutable("payments-gateway", ["serve"], environment: environment)
         let deliveries = try await queue.take(40, timeout: .seconds(30))
-        #expect(Set(deliveries.compactMap(\.properties.messageID)) == Set((0..<40).map { "ord-crash-\($0)/payment.succeeded/1" }), "\(second.output.suffix(2000))")
+        #expect(Set(deliveries.compactMap(\.properties.messageID)) == Set((0..<40).map { "shop/ord-crash-\($0)/payment.succeeded/1" }), "\(second.output.suffix(2000))")
         #expect(try await queue.take(1, timeout: .seconds(2)).isEmpty, "each once")
         #expect(try await OutboxStatus.read(store.database).depth == 0)
         #expect(try await second.stop() == 0, "SIGTERM stops it cleanly")

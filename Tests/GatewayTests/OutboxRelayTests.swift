@@ -53,7 +53,7 @@ struct RelayHarness {
 
 enum RelayEvents {
     static let order = OrderSnapshot(
-        id: try! OrderID("ord-relay"), amount: 350_000, currency: .clp,
+        id: try! OrderID("ord-relay"), storefront: try! StorefrontID("tienda"), amount: 350_000, currency: .clp,
         lineItems: [LineItem(sku: "SKU-1", name: "Item", quantity: 1, unitAmount: 350_000)],
         customer: Customer(email: "a@example.cl")
     )
@@ -97,7 +97,7 @@ struct OutboxRelayTests {
         let ids = deliveries.compactMap(\.properties.messageID)
         #expect(Set(ids).count == 24, "each event exactly once")
         for order in orders {
-            let types = deliveries.filter { $0.properties.messageID?.hasPrefix(order + "/") == true }.map(\.routingKey)
+            let types = deliveries.filter { $0.properties.messageID?.hasPrefix("tienda/\(order)/") == true }.map(\.routingKey)
             #expect(types == ["checkout.created", "payment.pending", "payment.succeeded"], "\(order)")
         }
         let first = try #require(deliveries.first)

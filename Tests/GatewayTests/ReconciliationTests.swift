@@ -28,7 +28,7 @@ struct ReconciliationTests {
             #expect(report.changed == 1)
             #expect(report.failed == 0)
             let events = try await stack.nextEvents(1)
-            #expect(events.map(\.id) == ["\(made.orderID)/payment.succeeded/1"])
+            #expect(events.map(\.id) == ["shop/\(made.orderID)/payment.succeeded/1"])
             let again = try await ReconcileNow.run(configuration: stack.configuration, everythingOpen: true, logger: Self.quiet)
             #expect(again.examined == 0, "a paid checkout is not re-read")
             let sources = try await GatewayDatabase(path: stack.configuration.databasePath).pool.read { db in
@@ -125,7 +125,7 @@ struct ReconciliationTests {
             #expect(replay.status == 0, "\(replay.output)")
             #expect(replay.output.contains("published: 2"))
             let replayed = try await stack.nextEvents(2)
-            #expect(replayed.map(\.id) == ["\(made.orderID)/checkout.created/1", "\(made.orderID)/payment.succeeded/1"], "the original ids, in order")
+            #expect(replayed.map(\.id) == ["shop/\(made.orderID)/checkout.created/1", "shop/\(made.orderID)/payment.succeeded/1"], "the original ids, in order")
             let badSince = try await ExecutableRunner.run("payments-gateway", ["events", "replay", "--since", "yesterday"], environment: environment)
             #expect(badSince.status != 0)
             #expect(badSince.output.contains("RFC 3339"))

@@ -148,7 +148,7 @@ struct StoreFixture {
     func addCheckout(ui: CheckoutUI, providerID: String, checkoutID: String, orderID: String, attempt: Int) throws {
         let now = Date()
         try database.pool.write { db in
-            if try OrderRecord.fetchOne(db, key: orderID) == nil {
+            if try OrderRecord.find(storefront: "shop", id: orderID, in: db) == nil {
                 try OrderRecord(
                     id: orderID, storefront: "shop", amount: 350_000, currency: .clp, language: .spanish,
                     customer: Customer(email: "felipe@example.cl", name: "Felipe"),
@@ -157,7 +157,7 @@ struct StoreFixture {
                 ).insert(db)
             }
             try CheckoutRecord(
-                id: checkoutID, orderId: orderID, attempt: attempt, ui: ui, status: .created, mode: "test", providerId: providerID,
+                id: checkoutID, storefront: "shop", orderId: orderID, attempt: attempt, ui: ui, status: .created, mode: "test", providerId: providerID,
                 paymentIntentId: ui == .paymentIntent ? providerID : nil, redirectUrl: nil, sessionToken: nil, widgetToken: nil,
                 successUrl: "https://shop.example/ok", cancelUrl: "https://shop.example/ko", metadata: [:], failureReason: nil,
                 expiresAt: now.addingTimeInterval(600), createdAt: now, updatedAt: now
@@ -179,7 +179,7 @@ struct StoreFixture {
     }
 
     func order(_ id: String = Scenario.orderID) throws -> OrderRecord {
-        try database.pool.read { db in try OrderRecord.fetchOne(db, key: id)! }
+        try database.pool.read { db in try OrderRecord.find(storefront: "shop", id: id, in: db)! }
     }
 
     /// The outbox's event ids, in order.

@@ -132,7 +132,7 @@ struct WebhookIngestTests {
                 Issue.record("not a payment.succeeded")
                 return
             }
-            #expect(events[2].id == "\(made.orderID)/payment.succeeded/1")
+            #expect(events[2].id == "shop/\(made.orderID)/payment.succeeded/1")
             #expect(paid.order.amount == 350_000)
             #expect(paid.order.lineItems.map(\.sku) == ["TSHIRT-M", "MUG-01"])
             #expect(paid.order.customer.email == "felipe@example.cl")

@@ -124,7 +124,7 @@ struct WebhookStateTests {
         try store.addCheckout(ui: .paymentIntent, providerID: "pi_second", checkoutID: "chk_second", orderID: Scenario.orderID, attempt: 2)
         try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_first", status: "succeeded", checkout: nil)))
         try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_second", status: "succeeded", checkout: nil)))
-        #expect(try store.eventIDs() == ["\(Scenario.orderID)/payment.succeeded/1", "\(Scenario.orderID)/payment.duplicate/2"])
+        #expect(try store.eventIDs() == ["shop/\(Scenario.orderID)/payment.succeeded/1", "shop/\(Scenario.orderID)/payment.duplicate/2"])
         #expect(try store.order().paidCheckoutId == Scenario.checkoutID)
     }
 

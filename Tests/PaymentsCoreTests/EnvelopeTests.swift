@@ -21,18 +21,19 @@ struct EnvelopeTests {
         let envelope = EventEnvelope(event: event, time: Date(timeIntervalSince1970: 1_795_000_000.987_6), traceparent: Self.trace)
         let json = try #require(JSONSerialization.jsonObject(with: try envelope.encoded()) as? [String: Any])
         #expect(json["specversion"] as? String == "1.0")
-        #expect(json["id"] as? String == "ord-1001/payment.succeeded/1")
+        #expect(json["id"] as? String == "tienda-cl/ord-1001/payment.succeeded/1")
         #expect(json["source"] as? String == "/cobro/payments-gateway")
         #expect(json["type"] as? String == "payment.succeeded")
         #expect(json["subject"] as? String == "ord-1001")
         #expect(json["time"] as? String == "2026-11-18T11:06:40.987Z")
         #expect(json["datacontenttype"] as? String == "application/json")
-        #expect(json["dataschema"] as? String == "https://cobro.dev/schemas/events/payment.succeeded.v1.json")
+        #expect(json["dataschema"] as? String == "https://cobro.dev/schemas/events/payment.succeeded.v2.json")
         #expect(json["traceparent"] as? String == Self.trace)
         let data = try #require(json["data"] as? [String: Any])
         #expect(Set(data.keys) == ["order", "checkout", "payment", "mode", "occurred_at"])
         let order = try #require(data["order"] as? [String: Any])
         #expect(order["currency"] as? String == "CLP")
+        #expect(order["storefront"] as? String == "tienda-cl")
         #expect((order["line_items"] as? [[String: Any]])?.first?["unit_amount"] as? Int == 100_000)
     }
 
@@ -42,15 +43,25 @@ struct EnvelopeTests {
         let first = EventEnvelope(event: events[0], time: Date(timeIntervalSince1970: 1))
         let later = EventEnvelope(event: events[0], source: "/elsewhere", time: Date(timeIntervalSince1970: 2_000_000_000), traceparent: Self.trace)
         #expect(first.id == later.id)
-        #expect(first.id == "ord-1001/checkout.created/1")
-        #expect(EventID.make(order: try OrderID("ord-1001"), type: .paymentSucceeded, attempt: 2) == "ord-1001/payment.succeeded/2")
+        #expect(first.id == "tienda-cl/ord-1001/checkout.created/1")
+        #expect(EventID.make(storefront: try StorefrontID("shop"), order: try OrderID("ord-1001"), type: .paymentSucceeded, attempt: 2)
+                == "shop/ord-1001/payment.succeeded/2")
+        #expect(EventID.make(storefront: nil, order: try OrderID("ord-1001"), type: .paymentSucceeded, attempt: 2) == "ord-1001/payment.succeeded/2",
+                "a version 1 order names no storefront")
         #expect(Set(events.map(\.id)).count == events.count, "different facts have different ids")
+        #expect(EventID.make(storefront: try StorefrontID("a"), order: try OrderID("1001"), type: .checkoutCreated, attempt: 1)
+                != EventID.make(storefront: try StorefrontID("b"), order: try OrderID("1001"), type: .checkoutCreated, attempt: 1),
+                "two storefronts' order 1001 are two facts")
 
-        let parsed = try #require(EventID.parse("ord_2002.mx/payment.action_required/12"))
+        let parsed = try #require(EventID.parse("tienda.mx/ord_2002.mx/payment.action_required/12"))
+        #expect(parsed.storefront?.rawValue == "tienda.mx")
         #expect(parsed.order.rawValue == "ord_2002.mx")
         #expect(parsed.type == .paymentActionRequired)
         #expect(parsed.attempt == 12)
-        for bad in ["", "a/b", "a/payment.succeeded/0", "a/payment.succeeded/01", "a/unknown.type/1", "a b/checkout.created/1", "a/checkout.created/1/x"] {
+        let legacy = try #require(EventID.parse("ord_2002.mx/payment.action_required/12"))
+        #expect(legacy.storefront == nil && legacy.order.rawValue == "ord_2002.mx")
+        for bad in ["", "a/b", "a/payment.succeeded/0", "a/payment.succeeded/01", "a/unknown.type/1", "a b/checkout.created/1",
+                    "a/checkout.created/1/x", "s/a/checkout.created/1/x", "-s/a/checkout.created/1", "/a/checkout.created/1"] {
             #expect(EventID.parse(bad) == nil, "\(bad)")
         }
     }
@@ -97,8 +108,8 @@ struct EnvelopeTests {
     @Test("every way a body can be wrong is a typed error with the reason", arguments: [
         ("specversion", #""0.3""#, "unsupported CloudEvents specversion \"0.3\"; expected 1.0"),
         ("type", #""payment.refunded""#, "unknown event type \"payment.refunded\""),
-        ("dataschema", #""https://cobro.dev/schemas/events/checkout.created.v2.json""#,
-         "unsupported dataschema \"https://cobro.dev/schemas/events/checkout.created.v2.json\" for checkout.created; expected https://cobro.dev/schemas/events/checkout.created.v1.json"),
+        ("dataschema", #""https://cobro.dev/schemas/events/checkout.created.v3.json""#,
+         "unsupported dataschema \"https://cobro.dev/schemas/events/checkout.created.v3.json\" for checkout.created; expected one of https://cobro.dev/schemas/events/checkout.created.v1.json, https://cobro.dev/schemas/events/checkout.created.v2.json"),
         ("datacontenttype", #""application/xml""#, "unsupported datacontenttype \"application/xml\"; expected application/json"),
         ("subject", #""ord-9""#, "malformed event: subject \"ord-9\" is not the order id \"ord-1001\""),
         ("traceparent", #""00-xyz""#, "malformed event: traceparent \"00-xyz\" is not a W3C trace context"),
@@ -115,6 +126,27 @@ struct EnvelopeTests {
         } catch {
             #expect(error.description == expected)
         }
+    }
+
+    @Test("version 2 requires the storefront; version 1, written before order ids were scoped, is read without one")
+    func storefrontByVersion() throws {
+        var json = try jsonObject(EventEnvelope(event: Fixtures.everyEvent[2], time: Fixtures.created))
+        var payload = json["data"] as! [String: Any]
+        var order = payload["order"] as! [String: Any]
+        order.removeValue(forKey: "storefront")
+        payload["order"] = order
+        json["data"] = payload
+        #expect(throws: EnvelopeError.invalidData(ValidationError(path: "data.order.storefront", code: "required", reason: "is required from data version 2 on"))) {
+            try EventEnvelope.decode(JSONSerialization.data(withJSONObject: json))
+        }
+        json["dataschema"] = "https://cobro.dev/schemas/events/payment.succeeded.v1.json"
+        json["id"] = "ord-1001/payment.succeeded/1"
+        let legacy = try EventEnvelope.decode(JSONSerialization.data(withJSONObject: json))
+        #expect(legacy.dataVersion == 1)
+        #expect(legacy.event.payload.order.storefront == nil)
+        #expect(legacy.event.id == "ord-1001/payment.succeeded/1", "a version 1 fact keeps its version 1 id")
+        let reencoded = try jsonObject(legacy)
+        #expect(reencoded["dataschema"] as? String == "https://cobro.dev/schemas/events/payment.succeeded.v1.json", "re-encoding keeps the version read")
     }
 
     @Test("missing attributes, broken JSON and invalid data are refused")

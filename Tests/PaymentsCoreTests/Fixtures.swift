@@ -9,6 +9,7 @@ enum Fixtures {
 
     static let chileanOrder = OrderSnapshot(
         id: try! OrderID("ord-1001"),
+        storefront: try! StorefrontID("tienda-cl"),
         amount: 350_000,
         currency: .clp,
         lineItems: [
@@ -21,6 +22,7 @@ enum Fixtures {
 
     static let mexicanOrder = OrderSnapshot(
         id: try! OrderID("ord_2002.mx"),
+        storefront: try! StorefrontID("tienda.mx"),
         amount: 350_050,
         currency: .mxn,
         lineItems: [LineItem(sku: "HOODIE-L", name: "Hoodie size L", quantity: 1, unitAmount: 350_050)],

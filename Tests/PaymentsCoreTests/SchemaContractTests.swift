@@ -53,11 +53,12 @@ struct SchemaContractTests {
         }
     }
 
-    @Test("every data schema example decodes as its event type in PaymentsCore", arguments: EventType.allCases)
-    func dataExamplesDecode(type: EventType) throws {
-        let url = Self.schemas.appendingPathComponent("events/\(type.rawValue).v\(type.currentVersion).json")
+    @Test("every data schema example, of every version read, decodes as its event type in PaymentsCore",
+          arguments: EventType.allCases, EventType.readableVersions)
+    func dataExamplesDecode(type: EventType, version: Int) throws {
+        let url = Self.schemas.appendingPathComponent("events/\(type.rawValue).v\(version).json")
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        #expect(schema["$id"] as? String == type.dataSchema)
+        #expect(schema["$id"] as? String == type.dataSchema(version: version))
         let examples = try #require(schema["examples"] as? [Any])
         #expect(!examples.isEmpty)
         for example in examples {
@@ -67,10 +68,12 @@ struct SchemaContractTests {
             let envelope: [String: Any] = [
                 "specversion": "1.0", "id": "x", "source": "/test", "type": type.rawValue,
                 "subject": order["id"]!, "time": "2026-11-21T00:00:00Z",
-                "datacontenttype": "application/json", "dataschema": type.dataSchema, "data": data,
+                "datacontenttype": "application/json", "dataschema": type.dataSchema(version: version), "data": data,
             ]
             let decoded = try EventEnvelope.decode(JSONSerialization.data(withJSONObject: envelope))
             #expect(decoded.type == type)
+            #expect(decoded.dataVersion == version)
+            #expect((decoded.event.payload.order.storefront != nil) == (version >= 2), "version 2 names the storefront; version 1 cannot")
         }
     }
 
@@ -93,9 +96,10 @@ struct SchemaContractTests {
     @Test("every event type has a schema file and nothing else claims to be one")
     func schemaFilesMatchTypes() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.appendingPathComponent("events").path)
-            .filter { $0.hasSuffix(".json") && $0 != "common.v1.json" }
-        #expect(Set(files) == Set(EventType.allCases.map { "\($0.rawValue).v\($0.currentVersion).json" }
-            + FulfillmentEventType.allCases.map { "\($0.rawValue).v1.json" }))
+            .filter { $0.hasSuffix(".json") && !$0.hasPrefix("common.v") }
+        let names = EventType.allCases.map(\.rawValue) + FulfillmentEventType.allCases.map(\.rawValue)
+        #expect(Set(files) == Set(names.flatMap { name in EventType.readableVersions.map { "\(name).v\($0).json" } }))
+        #expect(EventType.allCases.allSatisfy { $0.currentVersion == FulfillmentEventType.currentVersion })
     }
 
     @Test("the worker's order.confirmed and order.backordered validate against their schemas and parse with the CloudEvents SDK")
@@ -117,11 +121,11 @@ struct SchemaContractTests {
         #expect(try validateWithSchemas([JSONSerialization.data(withJSONObject: contradictory)]).first?.ok == false)
     }
 
-    @Test("every order.* schema example decodes in PaymentsCore", arguments: FulfillmentEventType.allCases)
-    func fulfillmentExamplesDecode(type: FulfillmentEventType) throws {
-        let url = Self.schemas.appendingPathComponent("events/\(type.rawValue).v1.json")
+    @Test("every order.* schema example decodes in PaymentsCore", arguments: FulfillmentEventType.allCases, EventType.readableVersions)
+    func fulfillmentExamplesDecode(type: FulfillmentEventType, version: Int) throws {
+        let url = Self.schemas.appendingPathComponent("events/\(type.rawValue).v\(version).json")
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        #expect(schema["$id"] as? String == type.dataSchema)
+        #expect(schema["$id"] as? String == type.dataSchema(version: version))
         for example in try #require(schema["examples"] as? [Any]) {
             let data = try OrderFulfillment.decodeForTest(JSONSerialization.data(withJSONObject: example))
             #expect(data.type == type)

@@ -100,8 +100,10 @@ class Demo:
         return {item["sku"]: item for item in json.loads(out)}
 
     def emails(self, order_id):
-        names = glob.glob(os.path.join(self.args.mail_dir, f"{order_id}.*.eml"))
-        return {os.path.basename(name)[len(order_id) + 1:].split("@")[0] for name in names}
+        # <storefront>+<order id>.<kind>@<domain>.eml: the Message-ID names the storefront too.
+        prefix = f"+{order_id}."
+        names = glob.glob(os.path.join(self.args.mail_dir, f"*+{glob.escape(order_id)}.*.eml"))
+        return {os.path.basename(name).split(prefix, 1)[1].split("@")[0] for name in names}
 
     def check(self, condition, message):
         if not condition:

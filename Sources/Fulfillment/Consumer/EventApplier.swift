@@ -75,10 +75,11 @@ struct EventApplier: Sendable {
     func apply(_ envelope: EventEnvelope, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
         let order = envelope.event.payload.order
         let claimed = try db.cachedStatement(sql: """
-            INSERT INTO processed_message (id, type, order_id, outcome, processed_at) VALUES (?, ?, ?, '', ?)
+            INSERT INTO processed_message (id, type, storefront, order_id, outcome, processed_at) VALUES (?, ?, ?, ?, '', ?)
             ON CONFLICT(id) DO NOTHING
             """)
-        try claimed.execute(arguments: [envelope.id, envelope.type.rawValue, order.id.rawValue, now])
+        let key = OrderKey(order)
+        try claimed.execute(arguments: [envelope.id, envelope.type.rawValue, key.storefront, key.id, now])
         guard db.changesCount > 0 else { return Result(outcome: .duplicate) }
 
         var result: Result
@@ -90,9 +91,9 @@ struct EventApplier: Sendable {
         case .paymentSucceeded(let data):
             result = try paid(data, prepared: prepared, db, now: now)
         case .paymentFailed(let data):
-            try StockLedger.release(db, order: data.order.id, checkout: data.checkout.id, outcome: "failed", now: now)
+            try StockLedger.release(db, order: key, checkout: data.checkout.id, outcome: "failed", now: now)
             result = Result(outcome: .released)
-            if try !StockLedger.isSold(db, order: data.order.id) {
+            if try !StockLedger.isSold(db, order: key) {
                 let email = prepared.email
                     ?? composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now.date)
                 result.emailQueued = try composer.insert(db, email, now: now)
@@ -102,7 +103,7 @@ struct EventApplier: Sendable {
         case .paymentActionRequired(let data):
             result = try awaiting(data.order, prepared: prepared, db, now: now)
         case .checkoutExpired(let data):
-            try StockLedger.release(db, order: data.order.id, checkout: data.checkout.id, outcome: "expired", now: now)
+            try StockLedger.release(db, order: key, checkout: data.checkout.id, outcome: "expired", now: now)
             result = Result(outcome: .released)
         case .paymentDuplicate:
             // Money to refund, never to fulfil (the gateway's contract): recorded only.
@@ -133,8 +134,8 @@ struct EventApplier: Sendable {
             email = composer.render(kind: .orderBackordered, order: data.order, values: values, now: now.date)
         }
         try db.cachedStatement(sql: """
-            INSERT INTO event_outbox (event_id, type, order_id, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [event.id, event.type, data.order.id.rawValue, event.body, now])
+            INSERT INTO event_outbox (event_id, type, storefront, order_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """).execute(arguments: [event.id, event.type, data.order.storefront?.rawValue ?? "", data.order.id.rawValue, event.body, now])
         let queued = try composer.insert(db, email, now: now)
         let backordered = if case .backordered = sale { true } else { false }
         return Result(outcome: backordered ? .backordered : .sold, emailQueued: queued, eventQueued: true)
@@ -142,7 +143,7 @@ struct EventApplier: Sendable {
 
     private func awaiting(_ order: OrderSnapshot, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
         var result = Result(outcome: .recorded)
-        guard try !StockLedger.isSold(db, order: order.id), let email = prepared.email else { return result }
+        guard try !StockLedger.isSold(db, order: OrderKey(order)), let email = prepared.email else { return result }
         result.emailQueued = try composer.insert(db, email, now: now)
         return result
     }

@@ -16,14 +16,16 @@ enum StockLedger {
         return totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    /// Units of `sku` an order may take: on hand minus what live holds of other orders promise;
-    /// nil when the SKU is unknown.
-    static func availableToOrder(_ db: Database, sku: String, order: OrderID, now: SQLTime) throws -> Int64? {
+    /// Units of `sku` an order may take for `checkout`: on hand minus what live holds of other
+    /// orders promise; nil when the SKU is unknown. A hold of `checkout` itself is always the
+    /// order's own (checkout ids are unique), even one stored before orders had a storefront.
+    static func availableToOrder(_ db: Database, sku: String, order: OrderKey, checkout: CheckoutID, now: SQLTime) throws -> Int64? {
         let available = try Int64.fetchOne(db.cachedStatement(sql: """
             SELECT product.on_hand - COALESCE((SELECT SUM(quantity) FROM hold
-                WHERE hold.sku = product.sku AND hold.order_id != ? AND hold.expires_at > ?), 0) AS available
+                WHERE hold.sku = product.sku AND (hold.storefront != ? OR hold.order_id != ?) AND hold.checkout_id != ?
+                  AND hold.expires_at > ?), 0) AS available
             FROM product WHERE sku = ?
-            """), arguments: [order.rawValue, now, sku])
+            """), arguments: [order.storefront, order.id, checkout.rawValue, now, sku])
         return available
     }
 
@@ -31,8 +33,8 @@ enum StockLedger {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_checkout WHERE checkout_id = ?"), arguments: [checkout.rawValue]) ?? false
     }
 
-    static func isSold(_ db: Database, order: OrderID) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sale WHERE order_id = ?"), arguments: [order.rawValue]) ?? false
+    static func isSold(_ db: Database, order: OrderKey) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sale WHERE storefront = ? AND order_id = ?"), arguments: [order.storefront, order.id]) ?? false
     }
 
     enum HoldOutcome: String {
@@ -42,34 +44,36 @@ enum StockLedger {
     /// Holds every line of a new checkout until `expiresAt`, or nothing when any line is short.
     /// An order has one live checkout: the holds of its earlier checkouts go.
     static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: SQLTime) throws -> HoldOutcome {
-        if try isSold(db, order: order.id) || isClosed(db, checkout: checkout) { return .closed }
+        let key = OrderKey(order)
+        if try isSold(db, order: key) || isClosed(db, checkout: checkout) { return .closed }
         guard expiresAt > now.date else { return .lapsed }
-        try db.cachedStatement(sql: "DELETE FROM hold WHERE order_id = ? AND checkout_id != ?").execute(arguments: [order.id.rawValue, checkout.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE storefront = ? AND order_id = ? AND checkout_id != ?")
+            .execute(arguments: [key.storefront, key.id, checkout.rawValue])
         let wanted = demand(order.lineItems)
         for (sku, quantity) in wanted {
-            guard let available = try availableToOrder(db, sku: sku, order: order.id, now: now), available >= quantity else {
+            guard let available = try availableToOrder(db, sku: sku, order: key, checkout: checkout, now: now), available >= quantity else {
                 return .notHeld
             }
         }
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO hold (checkout_id, order_id, sku, quantity, expires_at) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO hold (checkout_id, storefront, order_id, sku, quantity, expires_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(checkout_id, sku) DO UPDATE SET quantity = excluded.quantity, expires_at = excluded.expires_at
             """)
         for (sku, quantity) in wanted {
-            try insert.execute(arguments: [checkout.rawValue, order.id.rawValue, sku, quantity, expiresAt])
+            try insert.execute(arguments: [checkout.rawValue, key.storefront, key.id, sku, quantity, expiresAt])
         }
         return .held
     }
 
     /// Gives back a checkout's holds and remembers it closed.
-    static func release(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
+    static func release(_ db: Database, order: OrderKey, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
         try db.cachedStatement(sql: "DELETE FROM hold WHERE checkout_id = ?").execute(arguments: [checkout.rawValue])
         try close(db, order: order, checkout: checkout, outcome: outcome, now: now)
     }
 
-    static func close(_ db: Database, order: OrderID, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, order_id, outcome, closed_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [checkout.rawValue, order.rawValue, outcome, now])
+    static func close(_ db: Database, order: OrderKey, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, storefront, order_id, outcome, closed_at) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [checkout.rawValue, order.storefront, order.id, outcome, now])
     }
 
     enum SaleOutcome: Equatable {
@@ -83,11 +87,12 @@ enum StockLedger {
     /// when any line cannot be covered, takes nothing and records the shortfall. Either way the
     /// order's holds go and the sale row records the decision.
     static func sell(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, paymentID: String, now: SQLTime) throws -> SaleOutcome {
-        if try isSold(db, order: order.id) { return .alreadySold }
+        let key = OrderKey(order)
+        if try isSold(db, order: key) { return .alreadySold }
         let wanted = demand(order.lineItems)
         var shortfall: [OrderFulfillment.Shortfall] = []
         for (sku, quantity) in wanted {
-            let available = try availableToOrder(db, sku: sku, order: order.id, now: now) ?? 0
+            let available = try availableToOrder(db, sku: sku, order: key, checkout: checkout, now: now) ?? 0
             if available < quantity {
                 shortfall.append(.init(sku: sku, quantity: quantity, available: max(0, available)))
             }
@@ -96,16 +101,17 @@ enum StockLedger {
             let take = try db.cachedStatement(sql: "UPDATE product SET on_hand = on_hand - ?, updated_at = ? WHERE sku = ?")
             for (sku, quantity) in wanted { try take.execute(arguments: [quantity, now, sku]) }
         }
-        try db.cachedStatement(sql: "DELETE FROM hold WHERE order_id = ?").execute(arguments: [order.id.rawValue])
-        try close(db, order: order.id, checkout: checkout, outcome: "paid", now: now)
+        try db.cachedStatement(sql: "DELETE FROM hold WHERE (storefront = ? AND order_id = ?) OR checkout_id = ?")
+            .execute(arguments: [key.storefront, key.id, checkout.rawValue])
+        try close(db, order: key, checkout: checkout, outcome: "paid", now: now)
         let status = shortfall.isEmpty ? "confirmed" : "backordered"
         try db.cachedStatement(sql: """
-            INSERT INTO sale (order_id, checkout_id, payment_id, status, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [order.id.rawValue, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
-        let line = try db.cachedStatement(sql: "INSERT INTO sale_line (order_id, sku, quantity, shortfall) VALUES (?, ?, ?, ?)")
+            INSERT INTO sale (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [key.storefront, key.id, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
+        let line = try db.cachedStatement(sql: "INSERT INTO sale_line (storefront, order_id, sku, quantity, shortfall) VALUES (?, ?, ?, ?, ?)")
         for (sku, quantity) in wanted {
             let short = shortfall.first { $0.sku == sku }.map { $0.quantity - $0.available } ?? 0
-            try line.execute(arguments: [order.id.rawValue, sku, quantity, short])
+            try line.execute(arguments: [key.storefront, key.id, sku, quantity, short])
         }
         return shortfall.isEmpty ? .confirmed : .backordered(shortfall)
     }

@@ -44,7 +44,7 @@ public struct FileMailTransport: MailTransport {
 
     public func send(_ mail: OutgoingMail) async throws(MailError) {
         let name = mail.messageID.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
-            .map { $0.isLetter || $0.isNumber || "._-@".contains($0) ? String($0) : "_" }.joined()
+            .map { $0.isLetter || $0.isNumber || "._-@+".contains($0) ? String($0) : "_" }.joined()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try mail.message.write(to: directory.appendingPathComponent(name + ".eml"), options: .atomic)

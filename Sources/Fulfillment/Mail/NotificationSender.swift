@@ -66,7 +66,7 @@ final class NotificationSender: Service, Sendable {
                 let now = Date()
                 let rows = try await database.pool.read { [batchSize] db in
                     try NotificationRecord.fetchAll(db, sql: """
-                        SELECT id, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
+                        SELECT id, storefront, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
                         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                         """, arguments: [now, batchSize])
                 }
@@ -102,12 +102,12 @@ final class NotificationSender: Service, Sendable {
         do {
             try await transport.send(mail)
             metrics.emailSent()
-            logger.debug("email sent", metadata: ["order_id": "\(row.orderId)", "kind": "\(row.kind)", "message_id": "\(row.messageId)"])
+            logger.debug("email sent", metadata: ["storefront": "\(row.storefront)", "order_id": "\(row.orderId)", "kind": "\(row.kind)", "message_id": "\(row.messageId)"])
             return .sent(row.id)
         } catch {
             metrics.emailFailed()
             logger.debug("email not sent", metadata: [
-                "order_id": "\(row.orderId)", "kind": "\(row.kind)", "attempt": "\(row.attempts + 1)", "error": "\(error)",
+                "storefront": "\(row.storefront)", "order_id": "\(row.orderId)", "kind": "\(row.kind)", "attempt": "\(row.attempts + 1)", "error": "\(error)",
             ])
             return .failed(row.id, attempts: row.attempts + 1, error: error)
         }

@@ -15,6 +15,7 @@ public enum NotificationKind: String, Sendable, Hashable, CaseIterable, Codable 
 struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
     static let databaseTableName = "notification"
     var id: Int64
+    var storefront: String
     var orderId: String
     var kind: String
     var recipient: String
@@ -24,7 +25,7 @@ struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
     var attempts: Int
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
-        case id, kind, recipient, subject, message, attempts
+        case id, storefront, kind, recipient, subject, message, attempts
         case orderId = "order_id"
         case messageId = "message_id"
     }
@@ -35,15 +36,18 @@ struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
 struct NotificationComposer: Sendable {
     let from: MailAddress
 
-    /// The stable Message-ID of an order's email of `kind`.
-    func messageID(order: OrderID, kind: NotificationKind) -> String {
-        "<\(order.rawValue).\(kind.rawValue)@\(from.domain)>"
+    /// The stable Message-ID of an order's email of `kind`: `<storefront+order.kind@domain>`
+    /// (`+` is in neither name's alphabet); `<order.kind@domain>` for an order of a version 1
+    /// event, which names no storefront.
+    func messageID(order: OrderKey, kind: NotificationKind) -> String {
+        let local = "\(order.id).\(kind.rawValue)"
+        return "<\(order.storefront.isEmpty ? local : "\(order.storefront)+\(local)")@\(from.domain)>"
     }
 
     /// One email ready for the outbox: rendered once, so every resend carries the same bytes.
     struct Rendered: Sendable {
         var kind: NotificationKind
-        var orderID: String
+        var order: OrderKey
         var recipient: String
         var messageID: String
         var subject: String
@@ -64,21 +68,22 @@ struct NotificationComposer: Sendable {
         }
         let subject = EmailTemplates.library.render(context, withTemplate: "\(language).\(kind.rawValue).subject") ?? order.id.rawValue
         let body = EmailTemplates.library.render(context, withTemplate: "\(language).\(kind.rawValue).body") ?? ""
-        let messageID = messageID(order: order.id, kind: kind)
+        let key = OrderKey(order)
+        let messageID = messageID(order: key, kind: kind)
         let message = MailMessage(
             from: from, to: MailAddress(address: order.customer.email, displayName: order.customer.name),
             subject: subject, body: body, messageID: messageID, date: now, language: language
         ).rendered()
-        return Rendered(kind: kind, orderID: order.id.rawValue, recipient: order.customer.email, messageID: messageID, subject: subject, message: message)
+        return Rendered(kind: kind, order: key, recipient: order.customer.email, messageID: messageID, subject: subject, message: message)
     }
 
     /// Adds the email unless the order already has one of its kind; returns whether it did.
     @discardableResult
     func insert(_ db: Database, _ email: Rendered, now: SQLTime) throws -> Bool {
         try db.cachedStatement(sql: """
-            INSERT INTO notification (order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [email.orderID, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message, now, now])
+            INSERT INTO notification (storefront, order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """).execute(arguments: [email.order.storefront, email.order.id, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message, now, now])
         return db.changesCount > 0
     }
 

@@ -8,6 +8,8 @@ public struct ParkedMessage: Sendable, Hashable, Codable {
     /// The AMQP `message_id` (the event id), or `body-<hash>` for a message that had none.
     public var id: String
     public var type: String?
+    /// `data.order.storefront`, when the body names one (version 2 events).
+    public var storefront: String?
     public var orderID: String?
     public var routingKey: String
     public var reason: String
@@ -16,7 +18,7 @@ public struct ParkedMessage: Sendable, Hashable, Codable {
     public var bytes: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, type, reason, retries, bytes
+        case id, type, storefront, reason, retries, bytes
         case orderID = "order_id"
         case routingKey = "routing_key"
         case parkedAt = "parked_at"
@@ -110,6 +112,7 @@ public struct DeadLetters: Sendable {
         return ParkedMessage(
             id: delivery.properties.messageID ?? "body-\(fnv1a(delivery.body))",
             type: delivery.properties.type ?? envelope?["type"] as? String,
+            storefront: ((envelope?["data"] as? [String: Any])?["order"] as? [String: Any])?["storefront"] as? String,
             orderID: envelope?["subject"] as? String,
             routingKey: headers[PaymentsTopology.Header.originalRoutingKey]?.stringValue ?? delivery.routingKey,
             reason: reason,

@@ -115,6 +115,76 @@ public struct FulfillmentDatabase: Sendable {
             }
             try db.create(index: "event_outbox_unpublished", on: "event_outbox", columns: ["published_at", "sequence"])
         }
+        migrator.registerMigration("v2: order ids scoped per storefront") { db in
+            // Two storefronts may both have an order 1001: every row about an order names its
+            // storefront. Rows written before keep the empty storefront, as do orders that come
+            // in version 1 events. `sale` and `notification` key on the order, so they (and
+            // `sale_line`, whose foreign key names both columns) are rebuilt; GRDB defers
+            // foreign-key checks to the end.
+            for table in ["hold", "closed_checkout", "processed_message", "event_outbox"] {
+                try db.alter(table: table) { t in t.add(column: "storefront", .text).notNull().defaults(to: "") }
+            }
+            try db.drop(index: "hold_order")
+            try db.create(index: "hold_order", on: "hold", columns: ["storefront", "order_id"])
+            try db.create(table: "sale_v2") { t in
+                t.column("storefront", .text).notNull()
+                t.column("order_id", .text).notNull()
+                t.column("checkout_id", .text).notNull()
+                t.column("payment_id", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("amount", .integer).notNull()
+                t.column("currency", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.primaryKey(["storefront", "order_id"])
+            }
+            try db.execute(sql: """
+                INSERT INTO sale_v2 (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at)
+                SELECT '', order_id, checkout_id, payment_id, status, amount, currency, created_at FROM sale
+                """)
+            try db.create(table: "sale_line_v2") { t in
+                t.column("storefront", .text).notNull()
+                t.column("order_id", .text).notNull()
+                t.column("sku", .text).notNull()
+                t.column("quantity", .integer).notNull()
+                t.column("shortfall", .integer).notNull()
+                t.primaryKey(["storefront", "order_id", "sku"])
+                t.foreignKey(["storefront", "order_id"], references: "sale", columns: ["storefront", "order_id"], onDelete: .cascade)
+            }
+            try db.execute(sql: """
+                INSERT INTO sale_line_v2 (storefront, order_id, sku, quantity, shortfall)
+                SELECT '', order_id, sku, quantity, shortfall FROM sale_line
+                """)
+            try db.drop(table: "sale_line")
+            try db.drop(table: "sale")
+            try db.rename(table: "sale_v2", to: "sale")
+            try db.rename(table: "sale_line_v2", to: "sale_line")
+            try db.create(table: "notification_v2") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("storefront", .text).notNull()
+                t.column("order_id", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("recipient", .text).notNull()
+                t.column("message_id", .text).notNull().unique()
+                t.column("subject", .text).notNull()
+                t.column("message", .blob).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("next_attempt_at", .datetime).notNull()
+                t.column("sent_at", .datetime)
+                t.column("failed_at", .datetime)
+                t.column("last_error", .text)
+                t.uniqueKey(["storefront", "order_id", "kind"])
+            }
+            try db.execute(sql: """
+                INSERT INTO notification_v2 (id, storefront, order_id, kind, recipient, message_id, subject, message, created_at,
+                    attempts, next_attempt_at, sent_at, failed_at, last_error)
+                SELECT id, '', order_id, kind, recipient, message_id, subject, message, created_at,
+                    attempts, next_attempt_at, sent_at, failed_at, last_error FROM notification
+                """)
+            try db.drop(table: "notification")
+            try db.rename(table: "notification_v2", to: "notification")
+            try db.create(index: "notification_due", on: "notification", columns: ["sent_at", "failed_at", "next_attempt_at"])
+        }
         return migrator
     }
 }

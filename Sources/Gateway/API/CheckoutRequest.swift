@@ -117,7 +117,7 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
         }
         let options = CheckoutOptions.parse(wire.options, ui: ui, currency: currency, issues: &issues)
         if let orderID, let currency, let amount, let lineItems, let customer {
-            let order = OrderSnapshot(id: orderID, amount: amount, currency: currency, lineItems: lineItems, customer: customer, language: language)
+            let order = OrderSnapshot(id: orderID, storefront: nil, amount: amount, currency: currency, lineItems: lineItems, customer: customer, language: language)
             _ = issues.collect { () throws(ValidationError) in try order.validate() }
             try issues.check()
             if let ui, let successURL, let cancelURL {

@@ -105,7 +105,7 @@ struct CheckoutService: Sendable {
                 throw Self.providerError(error)
             }
             return try await database.pool.write { db in
-                guard var current = try CheckoutRecord.fetchOne(db, key: checkout.id), let order = try OrderRecord.fetchOne(db, key: checkout.orderId) else {
+                guard var current = try CheckoutRecord.fetchOne(db, key: checkout.id), let order = try current.order(in: db) else {
                     throw APIError.notFound("checkout \(checkoutID)")
                 }
                 if !current.status.isTerminal {
@@ -142,9 +142,9 @@ struct CheckoutService: Sendable {
     func orderView(_ id: String, storefront: Storefront) async throws(APIError) -> Data {
         do {
             let view = try await database.pool.read { db -> OrderView? in
-                guard let order = try OrderRecord.fetchOne(db, key: id), order.storefront == storefront.name else { return nil }
-                let checkouts = try CheckoutRecord.filter(Column("order_id") == id).order(Column("attempt")).fetchAll(db)
-                let events = try OutboxRecord.filter(Column("order_id") == id).order(Column("sequence")).fetchAll(db)
+                guard let order = try OrderRecord.find(storefront: storefront.name, id: id, in: db) else { return nil }
+                let checkouts = try CheckoutRecord.filter(Column("storefront") == storefront.name && Column("order_id") == id).order(Column("attempt")).fetchAll(db)
+                let events = try OutboxRecord.filter(Column("storefront") == storefront.name && Column("order_id") == id).order(Column("sequence")).fetchAll(db)
                 return OrderView(order, checkouts: checkouts, events: events, publicKey: publicKey)
             }
             guard let view else { throw APIError.notFound("order \(id)") }
@@ -158,9 +158,7 @@ struct CheckoutService: Sendable {
 
     /// A checkout of `storefront`'s orders; another storefront's checkout does not exist for it.
     static func checkout(_ id: String, of storefront: Storefront, in db: Database) throws -> CheckoutRecord? {
-        guard let checkout = try CheckoutRecord.fetchOne(db, key: id),
-            let order = try OrderRecord.fetchOne(db, key: checkout.orderId), order.storefront == storefront.name
-        else { return nil }
+        guard let checkout = try CheckoutRecord.fetchOne(db, key: id), checkout.storefront == storefront.name else { return nil }
         return checkout
     }
 
@@ -177,18 +175,16 @@ struct CheckoutService: Sendable {
     private func precheck(_ request: CheckoutRequest, checkoutID: String, storefront: Storefront) async throws -> Precheck {
         try await database.pool.read { db in
             if let existing = try Self.checkout(checkoutID, of: storefront, in: db) { return .made(existing) }
-            guard let order = try OrderRecord.fetchOne(db, key: request.order.id.rawValue),
-                let refusal = Self.refusal(of: order, for: request, storefront: storefront)
+            guard let order = try OrderRecord.find(storefront: storefront.name, id: request.order.id.rawValue, in: db),
+                let refusal = Self.refusal(of: order, for: request)
             else { return .proceed }
             return .refused(refusal)
         }
     }
 
-    /// Why `order` (as stored) cannot take this request's checkout; nil when it can.
-    static func refusal(of order: OrderRecord, for request: CheckoutRequest, storefront: Storefront) -> APIError? {
-        if order.storefront != storefront.name {
-            return APIError(.conflict, .invalidRequest, code: "order_id_taken", message: "order \(order.id) belongs to another storefront", param: "order_id")
-        }
+    /// Why `order` (as stored: one of this storefront's) cannot take this request's checkout;
+    /// nil when it can. Another storefront's order with the same id is another order.
+    static func refusal(of order: OrderRecord, for request: CheckoutRequest) -> APIError? {
         if order.status == .paid {
             return APIError(.conflict, .invalidRequest, code: "order_already_paid", message: "order \(order.id) is already paid", param: "order_id")
         }
@@ -299,11 +295,11 @@ struct CheckoutService: Sendable {
 
     /// Writes order, checkout and `checkout.created`; returns the 201 answer.
     private func record(_ request: CheckoutRequest, storefront: Storefront, checkoutID: String, made: FintocObject, traceparent: String?, now: Date, in db: Database) throws -> Answer {
-        let existing = try OrderRecord.fetchOne(db, key: request.order.id.rawValue)
+        let existing = try OrderRecord.find(storefront: storefront.name, id: request.order.id.rawValue, in: db)
         // Checked again inside the transaction: a concurrent request for the same new order (with
         // another key) may have recorded it, or paid it, since the check before calling Fintoc.
         if let existing, try CheckoutRecord.fetchOne(db, key: checkoutID) == nil,
-            let refusal = Self.refusal(of: existing, for: request, storefront: storefront)
+            let refusal = Self.refusal(of: existing, for: request)
         {
             throw refusal
         }
@@ -329,9 +325,9 @@ struct CheckoutService: Sendable {
             // The same request after its idempotency record expired: the checkout stands.
             return Answer(status: 201, body: try CheckoutView(existing, publicKey: publicKey).encoded())
         }
-        let attempt = (try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM checkout WHERE order_id = ?", arguments: [order.id]) ?? 0) + 1
+        let attempt = (try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM checkout WHERE storefront = ? AND order_id = ?", arguments: [order.storefront, order.id]) ?? 0) + 1
         let checkout = CheckoutRecord(
-            id: checkoutID, orderId: order.id, attempt: attempt, ui: request.ui, status: .created, mode: made.mode,
+            id: checkoutID, storefront: order.storefront, orderId: order.id, attempt: attempt, ui: request.ui, status: .created, mode: made.mode,
             providerId: made.providerID, paymentIntentId: made.paymentIntentID, redirectUrl: made.redirectURL,
             sessionToken: made.sessionToken, widgetToken: made.widgetToken, successUrl: request.successURL,
             cancelUrl: request.cancelURL, metadata: request.metadata, failureReason: nil,

@@ -20,12 +20,13 @@ public struct EventLog: Sendable {
         public let sequence: Int64
         public let id: String
         public let type: String
+        public let storefront: String
         public let orderID: String
         public let createdAt: Date
         public let publishedAt: Date?
 
         enum CodingKeys: String, CodingKey {
-            case sequence, id, type
+            case sequence, id, type, storefront
             case orderID = "order_id"
             case createdAt = "created_at"
             case publishedAt = "published_at"
@@ -52,33 +53,78 @@ public struct EventLog: Sendable {
     }
 
     public struct OrderHistory: Sendable, Hashable, Codable {
+        public let storefront: String
         public let orderID: String
         public let domainEvents: [DomainEntry]
         public let fintocEvents: [FintocEntry]
 
         enum CodingKeys: String, CodingKey {
+            case storefront
             case orderID = "order_id"
             case domainEvents = "domain_events"
             case fintocEvents = "fintoc_events"
         }
     }
 
-    /// Everything stored about `orderID`, oldest first; nil when the order is unknown.
-    public func history(order orderID: String) async throws -> OrderHistory? {
+    /// An order as an operator names it: its id, and its storefront when the id alone could be
+    /// another storefront's order too.
+    public struct OrderName: Sendable, Hashable, CustomStringConvertible {
+        public let storefront: String?
+        public let id: String
+
+        public init(storefront: String? = nil, id: String) {
+            self.storefront = storefront
+            self.id = id
+        }
+
+        public var description: String { storefront.map { "\($0)/\(id)" } ?? id }
+    }
+
+    /// Why an operator's order name names no single order.
+    public enum LookupError: Error, Sendable, Hashable, CustomStringConvertible {
+        case unknown(OrderName)
+        /// Several storefronts have an order with this id: `--storefront` must say which.
+        case ambiguous(id: String, storefronts: [String])
+
+        public var description: String {
+            switch self {
+            case .unknown(let name):
+                "no order \(name.id)" + (name.storefront.map { " in storefront \($0)" } ?? "")
+            case .ambiguous(let id, let storefronts):
+                "order \(id) exists in storefronts \(storefronts.joined(separator: ", ")); say which with --storefront"
+            }
+        }
+    }
+
+    /// The one order `name` names.
+    static func resolve(_ name: OrderName, in db: Database) throws -> OrderRecord {
+        if let storefront = name.storefront {
+            guard let order = try OrderRecord.find(storefront: storefront, id: name.id, in: db) else { throw LookupError.unknown(name) }
+            return order
+        }
+        let matches = try OrderRecord.filter(Column("id") == name.id).order(Column("storefront")).fetchAll(db)
+        guard let first = matches.first else { throw LookupError.unknown(name) }
+        guard matches.count == 1 else { throw LookupError.ambiguous(id: name.id, storefronts: matches.map(\.storefront)) }
+        return first
+    }
+
+    /// Everything stored about the order, oldest first.
+    public func history(order name: OrderName) async throws -> OrderHistory {
         try await database.pool.read { db in
-            guard try OrderRecord.fetchOne(db, key: orderID) != nil else { return nil }
-            let domain = try OutboxRecord.filter(Column("order_id") == orderID).order(Column("sequence")).fetchAll(db).map(Self.entry)
+            let order = try Self.resolve(name, in: db)
+            let domain = try OutboxRecord.filter(Column("storefront") == order.storefront && Column("order_id") == order.id)
+                .order(Column("sequence")).fetchAll(db).map(Self.entry)
             let fintoc = try InboxRecord.fetchAll(db, sql: """
-                SELECT * FROM inbox WHERE checkout_id IN (SELECT id FROM checkout WHERE order_id = ?)
+                SELECT * FROM inbox WHERE checkout_id IN (SELECT id FROM checkout WHERE storefront = ? AND order_id = ?)
                 ORDER BY received_at, id
-                """, arguments: [orderID])
-            return OrderHistory(orderID: orderID, domainEvents: domain, fintocEvents: fintoc.map(Self.entry))
+                """, arguments: [order.storefront, order.id])
+            return OrderHistory(storefront: order.storefront, orderID: order.id, domainEvents: domain, fintocEvents: fintoc.map(Self.entry))
         }
     }
 
     /// What replay would publish: the order's events, or every event written at or after `since`.
-    public func selection(order orderID: String?, since: Date?, limit: Int = 100_000) async throws -> [DomainEntry] {
-        try await storedEvents(order: orderID, since: since, limit: limit).map(Self.entry)
+    public func selection(order name: OrderName?, since: Date?, limit: Int = 100_000) async throws -> [DomainEntry] {
+        try await storedEvents(order: name, since: since, limit: limit).map(Self.entry)
     }
 
     public struct ReplayReport: Sendable, Hashable, Codable {
@@ -90,8 +136,8 @@ public struct EventLog: Sendable {
 
     /// Publishes the selected events again, in their original order, with their original ids and
     /// bodies, and waits for the broker's confirms. The outbox is not changed.
-    public func replay(order orderID: String?, since: Date?, amqpURL: String, logger: Logger) async throws -> ReplayReport {
-        let rows = try await storedEvents(order: orderID, since: since, limit: 100_000)
+    public func replay(order name: OrderName?, since: Date?, amqpURL: String, logger: Logger) async throws -> ReplayReport {
+        let rows = try await storedEvents(order: name, since: since, limit: 100_000)
         var report = ReplayReport(selected: rows.count)
         guard !rows.isEmpty else { return report }
         var amqp = try AMQPConfiguration(url: amqpURL, connectionName: "payments-gateway-replay")
@@ -112,17 +158,20 @@ public struct EventLog: Sendable {
         return report
     }
 
-    private func storedEvents(order orderID: String?, since: Date?, limit: Int) async throws -> [OutboxRecord] {
+    private func storedEvents(order name: OrderName?, since: Date?, limit: Int) async throws -> [OutboxRecord] {
         try await database.pool.read { db in
             var request = OutboxRecord.all()
-            if let orderID { request = request.filter(Column("order_id") == orderID) }
+            if let name {
+                let order = try Self.resolve(name, in: db)
+                request = request.filter(Column("storefront") == order.storefront && Column("order_id") == order.id)
+            }
             if let since { request = request.filter(Column("created_at") >= since) }
             return try request.order(Column("sequence")).limit(limit).fetchAll(db)
         }
     }
 
     static func entry(_ row: OutboxRecord) -> DomainEntry {
-        DomainEntry(sequence: row.sequence ?? 0, id: row.eventId, type: row.type, orderID: row.orderId, createdAt: row.createdAt, publishedAt: row.publishedAt)
+        DomainEntry(sequence: row.sequence ?? 0, id: row.eventId, type: row.type, storefront: row.storefront, orderID: row.orderId, createdAt: row.createdAt, publishedAt: row.publishedAt)
     }
 
     static func entry(_ row: InboxRecord) -> FintocEntry {

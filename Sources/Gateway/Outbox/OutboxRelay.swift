@@ -98,7 +98,7 @@ final class OutboxRelay: Service, Sendable {
     /// The oldest unpublished row of each order, oldest first.
     static let batchQuery = """
         SELECT outbox.* FROM outbox
-        JOIN (SELECT MIN(sequence) AS first FROM outbox WHERE published_at IS NULL GROUP BY order_id) AS heads
+        JOIN (SELECT MIN(sequence) AS first FROM outbox WHERE published_at IS NULL GROUP BY storefront, order_id) AS heads
           ON outbox.sequence = heads.first
         ORDER BY outbox.sequence
         LIMIT ?

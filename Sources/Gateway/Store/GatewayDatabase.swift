@@ -177,6 +177,78 @@ public struct GatewayDatabase: Sendable {
             }
             try db.create(index: "checkout_customer_choice_created_at", on: "checkout_customer_choice", columns: ["created_at"])
         }
+        migrator.registerMigration("v5: order ids scoped per storefront") { db in
+            // Two storefronts may both have an order 1001: an order is (storefront, id). SQLite
+            // cannot change a primary key in place, so `order` and `checkout` (whose foreign key
+            // now names both columns) are rebuilt; GRDB defers foreign-key checks to the end.
+            try db.create(table: "order_v5") { t in
+                t.column("storefront", .text).notNull()
+                t.column("id", .text).notNull()
+                t.column("amount", .integer).notNull()
+                t.column("currency", .text).notNull()
+                t.column("language", .text).notNull()
+                t.column("customer", .jsonText).notNull()
+                t.column("line_items", .jsonText).notNull()
+                t.column("status", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("paid_checkout_id", .text)
+                t.primaryKey(["storefront", "id"])
+            }
+            try db.execute(sql: """
+                INSERT INTO order_v5 (storefront, id, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id)
+                SELECT storefront, id, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id FROM "order"
+                """)
+            try db.create(table: "checkout_v5") { t in
+                t.column("id", .text).primaryKey()
+                t.column("storefront", .text).notNull()
+                t.column("order_id", .text).notNull()
+                t.column("attempt", .integer).notNull()
+                t.column("ui", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("mode", .text).notNull()
+                t.column("provider_id", .text).notNull().unique()
+                t.column("payment_intent_id", .text)
+                t.column("redirect_url", .text)
+                t.column("session_token", .text)
+                t.column("widget_token", .text)
+                t.column("success_url", .text).notNull()
+                t.column("cancel_url", .text).notNull()
+                t.column("metadata", .jsonText).notNull()
+                t.column("failure_reason", .text)
+                t.column("expires_at", .datetime)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("review_since", .datetime)
+                t.column("reconciled_at", .datetime)
+                t.column("session_finished", .boolean).notNull().defaults(to: false)
+                t.column("version", .integer).notNull().defaults(to: 0)
+                t.uniqueKey(["storefront", "order_id", "attempt"])
+                t.foreignKey(["storefront", "order_id"], references: "order", columns: ["storefront", "id"])
+            }
+            try db.execute(sql: """
+                INSERT INTO checkout_v5 (id, storefront, order_id, attempt, ui, status, mode, provider_id, payment_intent_id, redirect_url,
+                    session_token, widget_token, success_url, cancel_url, metadata, failure_reason, expires_at, created_at, updated_at,
+                    review_since, reconciled_at, session_finished, version)
+                SELECT checkout.id, "order".storefront, checkout.order_id, attempt, ui, checkout.status, mode, provider_id, payment_intent_id,
+                    redirect_url, session_token, widget_token, success_url, cancel_url, metadata, failure_reason, expires_at,
+                    checkout.created_at, checkout.updated_at, review_since, reconciled_at, session_finished, version
+                FROM checkout JOIN "order" ON "order".id = checkout.order_id
+                """)
+            try db.drop(table: "checkout")
+            try db.drop(table: "order")
+            // `checkout_v5` names `"order"`, which the rename makes the new table; `payment_intent`
+            // names `checkout`, likewise.
+            try db.rename(table: "order_v5", to: "order")
+            try db.rename(table: "checkout_v5", to: "checkout")
+            try db.create(index: "checkout_open", on: "checkout", columns: ["status", "expires_at"])
+            try db.alter(table: "outbox") { t in t.add(column: "storefront", .text).notNull().defaults(to: "") }
+            try db.execute(sql: """
+                UPDATE outbox SET storefront = COALESCE((SELECT storefront FROM "order" WHERE "order".id = outbox.order_id), '')
+                """)
+            try db.drop(index: "outbox_order")
+            try db.create(index: "outbox_order", on: "outbox", columns: ["storefront", "order_id", "sequence"])
+        }
         return migrator
     }
 }

@@ -47,6 +47,7 @@ extension OrderRecord {
 extension CheckoutRecord {
     init(row: Row) throws {
         id = try row.decode(String.self, forColumn: "id")
+        storefront = try row.decode(String.self, forColumn: "storefront")
         orderId = try row.decode(String.self, forColumn: "order_id")
         attempt = try row.decode(Int.self, forColumn: "attempt")
         ui = try row.enumValue(CheckoutUI.self, "ui")

@@ -10,8 +10,9 @@ extension GatewayRecord {
     static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
 }
 
-/// An order as the storefront described it on its first checkout.
-struct OrderRecord: GatewayRecord, Identifiable {
+/// An order as the storefront described it on its first checkout; its key is (storefront, id),
+/// since each storefront numbers its own orders.
+struct OrderRecord: GatewayRecord {
     static let databaseTableName = "order"
 
     enum Status: String, Codable, Sendable {
@@ -33,9 +34,18 @@ struct OrderRecord: GatewayRecord, Identifiable {
     var updatedAt: Date
     var paidCheckoutId: String? = nil
 
+    /// The primary key of the order `id` of `storefront`.
+    static func key(storefront: String, id: String) -> [String: any DatabaseValueConvertible] {
+        ["storefront": storefront, "id": id]
+    }
+
+    static func find(storefront: String, id: String, in db: Database) throws -> OrderRecord? {
+        try fetchOne(db, key: key(storefront: storefront, id: id))
+    }
+
     var snapshot: OrderSnapshot {
         OrderSnapshot(
-            id: OrderID(uncheckedRawValue: id), amount: amount, currency: currency,
+            id: OrderID(uncheckedRawValue: id), storefront: StorefrontID(uncheckedRawValue: storefront), amount: amount, currency: currency,
             lineItems: lineItems, customer: customer, language: language
         )
     }
@@ -55,6 +65,8 @@ struct CheckoutRecord: GatewayRecord, Identifiable {
     }
 
     var id: String
+    /// The order is (storefront, order_id).
+    var storefront: String
     var orderId: String
     var attempt: Int
     var ui: CheckoutUI
@@ -76,6 +88,11 @@ struct CheckoutRecord: GatewayRecord, Identifiable {
     var reconciledAt: Date? = nil
     var sessionFinished = false
     var version: Int64 = 0
+
+    /// The order this checkout pays.
+    func order(in db: Database) throws -> OrderRecord? {
+        try OrderRecord.find(storefront: storefront, id: orderId, in: db)
+    }
 
     var snapshot: CheckoutSnapshot {
         CheckoutSnapshot(
@@ -110,6 +127,7 @@ struct OutboxRecord: GatewayRecord {
 
     var sequence: Int64?
     var eventId: String
+    var storefront: String
     var orderId: String
     var type: String
     var body: Data
@@ -121,6 +139,7 @@ struct OutboxRecord: GatewayRecord {
     init(envelope: EventEnvelope) throws {
         sequence = nil
         eventId = envelope.id
+        storefront = envelope.event.payload.order.storefront?.rawValue ?? ""
         orderId = envelope.subject
         type = envelope.type.rawValue
         body = try envelope.encoded()
@@ -141,9 +160,9 @@ struct OutboxRecord: GatewayRecord {
     @discardableResult
     func enqueue(in db: Database) throws -> Bool {
         try db.cachedStatement(sql: """
-            INSERT INTO outbox (event_id, order_id, type, body, traceparent, created_at, publish_attempts)
-            VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT(event_id) DO NOTHING
-            """).execute(arguments: [eventId, orderId, type, body, traceparent, createdAt])
+            INSERT INTO outbox (event_id, storefront, order_id, type, body, traceparent, created_at, publish_attempts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(event_id) DO NOTHING
+            """).execute(arguments: [eventId, storefront, orderId, type, body, traceparent, createdAt])
         return db.changesCount > 0
     }
 }

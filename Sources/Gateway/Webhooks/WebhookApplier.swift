@@ -43,7 +43,7 @@ struct IngestPlan: Sendable {
     var basis: Basis?
     var attempts: [PaymentIntentRecord] = []
     var checkout: CheckoutChange?
-    var orderPaid: (orderID: String, checkoutID: String)?
+    var orderPaid: (storefront: String, orderID: String, checkoutID: String)?
     var outbox: [OutboxRecord] = []
     /// A payment intent this event ties to the checkout for the first time.
     var learnedIntent: String?
@@ -108,7 +108,7 @@ enum WebhookApplier {
         }
         let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT checkout.version, "order".updated_at, "order".paid_checkout_id
-            FROM checkout JOIN "order" ON "order".id = checkout.order_id WHERE checkout.id = ?
+            FROM checkout JOIN "order" ON "order".storefront = checkout.storefront AND "order".id = checkout.order_id WHERE checkout.id = ?
             """), arguments: [checkoutID])
         guard let row else { return false }
         let current = IngestPlan.Basis(checkoutVersion: row[0], orderUpdatedAt: row[1], paidCheckoutID: row[2])
@@ -122,7 +122,7 @@ enum WebhookApplier {
         guard let checkout = try findCheckout(for: event, in: db) else {
             return IngestPlan(outcome: .unmatched, detail: "no checkout of this gateway has this object")
         }
-        guard let order = try OrderRecord.fetchOne(db.cachedStatement(sql: #"SELECT * FROM "order" WHERE id = ?"#), arguments: [checkout.orderId]) else {
+        guard let order = try OrderRecord.fetchOne(db.cachedStatement(sql: #"SELECT * FROM "order" WHERE storefront = ? AND id = ?"#), arguments: [checkout.storefront, checkout.orderId]) else {
             return IngestPlan(outcome: .unmatched, checkoutID: checkout.id, detail: "the checkout's order is missing")
         }
         let basis = IngestPlan.Basis(checkoutVersion: checkout.version, orderUpdatedAt: order.updatedAt, paidCheckoutID: order.paidCheckoutId)
@@ -172,12 +172,12 @@ enum WebhookApplier {
             plan.checkout = change
         }
         if let paidBy = machine.orderPaidBy, order.paidCheckoutId == nil {
-            plan.orderPaid = (order.id, paidBy)
+            plan.orderPaid = (order.storefront, order.id, paidBy)
         }
         if !step.emissions.isEmpty {
             let traceparent = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT traceparent FROM outbox WHERE event_id = ?"),
-                arguments: [EventID.make(order: OrderID(uncheckedRawValue: order.id), type: .checkoutCreated, attempt: checkout.attempt)]
+                arguments: [EventID.make(storefront: StorefrontID(uncheckedRawValue: order.storefront), order: OrderID(uncheckedRawValue: order.id), type: .checkoutCreated, attempt: checkout.attempt)]
             )
             var updated = checkout
             updated.status = change.status
@@ -211,8 +211,9 @@ enum WebhookApplier {
         }
         if let paid = plan.orderPaid {
             try db.cachedStatement(sql: """
-                UPDATE "order" SET paid_checkout_id = ?, status = 'paid', updated_at = ? WHERE id = ? AND paid_checkout_id IS NULL
-                """).execute(arguments: [paid.checkoutID, now, paid.orderID])
+                UPDATE "order" SET paid_checkout_id = ?, status = 'paid', updated_at = ?
+                WHERE storefront = ? AND id = ? AND paid_checkout_id IS NULL
+                """).execute(arguments: [paid.checkoutID, now, paid.storefront, paid.orderID])
         }
         var added = 0
         for row in plan.outbox where try row.enqueue(in: db) {

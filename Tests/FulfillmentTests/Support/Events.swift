@@ -5,16 +5,17 @@ import PaymentsCore
 /// Domain events as the gateway publishes them, for the worker's tests.
 enum Events {
     static func order(_ id: String, lines: [(sku: String, quantity: Int64)], language: Language = .spanish,
-                      email: String = "cliente@example.cl", name: String? = "Ana Pérez", currency: Currency = .clp) -> OrderSnapshot {
+                      email: String = "cliente@example.cl", name: String? = "Ana Pérez", currency: Currency = .clp,
+                      storefront: String? = "tienda") -> OrderSnapshot {
         let items = lines.map { LineItem(sku: $0.sku, name: "Producto \($0.sku)", quantity: $0.quantity, unitAmount: 10_000) }
         return OrderSnapshot(
-            id: try! OrderID(id), amount: items.reduce(0) { $0 + $1.quantity * $1.unitAmount }, currency: currency,
+            id: try! OrderID(id), storefront: storefront.map { try! StorefrontID($0) }, amount: items.reduce(0) { $0 + $1.quantity * $1.unitAmount }, currency: currency,
             lineItems: items, customer: Customer(email: email, name: name), language: language
         )
     }
 
     static func checkout(_ order: OrderSnapshot, attempt: Int = 1, expiresIn: TimeInterval = 600) -> CheckoutSnapshot {
-        CheckoutSnapshot(id: try! CheckoutID("chk_\(order.id.rawValue)_\(attempt)"), attempt: attempt, ui: .redirect,
+        CheckoutSnapshot(id: try! CheckoutID("chk_\(order.storefront.map { $0.rawValue == "tienda" ? "" : "\($0)_" } ?? "v1_")\(order.id.rawValue)_\(attempt)"), attempt: attempt, ui: .redirect,
                          providerID: "cs_\(order.id.rawValue)", expiresAt: Date().addingTimeInterval(expiresIn))
     }
 
@@ -57,8 +58,16 @@ enum Events {
     static func message(_ event: DomainEvent) throws -> OutboundMessage {
         let envelope = EventEnvelope(event: event)
         let values = envelope.messageProperties
+        var body = try envelope.encoded()
+        if event.payload.order.storefront == nil {
+            // What a gateway from before order ids were scoped per storefront published: data
+            // version 1, no storefront (the id has none either).
+            var json = try JSONSerialization.jsonObject(with: body) as! [String: Any]
+            json["dataschema"] = event.type.dataSchema(version: 1)
+            body = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        }
         return OutboundMessage(
-            exchange: PaymentsTopology.paymentsExchange, routingKey: values.routingKey, body: try envelope.encoded(),
+            exchange: PaymentsTopology.paymentsExchange, routingKey: values.routingKey, body: body,
             properties: BasicProperties(contentType: values.contentType, deliveryMode: .persistent, messageID: values.messageID,
                                         timestamp: envelope.time, type: values.type, appID: values.appID),
             mandatory: true
