@@ -9,6 +9,7 @@ Prints one JSON object on stdout.
 import argparse
 import collections
 import json
+import os
 import sys
 import time
 import uuid
@@ -133,8 +134,12 @@ def consume(url, queue, target, prefetch, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="amqp://guest:guest@127.0.0.1:5672/%2F")
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        epilog="The broker is $AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/%%2F), never an argument: "
+        "its password would show in ps.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--windows", default="1,64,512")
     parser.add_argument("--count", type=int, default=50000, help="messages per window (window 1 uses a tenth)")
     parser.add_argument("--seconds", type=float, default=15.0, help="time limit per measurement")
@@ -142,6 +147,7 @@ def main():
     parser.add_argument("--prefetch", type=int, default=256)
     parser.add_argument("--queue-type", default="quorum", choices=["classic", "quorum"])
     args = parser.parse_args()
+    args.url = os.environ.get("AMQP_URL") or "amqp://guest:guest@127.0.0.1:5672/%2F"
 
     body = b"x" * args.body_size
     queue_args = {"x-queue-type": "quorum"} if args.queue_type == "quorum" else None

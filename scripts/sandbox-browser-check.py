@@ -27,8 +27,9 @@ Debian's chromium (`playwright install` is never used: it downloads). Helpers li
 script in browser_check/ (support: waits, HTTP, the Spanish rule; store: the merchant's pages).
 
 Usage:
-  scripts/python scripts/sandbox-browser-check.py [--sandbox URL] [--gateway URL
-      --storefront-key KEY --mail-dir DIR] [--out DIR] [--timeout SECONDS]
+  [STOREFRONT_KEY=KEY] [SANDBOX_SECRET_KEY=KEY] scripts/python scripts/sandbox-browser-check.py
+      [--sandbox URL] [--gateway URL --mail-dir DIR] [--out DIR] [--timeout SECONDS]
+(keys from the environment or the file $X_FILE names, never arguments: ps would show them)
 `scripts/up --browser` starts the stack and runs this against it; scripts/test runs that.
 """
 
@@ -358,18 +359,42 @@ class Check:
     ]
 
 
+def secret_from_environment(name, default=None):
+    """A secret from $NAME, or from the file $NAME_FILE names (one trailing newline trimmed),
+    never from an argument: ps shows every process's arguments to every user. Both set is an
+    error, as in the services."""
+    path = os.environ.get(name + "_FILE")
+    value = os.environ.get(name)
+    if path and value:
+        sys.exit(f"set either {name} or {name}_FILE, not both")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
+        except OSError as error:
+            sys.exit(f"{name}_FILE: cannot read {path!r}: {error.strerror}")
+        text = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+        if not text.strip():
+            sys.exit(f"{name}_FILE: {path!r} is empty")
+        return text
+    return value or default
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sandbox", default=os.environ.get("SANDBOX_URL", "http://127.0.0.1:8090"), help="the sandbox's base URL [$SANDBOX_URL or http://127.0.0.1:8090]")
-    parser.add_argument("--sandbox-key", default=os.environ.get("SANDBOX_SECRET_KEY", "sk_test_sandbox"), help="its secret key [$SANDBOX_SECRET_KEY or sk_test_sandbox]")
     parser.add_argument("--gateway", default=os.environ.get("GATEWAY_URL"), help="the gateway's base URL [$GATEWAY_URL]; without it, no order or email is checked")
-    parser.add_argument("--storefront-key", default=os.environ.get("STOREFRONT_KEY"), help="a storefront key for the gateway [$STOREFRONT_KEY]")
     parser.add_argument("--mail-dir", default=os.environ.get("MAIL_DIR"), help="where the worker writes .eml files [$MAIL_DIR]")
     parser.add_argument("--out", default=os.path.join(ROOT, ".run", "browser-screenshots"), help="folder for the screenshots [.run/browser-screenshots]")
     parser.add_argument("--timeout", type=float, default=15, help="seconds any one browser step may take [15]")
+    parser.epilog = ("Secrets come from the environment, never from arguments (ps would show them): $SANDBOX_SECRET_KEY, "
+                     "the sandbox's secret key (default sk_test_sandbox), and $STOREFRONT_KEY, a storefront key for the "
+                     "gateway; or the file $SANDBOX_SECRET_KEY_FILE / $STOREFRONT_KEY_FILE names.")
     args = parser.parse_args()
+    args.sandbox_key = secret_from_environment("SANDBOX_SECRET_KEY", "sk_test_sandbox")
+    args.storefront_key = secret_from_environment("STOREFRONT_KEY")
     if args.gateway and not (args.storefront_key and args.mail_dir):
-        parser.error("--gateway needs --storefront-key and --mail-dir")
+        parser.error("--gateway needs $STOREFRONT_KEY (or $STOREFRONT_KEY_FILE) and --mail-dir")
     chromium = shutil.which("chromium")
     if not chromium:
         print("browser check: no chromium on PATH (scripts/deps installs Debian's)", file=sys.stderr)

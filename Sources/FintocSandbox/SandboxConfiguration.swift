@@ -82,11 +82,11 @@ extension SandboxConfiguration {
     public static let variables: [ConfigurationVariable] = [
         .init("SANDBOX_HOST", default: "127.0.0.1", "address to listen on"),
         .init("SANDBOX_PORT", default: "8090", "port to listen on"),
-        .init("SANDBOX_SECRET_KEY", default: "sk_test_sandbox", "secret key the API accepts"),
+        .init("SANDBOX_SECRET_KEY", default: "sk_test_sandbox", "secret key the API accepts", secret: true),
         .init("SANDBOX_PUBLIC_KEY", default: "pk_test_sandbox", "public key the widget accepts"),
         .init("SANDBOX_PUBLIC_URL", default: "http://<host>:<port>", "base of redirect_url and widget.js as a browser reaches them"),
         .init("SANDBOX_WEBHOOK_URL", default: "", "endpoint subscribed to all events at start (needs SANDBOX_WEBHOOK_SECRET)"),
-        .init("SANDBOX_WEBHOOK_SECRET", default: "", "signing secret of that endpoint (whsec_...)"),
+        .init("SANDBOX_WEBHOOK_SECRET", default: "", "signing secret of that endpoint (whsec_...); also what `trigger` signs with", secret: true),
         .init("SANDBOX_SESSION_LIFETIME", default: "86400", "seconds a v2 checkout session stays open"),
         .init("SANDBOX_TOKEN_LIFETIME", default: "600", "seconds a session_token / widget_token (and a v1 session) lives"),
         .init("SANDBOX_WEBHOOK_RETRY_SCHEDULE", default: "3,6,12,...,196608 (17 retries)", "comma-separated seconds before each retry of a failed delivery"),
@@ -98,6 +98,8 @@ extension SandboxConfiguration {
     /// Reads the variables above; anything unset keeps its default, anything unusable throws a
     /// message naming the variable.
     public init(environment: [String: String]) throws(ConfigurationError) {
+        // A secret X may come from the file X_FILE names (Docker and Kubernetes secrets).
+        let environment = try EnvironmentReader(environment).resolvingSecretFiles(for: Self.variables).values
         func value(_ name: String) -> String? {
             guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
             return raw

@@ -45,6 +45,8 @@ public struct WorkerConfiguration: Sendable {
     /// Reads and checks every variable; the first unusable one is the error.
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> WorkerConfiguration {
         var configuration = WorkerConfiguration()
+        // A secret X may come from the file X_FILE names (Docker and Kubernetes secrets).
+        let environment = try environment.resolvingSecretFiles(for: variables)
         configuration.host = environment.string("WORKER_HOST", default: configuration.host)
         configuration.port = try environment.port("WORKER_PORT", default: configuration.port)
         configuration.databasePath = environment.string("WORKER_DATABASE", default: configuration.databasePath)

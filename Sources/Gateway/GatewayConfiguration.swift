@@ -61,6 +61,8 @@ public struct GatewayConfiguration: Sendable {
     /// Reads and checks every variable; the first unusable one is the error.
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
+        // A secret X may come from the file X_FILE names (Docker and Kubernetes secrets).
+        let environment = try environment.resolvingSecretFiles(for: variables)
         configuration.host = environment.string("GATEWAY_HOST", default: configuration.host)
         configuration.port = try environment.port("GATEWAY_PORT", default: configuration.port)
         configuration.databasePath = environment.string("GATEWAY_DATABASE", default: configuration.databasePath)

@@ -4,15 +4,16 @@ import Foundation
 import Synchronization
 
 /// Confirmed persistent publishing at several window sizes, then consume-and-ack, against the
-/// broker at `--url`. Every loop is bounded by a message count and by a time limit.
+/// broker at `AMQP_URL`. Every loop is bounded by a message count and by a time limit.
 struct AMQPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amqp",
-        abstract: "Persistent, mandatory, confirmed publishes per second per window, and consume+ack per second."
+        abstract: "Persistent, mandatory, confirmed publishes per second per window, and consume+ack per second.",
+        discussion: "The broker is AMQP_URL (or the file AMQP_URL_FILE names; default amqp://guest:guest@127.0.0.1:5672/), never an argument: its password would show in ps."
     )
 
-    @Option(help: "Broker URL (loopback).")
-    var url = ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+    /// `AMQP_URL` (or its `_FILE`): the URL holds the broker's password.
+    var url: String { get throws { try BenchSecrets.value(BenchSecrets.amqpURL) } }
 
     @Option(help: "Publish windows (unconfirmed messages in flight), comma-separated.")
     var windows = "1,64,512"
@@ -44,7 +45,7 @@ struct AMQPBench: AsyncParsableCommand {
         var lastPublished = 0
         let runID = UUID().uuidString.prefix(8).lowercased()
         for window in windows {
-            var configuration = try AMQPConfiguration(url: url, connectionName: "cobro-bench-publish-w\(window)")
+            var configuration = try AMQPConfiguration(url: try url, connectionName: "cobro-bench-publish-w\(window)")
             configuration.publishWindow = window
             let connection = try await AMQPConnection.connect(configuration)
             let queue = "bench.swift.\(runID).w\(window)"
@@ -62,7 +63,7 @@ struct AMQPBench: AsyncParsableCommand {
             await connection.close()
         }
 
-        let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: url, connectionName: "cobro-bench-consume"))
+        let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: try url, connectionName: "cobro-bench-consume"))
         let cpuBefore = processCPUSeconds()
         let (consumed, elapsed) = try await consume(connection, queue: lastQueue, target: lastPublished)
         let consumeCPU = microseconds(processCPUSeconds() - cpuBefore, per: consumed)

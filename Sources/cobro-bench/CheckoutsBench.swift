@@ -12,7 +12,8 @@ import Synchronization
 struct CheckoutsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkouts",
-        abstract: "Checkout creations per second and latency percentiles: direct to the sandbox, then through the gateway."
+        abstract: "Checkout creations per second and latency percentiles: direct to the sandbox, then through the gateway.",
+        discussion: BenchSecrets.help
     )
 
     @Option(help: "Gateway base URL (loopback).")
@@ -21,11 +22,11 @@ struct CheckoutsBench: AsyncParsableCommand {
     @Option(help: "Sandbox base URL (loopback), the gateway's FINTOC_API_URL.")
     var sandbox = "http://127.0.0.1:8090"
 
-    @Option(help: "Storefront API key the gateway accepts (STOREFRONT_API_KEYS); default $COBRO_BENCH_STOREFRONT_KEY, so it stays off the command line.")
-    var key = ProcessInfo.processInfo.environment["COBRO_BENCH_STOREFRONT_KEY"] ?? ""
+    /// `COBRO_BENCH_STOREFRONT_KEY` (or its `_FILE`): never an argument, which `ps` would show.
+    var key: String { get throws { try BenchSecrets.value(BenchSecrets.storefrontKey) } }
 
-    @Option(help: "Secret key the sandbox accepts.")
-    var sandboxKey = "sk_test_sandbox"
+    /// `COBRO_BENCH_SANDBOX_KEY` (or its `_FILE`), else the sandbox's default key.
+    var sandboxKey: String { get throws { try BenchSecrets.value(BenchSecrets.sandboxKey) } }
 
     @Option(help: "Requests in flight at once.")
     var concurrency = 16
@@ -60,7 +61,7 @@ struct CheckoutsBench: AsyncParsableCommand {
         guard concurrency >= 1, count >= 1, warmup >= 0, seconds > 0 else {
             throw ValidationError("--concurrency and --count must be at least 1, --warmup at least 0, --seconds positive")
         }
-        guard targets == "sandbox" || key.utf8.count >= 16 else { throw ValidationError("--key: the gateway needs a storefront key of 16 characters or more") }
+        guard try targets == "sandbox" || key.utf8.count >= 16 else { throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: the gateway needs a storefront key of 16 characters or more") }
     }
 
     func run() async throws {
@@ -75,12 +76,12 @@ struct CheckoutsBench: AsyncParsableCommand {
             var sandboxFigures: Figures?
             var gatewayFigures: Figures?
             if targets != "gateway" {
-                let target = Target.sandbox(base: sandbox, key: sandboxKey, ui: ui)
+                let target = Target.sandbox(base: sandbox, key: try sandboxKey, ui: ui)
                 sandboxFigures = try await measure(client, target, runID: "\(runID)s")
                 result["sandbox"] = sandboxFigures!.json
             }
             if targets != "sandbox" {
-                let target = Target.gateway(base: gateway, key: key, ui: ui)
+                let target = Target.gateway(base: gateway, key: try key, ui: ui)
                 gatewayFigures = try await measure(client, target, runID: "\(runID)g")
                 result["gateway"] = gatewayFigures!.json
             }

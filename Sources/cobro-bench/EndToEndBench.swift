@@ -14,17 +14,18 @@ import Synchronization
 struct EndToEndBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "e2e",
-        abstract: "Paid orders per second from webhook to stock committed, and that latency at a given rate."
+        abstract: "Paid orders per second from webhook to stock committed, and that latency at a given rate.",
+        discussion: BenchSecrets.help
     )
 
     @Option(help: "Gateway base URL (loopback).")
     var gateway = "http://127.0.0.1:8080"
 
-    @Option(help: "Storefront API key (default $COBRO_BENCH_STOREFRONT_KEY).")
-    var key = ProcessInfo.processInfo.environment["COBRO_BENCH_STOREFRONT_KEY"] ?? ""
+    /// `COBRO_BENCH_STOREFRONT_KEY` (or its `_FILE`): never an argument, which `ps` would show.
+    var key: String { get throws { try BenchSecrets.value(BenchSecrets.storefrontKey) } }
 
-    @Option(help: "Webhook signing secret the gateway accepts (default $COBRO_BENCH_WEBHOOK_SECRET or the sandbox's).")
-    var secret = ProcessInfo.processInfo.environment["COBRO_BENCH_WEBHOOK_SECRET"] ?? "whsec_test_sandbox"
+    /// `COBRO_BENCH_WEBHOOK_SECRET` (or its `_FILE`), else the sandbox's default secret.
+    var secret: String { get throws { try BenchSecrets.value(BenchSecrets.webhookSecret) } }
 
     @Option(help: "The worker's SQLite file (WORKER_DATABASE), read for the commit times.")
     var workerDatabase: String
@@ -46,7 +47,7 @@ struct EndToEndBench: AsyncParsableCommand {
 
     func validate() throws {
         guard count >= 1, concurrency >= 1, seconds > 0, rate >= 0 else { throw ValidationError("--count, --concurrency positive; --seconds positive; --rate 0 or more") }
-        guard key.utf8.count >= 16 else { throw ValidationError("--key: a storefront key of 16 characters or more") }
+        guard (try key).utf8.count >= 16 else { throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: a storefront key of 16 characters or more") }
     }
 
     func run() async throws {
@@ -56,13 +57,13 @@ struct EndToEndBench: AsyncParsableCommand {
         let run = UUID().uuidString.prefix(6).lowercased()
 
         log("creating \(count) checkouts")
-        let made = try await BenchHTTP.paymentIntentCheckouts(client, gateway: gateway, key: key, count: count, idempotencyPrefix: "e2e-\(run)") { index in
+        let made = try await BenchHTTP.paymentIntentCheckouts(client, gateway: gateway, key: try key, count: count, idempotencyPrefix: "e2e-\(run)") { index in
             #"{"order_id":"e2e-\#(run)-\#(index)","currency":"CLP","amount":10000,"line_items":[{"sku":"\#(sku)","name":"Bench","quantity":1,"unit_amount":10000}],"customer":{"email":"bench@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#
         }
         // Let the checkouts' own events (holds) drain before the measurement.
         try await Task.sleep(for: .seconds(2))
 
-        let signer = WebhookSigner(secret: secret)
+        let signer = WebhookSigner(secret: try secret)
         let stamp = Int64(Date().timeIntervalSince1970)
         let accepted = AcceptTimes(count: count)
         let started = Date()

@@ -14,20 +14,22 @@ import PaymentsCore
 struct WebhooksBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhooks",
-        abstract: "Signed webhooks ingested per second and their latency, then the events published."
+        abstract: "Signed webhooks ingested per second and their latency, then the events published.",
+        discussion: BenchSecrets.help
     )
 
     @Option(help: "Gateway base URL (loopback).")
     var gateway = "http://127.0.0.1:8080"
 
-    @Option(help: "Storefront API key (default $COBRO_BENCH_STOREFRONT_KEY).")
-    var key = ProcessInfo.processInfo.environment["COBRO_BENCH_STOREFRONT_KEY"] ?? ""
+    /// `COBRO_BENCH_STOREFRONT_KEY` (or its `_FILE`): never an argument, which `ps` would show.
+    var key: String { get throws { try BenchSecrets.value(BenchSecrets.storefrontKey) } }
 
-    @Option(help: "Webhook signing secret the gateway accepts (default $COBRO_BENCH_WEBHOOK_SECRET or the sandbox's).")
-    var secret = ProcessInfo.processInfo.environment["COBRO_BENCH_WEBHOOK_SECRET"] ?? "whsec_test_sandbox"
+    /// `COBRO_BENCH_WEBHOOK_SECRET` (or its `_FILE`), else the sandbox's default secret.
+    var secret: String { get throws { try BenchSecrets.value(BenchSecrets.webhookSecret) } }
 
-    @Option(help: "Broker URL the gateway publishes to; the work queue is declared and drained there.")
-    var url = "amqp://guest:guest@127.0.0.1:5672/"
+    /// `AMQP_URL` (or its `_FILE`): the broker the gateway publishes to; the work queue is
+    /// declared and drained there. The URL holds the broker's password.
+    var url: String { get throws { try BenchSecrets.value(BenchSecrets.amqpURL) } }
 
     @Option(help: "Webhooks per measurement (three per checkout: pending, succeeded, a redelivery).")
     var count = 30_000
@@ -48,7 +50,7 @@ struct WebhooksBench: AsyncParsableCommand {
         guard count >= 3, concurrency >= 1, seconds > 0, setupConcurrency >= 1 else {
             throw ValidationError("--count at least 3, --concurrency and --setup-concurrency at least 1, --seconds positive")
         }
-        guard key.utf8.count >= 16 else { throw ValidationError("--key: a storefront key of 16 characters or more") }
+        guard (try key).utf8.count >= 16 else { throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: a storefront key of 16 characters or more") }
     }
 
     func run() async throws {
@@ -56,7 +58,7 @@ struct WebhooksBench: AsyncParsableCommand {
         defer { _ = client.shutdown() as EventLoopFuture<Void> }
 
         // The worker's queue, so every published event has somewhere to go and can be counted.
-        let broker = try await AMQPConnection.connect(url: url, connectionName: "cobro-bench-webhooks")
+        let broker = try await AMQPConnection.connect(url: try url, connectionName: "cobro-bench-webhooks")
         try await broker.declare(AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions())))
         let drained = await drain(broker, idle: .seconds(2))
         log("work queue emptied of \(drained) earlier messages")
@@ -66,7 +68,7 @@ struct WebhooksBench: AsyncParsableCommand {
         let providers = try await createCheckouts(client, count: checkouts)
         let gatewayBase = BenchHTTP.trimmed(gateway)
         let stamp = Int64(Date().timeIntervalSince1970)
-        let signer = WebhookSigner(secret: secret)
+        let signer = WebhookSigner(secret: try secret)
         // Fintoc's order per payment: pending, then succeeded, then the succeeded event again.
         var bodies: [(Data, String)] = []
         bodies.reserveCapacity(checkouts * 3)
@@ -113,7 +115,7 @@ struct WebhooksBench: AsyncParsableCommand {
     private func createCheckouts(_ client: HTTPClient, count: Int) async throws -> [(checkout: String, pi: String)] {
         let run = UUID().uuidString.prefix(8).lowercased()
         return try await BenchHTTP.paymentIntentCheckouts(
-            client, gateway: gateway, key: key, count: count, width: setupConcurrency, idempotencyPrefix: "wh-\(run)"
+            client, gateway: gateway, key: try key, count: count, width: setupConcurrency, idempotencyPrefix: "wh-\(run)"
         ) { index in
             #"{"order_id":"ord-wh-\#(run)-\#(index)","currency":"CLP","amount":30970,"line_items":[{"sku":"SKU-TEE-001","name":"Polera","quantity":2,"unit_amount":12990},{"sku":"SKU-MUG-002","name":"Taza","quantity":1,"unit_amount":4990}],"customer":{"email":"buyer@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#
         }.map { ($0.checkout, $0.provider) }

@@ -13,14 +13,15 @@ import PaymentsCore
 struct WorkerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Events consumed and applied per second by a fulfillment-worker (load the queue, then measure)."
+        abstract: "Events consumed and applied per second by a fulfillment-worker (load the queue, then measure).",
+        discussion: "The broker is AMQP_URL (or the file AMQP_URL_FILE names; default amqp://guest:guest@127.0.0.1:5672/), never an argument: its password would show in ps."
     )
 
     @Argument(help: "load or measure.")
     var phase: String
 
-    @Option(help: "Broker URL (loopback).")
-    var url = ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+    /// `AMQP_URL` (or its `_FILE`): the URL holds the broker's password.
+    var url: String { get throws { try BenchSecrets.value(BenchSecrets.amqpURL) } }
 
     @Option(help: "Events to publish (half checkout.created, half payment.succeeded).")
     var events = 50_000
@@ -44,7 +45,7 @@ struct WorkerBench: AsyncParsableCommand {
     }
 
     private func load() async throws {
-        var configuration = try AMQPConfiguration(url: url, connectionName: "cobro-bench-worker-load")
+        var configuration = try AMQPConfiguration(url: try url, connectionName: "cobro-bench-worker-load")
         configuration.topology = try Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
         configuration.publishWindow = 1024
         let connection = try await AMQPConnection.connect(configuration)

@@ -25,7 +25,8 @@ struct FintocSandboxCommand: AsyncParsableCommand {
 let environmentHelp =
     "Configuration comes from the environment:\n\n"
     + ConfigurationVariable.helpText(SandboxConfiguration.variables)
-    + "\n  LOG_LEVEL (default: info)\n      trace, debug, info, notice, warning, error"
+    + "\n  LOG_LEVEL (default: info)\n      trace, debug, info, notice, warning, error\n\n"
+    + ConfigurationVariable.secretsHelp
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,7 +61,13 @@ struct Serve: AsyncParsableCommand {
 struct Trigger: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send one realistic, signed event to a webhook URL.",
-        discussion: "Event types: " + SampleEvents.supportedTypes.joined(separator: ", ")
+        discussion: """
+            Event types: \(SampleEvents.supportedTypes.joined(separator: ", "))
+
+            The event is signed with SANDBOX_WEBHOOK_SECRET, or with the contents of the file \
+            SANDBOX_WEBHOOK_SECRET_FILE or --secret-file names (one trailing newline trimmed). \
+            The secret is never an argument: ps would show it to every user of the machine.
+            """
     )
 
     @Argument(help: "The event type, e.g. payment_intent.succeeded.")
@@ -69,8 +76,12 @@ struct Trigger: AsyncParsableCommand {
     @Option(name: .customLong("forward-to"), help: "The URL to POST the event to.")
     var forwardTo: String
 
-    @Option(help: "The webhook secret to sign with (whsec_...).")
-    var secret: String
+    @Option(name: .customLong("secret-file"), help: "A file holding the webhook secret to sign with (default: $SANDBOX_WEBHOOK_SECRET).")
+    var secretFile: String?
+
+    /// Gone: a secret in the arguments shows in `ps`. Kept hidden only to say what to do instead.
+    @Option(help: .hidden)
+    var secret: String?
 
     @Option(help: "Amount in the currency's smallest unit.")
     var amount: Int64 = 350_000
@@ -88,13 +99,31 @@ struct Trigger: AsyncParsableCommand {
         guard let url = URL(string: forwardTo), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--forward-to must be an http(s) URL")
         }
-        guard !secret.isEmpty else { throw ValidationError("--secret must not be empty") }
+        guard secret == nil else {
+            throw ValidationError("--secret is no longer taken (ps shows every argument): set SANDBOX_WEBHOOK_SECRET or pass --secret-file PATH")
+        }
         guard amount > 0 else { throw ValidationError("--amount must be positive") }
         guard FintocCurrency(rawValue: currency).isKnown else { throw ValidationError("--currency must be CLP or MXN") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
     }
 
+    static let secretVariable = ConfigurationVariable("SANDBOX_WEBHOOK_SECRET", default: "", "the secret to sign with", secret: true)
+
+    /// The signing secret: `--secret-file`, else `SANDBOX_WEBHOOK_SECRET` (or the file its
+    /// `_FILE` variable names).
+    func signingSecret() throws -> String {
+        do {
+            if let secretFile { return try EnvironmentReader.readSecretFile(secretFile, variable: "--secret-file") }
+            let name = Self.secretVariable.name
+            if let secret = try EnvironmentReader().resolvingSecretFiles(for: [Self.secretVariable]).optionalString(name) { return secret }
+            throw ValidationError("no webhook secret: set \(name) (or \(Self.secretVariable.fileVariable)) or pass --secret-file PATH")
+        } catch let error as ConfigurationError {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() async throws {
+        let secret = try signingSecret()
         guard let event = SampleEvents.make(type: eventType, amount: amount, currency: FintocCurrency(rawValue: currency)) else {
             throw ValidationError("unknown event type \"\(eventType)\"")
         }

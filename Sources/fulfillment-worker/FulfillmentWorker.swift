@@ -16,6 +16,8 @@ struct FulfillmentWorker: AsyncParsableCommand {
             Configuration comes from environment variables; every default runs the local stack:
 
             \(ConfigurationVariable.helpText(WorkerConfiguration.variables + [logLevelVariable]))
+
+            \(ConfigurationVariable.secretsHelp)
             """,
         subcommands: [Serve.self, Inventory.self, DLQ.self],
         defaultSubcommand: Serve.self

@@ -16,6 +16,8 @@ struct PaymentsGateway: AsyncParsableCommand {
             Configuration comes from environment variables; every default runs the local stack:
 
             \(ConfigurationVariable.helpText(GatewayConfiguration.variables + [logLevelVariable]))
+
+            \(ConfigurationVariable.secretsHelp)
             """,
         subcommands: [Serve.self, APIKeys.self, Outbox.self, Events.self, Reconcile.self],
         defaultSubcommand: Serve.self

@@ -24,11 +24,17 @@ public final class SMTPServer: @unchecked Sendable {
         try? FileManager.default.removeItem(at: self.directory.appendingPathComponent("ready"))
         var arguments = [Self.script.path, "--port", "\(port)", "--dir", self.directory.path, "--mode", mode.rawValue]
         if let tls { arguments += ["--cert", tls.certificate.path, "--key", tls.key.path] }
-        if let user, let password { arguments += ["--user", user, "--password", password] }
+        // The password goes through the environment: arguments show in ps.
+        var environment = ProcessInfo.processInfo.environment
+        if let user, let password {
+            arguments += ["--user", user]
+            environment["SMTP_TEST_PASSWORD"] = password
+        }
         process = Process()
         // The checkout's private Python (scripts/deps builds it), where aiosmtpd is pinned.
         process.executableURL = BrokerFixture.repositoryRoot.appendingPathComponent("scripts/python")
         process.arguments = arguments
+        process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)

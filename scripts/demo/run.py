@@ -207,16 +207,43 @@ class Demo:
         return 0
 
 
+def secret_from_environment(name, default=None):
+    """A secret from $NAME, or from the file $NAME_FILE names (one trailing newline trimmed),
+    never from an argument: ps shows every process's arguments to every user. Both set is an
+    error, as in the services."""
+    path = os.environ.get(name + "_FILE")
+    value = os.environ.get(name)
+    if path and value:
+        sys.exit(f"set either {name} or {name}_FILE, not both")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
+        except OSError as error:
+            sys.exit(f"{name}_FILE: cannot read {path!r}: {error.strerror}")
+        text = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+        if not text.strip():
+            sys.exit(f"{name}_FILE: {path!r} is empty")
+        return text
+    return value or default
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", required=True)
     parser.add_argument("--sandbox", required=True)
-    parser.add_argument("--key", required=True, help="storefront key")
-    parser.add_argument("--sandbox-key", default="sk_test_sandbox")
     parser.add_argument("--bin", required=True, help="folder of the built executables")
     parser.add_argument("--mail-dir", required=True)
     parser.add_argument("--worker-database", required=True)
-    sys.exit(Demo(parser.parse_args()).main())
+    parser.epilog = ("Secrets come from the environment, never from arguments (ps would show them): $STOREFRONT_KEY, "
+                     "the storefront key (required), and $SANDBOX_SECRET_KEY (default sk_test_sandbox); "
+                     "or the file $STOREFRONT_KEY_FILE / $SANDBOX_SECRET_KEY_FILE names.")
+    args = parser.parse_args()
+    args.key = secret_from_environment("STOREFRONT_KEY")
+    if not args.key:
+        parser.error("set STOREFRONT_KEY (or STOREFRONT_KEY_FILE) to the storefront key")
+    args.sandbox_key = secret_from_environment("SANDBOX_SECRET_KEY", "sk_test_sandbox")
+    sys.exit(Demo(args).main())
 
 
 if __name__ == "__main__":

@@ -75,10 +75,13 @@ struct BodyFields: Sendable {
         return text
     }
 
+    /// An absolute http(s) URL by the gateway's own rule (``HTTPURLRule``: RFC 3986's characters
+    /// only), except that Fintoc's `{CHECKOUT_SESSION_ID}` template may appear in it.
     func url(_ key: String, required: Bool) throws(SandboxError) -> String? {
         guard let text = required ? try requiredString(key) : try string(key) else { return nil }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
-            throw .invalidParameter(name(key), "\(name(key)) must be an http(s) URL.", code: "invalid_url")
+        let filled = text.replacingOccurrences(of: "{CHECKOUT_SESSION_ID}", with: "cs_template")
+        if let problem = HTTPURLRule.problem(filled) {
+            throw .invalidParameter(name(key), "\(name(key)) must be an http(s) URL: it \(problem).", code: "invalid_url")
         }
         return text
     }

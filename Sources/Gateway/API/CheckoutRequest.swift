@@ -5,7 +5,7 @@ import PaymentsCore
 /// The body of `POST /v1/checkouts`, validated: every field is present, well formed, and the
 /// lines add up to the amount.
 struct CheckoutRequest: Sendable, Hashable, Codable {
-    static let maxURLLength = 2048
+    static let maxURLLength = HTTPURLRule.maxLength
     static let maxMetadataKeys = 20
     static let maxMetadataKeyLength = 40
     static let maxMetadataValueLength = 500
@@ -131,13 +131,10 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
         throw ValidationError(path: "", code: "invalid_request", reason: "incomplete request")
     }
 
-    /// Why `text` is not an absolute http(s) URL with a host, or nil when it is one.
+    /// Why `text` is not an absolute http(s) URL a customer can be sent to, or nil when it is
+    /// one: every URL a storefront sends goes through this one rule (``HTTPURLRule``).
     static func urlProblem(_ text: String) -> String? {
-        guard text.utf8.count <= maxURLLength else { return "must be at most \(maxURLLength) characters" }
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
-        else { return "must be an absolute http or https URL" }
-        return nil
+        HTTPURLRule.problem(text, maxLength: maxURLLength)
     }
 
     /// SHA-256 input identifying the request for idempotency: its canonical JSON, so the same

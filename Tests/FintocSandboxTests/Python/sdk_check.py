@@ -1,6 +1,8 @@
 """Drives a running fintoc-sandbox with the official Python SDK (`fintoc`, pinned in scripts/requirements.txt).
 
-Usage: python3 sdk_check.py BASE_URL SECRET_KEY
+Usage: SANDBOX_SECRET_KEY=sk_test_… python3 sdk_check.py BASE_URL
+
+(The key comes from the environment, never the arguments, where ps would show it.)
 
 Only the SDK's base URL is changed. Exits 0 and prints "SDK OK" when every check passes;
 otherwise prints what failed and exits 1 (2 when the `fintoc` module is missing).
@@ -9,6 +11,7 @@ otherwise prints what failed and exits 1 (2 when the `fintoc` module is missing)
 import http.server
 import importlib.metadata
 import json
+import os
 import queue
 import sys
 import threading
@@ -25,7 +28,7 @@ except ImportError as error:  # pragma: no cover
 
 import httpx
 
-BASE, SECRET = sys.argv[1].rstrip("/"), sys.argv[2]
+BASE, SECRET = sys.argv[1].rstrip("/"), os.environ.get("SANDBOX_SECRET_KEY", "sk_test_sandbox")
 received = queue.Queue()
 
 

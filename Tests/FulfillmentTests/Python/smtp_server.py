@@ -43,9 +43,9 @@ def main():
     parser.add_argument("--mode", choices=["plain", "starttls", "smtps"], default="plain")
     parser.add_argument("--cert")
     parser.add_argument("--key")
-    parser.add_argument("--user")
-    parser.add_argument("--password")
+    parser.add_argument("--user", help="require AUTH as this user, with the password in $SMTP_TEST_PASSWORD")
     args = parser.parse_args()
+    args.password = os.environ.get("SMTP_TEST_PASSWORD")
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user and auth_data.password.decode() == args.password
