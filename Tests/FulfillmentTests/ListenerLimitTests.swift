@@ -39,17 +39,21 @@ struct WorkerListenerLimitTests {
         let slow = try #require(first, "the worker never listened")
         await slow.send("GET /healthz HTTP/1.1\r\n")
         var sent = 0
-        while sent < 6, !(try await slow.waitClosed(timeout: .seconds(1))) {
+        while sent < 12, !(try await slow.waitClosed(timeout: .seconds(1))) {
             await slow.send("X-Slow-\(sent): 1\r\n")
             sent += 1
         }
         #expect(!slow.isOpen, "still connected after \(sent) lines")
-        #expect(slow.age < .seconds(4), "cut after \(slow.age)")
+        #expect(slow.age < .seconds(10), "cut after \(slow.age)")
 
+        // An answer on each kept-alive connection proves both were admitted before the extra.
         let held = [try await RawConnection.open(port: port), try await RawConnection.open(port: port)]
-        try await Task.sleep(for: .milliseconds(200))
+        for connection in held {
+            await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await connection.waitFor("HTTP/1.1 200", timeout: .seconds(10)), "\(connection.text)")
+        }
         let extra = try await RawConnection.open(port: port)
-        #expect(try await extra.waitClosed(timeout: .seconds(3)))
+        #expect(try await extra.waitClosed(timeout: .seconds(10)))
         #expect(extra.text.hasPrefix("HTTP/1.1 503"), "\(extra.text)")
         for connection in held { await connection.close() }
 
@@ -59,7 +63,7 @@ struct WorkerListenerLimitTests {
         for _ in 0..<40 where !metrics.contains("worker_http_connections_refused_total") {
             let probe = try await RawConnection.open(port: port)
             await probe.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            _ = try await probe.waitClosed(timeout: .seconds(3))
+            _ = try await probe.waitClosed(timeout: .seconds(10))
             metrics = probe.text
             await probe.close()
             if metrics.hasPrefix("HTTP/1.1 503") { probesRefused += 1 }

@@ -101,30 +101,32 @@ struct SecurityListenerTests {
                 port: port, first: "POST /webhooks/fintoc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
                 then: { _ in "{" }
             )
-            // Meanwhile a normal request is answered at once.
+            // Meanwhile a normal request is answered, well before the slow ones give up (the
+            // bound is loose: the machine may be busy with other tests).
             try await Task.sleep(for: .milliseconds(500))
             let started = ContinuousClock.now
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok)
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(5))
 
             let (head, body) = try await (slowHead, slowBody)
             for (name, closedAfter) in [("headers", head), ("body", body)] {
-                let closedAfter = try #require(closedAfter, "slow \(name) still connected after 8 s")
-                #expect(closedAfter >= .milliseconds(1500) && closedAfter < .seconds(5), "slow \(name) cut after \(closedAfter)")
+                let closedAfter = try #require(closedAfter, "slow \(name) still connected after 12 s")
+                // Never before the limit; after it as soon as the (possibly busy) loop gets to it.
+                #expect(closedAfter >= .milliseconds(1500) && closedAfter < .seconds(10), "slow \(name) cut after \(closedAfter)")
             }
             #expect(try await Self.metric(configuration, #"gateway_http_request_timeouts_total{listener="public"}"#) == 2)
         }
     }
 
-    /// Sends `first`, then `then(n)` every second, at most 8 times; how long after the first
+    /// Sends `first`, then `then(n)` every second, at most 12 times; how long after the first
     /// byte the server closed the connection, or nil if it never did.
     static func trickle(port: Int, first: String, then next: @Sendable (Int) -> String) async throws -> Duration? {
         let connection = try await RawConnection.open(port: port)
         defer { Task { await connection.close() } }
         let started = ContinuousClock.now
         guard await connection.send(first) else { return .zero }
-        for line in 0..<8 {
+        for line in 0..<12 {
             if try await connection.waitClosed(timeout: .seconds(1)) { return ContinuousClock.now - started }
             guard await connection.send(next(line)) else { return ContinuousClock.now - started }
         }
@@ -141,10 +143,10 @@ struct SecurityListenerTests {
             #expect(kept.text.hasPrefix("HTTP/1.1 200"))
             let answered = ContinuousClock.now
             #expect(kept.isOpen, "kept alive after the answer")
-            #expect(try await kept.waitClosed(timeout: .seconds(6)), "the idle kept-alive connection is closed")
+            #expect(try await kept.waitClosed(timeout: .seconds(12)), "the idle kept-alive connection is closed")
             let idleFor = ContinuousClock.now - answered
-            #expect(idleFor >= .seconds(1) && idleFor < .seconds(5), "closed after \(idleFor) idle")
-            #expect(try await silent.waitClosed(timeout: .seconds(6)), "a connection that never sent a byte is closed")
+            #expect(idleFor >= .seconds(1) && idleFor < .seconds(10), "closed after \(idleFor) idle")
+            #expect(try await silent.waitClosed(timeout: .seconds(12)), "a connection that never sent a byte is closed")
             #expect(silent.age >= .seconds(1), "not before the idle timeout")
             await kept.close()
             await silent.close()
@@ -171,7 +173,7 @@ struct SecurityListenerTests {
             }
             // The server counts a connection once it accepts it: wait (bounded) until all are in.
             var open = 0.0
-            for _ in 0..<100 where open < Double(cap) {
+            for _ in 0..<200 where open < Double(cap) {
                 open = try await Self.metric(configuration, gauge) ?? 0
                 if open < Double(cap) { try await Task.sleep(for: .milliseconds(50)) }
             }
@@ -180,7 +182,7 @@ struct SecurityListenerTests {
             let extras = 3
             for _ in 0..<extras {
                 let extra = try await RawConnection.open(port: port)
-                #expect(try await extra.waitClosed(timeout: .seconds(3)), "an extra connection is closed")
+                #expect(try await extra.waitClosed(timeout: .seconds(10)), "an extra connection is closed")
                 #expect(extra.text.hasPrefix("HTTP/1.1 503 Service Unavailable"), "\(extra.text)")
                 #expect(extra.text.contains("too_many_connections"))
                 await extra.close()
