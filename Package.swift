@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // NIOHTTPTypes: the request parts Hummingbird's channel handlers see (HTTPServerLimits).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -51,6 +53,19 @@ let package = Package(
             name: "AMQPTests",
             dependencies: ["AMQP", "CobroTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        // Slow clients and connection floods, for every HTTP listener (issue 14): a deadline
+        // for a request's head and body, the idle timeout, a connection cap with its metrics.
+        .target(
+            name: "HTTPServerLimits",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .target(
             name: "Fintoc",
             dependencies: [
@@ -71,6 +86,7 @@ let package = Package(
             name: "FintocSandbox",
             dependencies: [
                 "Fintoc",
+                "HTTPServerLimits",
                 "PaymentsCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -99,6 +115,7 @@ let package = Package(
             name: "FintocSandboxTests",
             dependencies: [
                 "FintocSandbox",
+                "HTTPServerLimits",
                 "Fintoc",
                 "PaymentsCore",
                 "CobroTestSupport",
@@ -115,6 +132,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "PaymentsCore",
+                "HTTPServerLimits",
                 "Fintoc",
                 "AMQP",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -123,6 +141,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -141,6 +160,8 @@ let package = Package(
             dependencies: [
                 "AMQP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Tests/CobroTestSupport"
@@ -171,6 +192,7 @@ let package = Package(
             name: "Fulfillment",
             dependencies: [
                 "PaymentsCore",
+                "HTTPServerLimits",
                 "AMQP",
                 "CCurlSMTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -198,6 +220,7 @@ let package = Package(
             name: "FulfillmentTests",
             dependencies: [
                 "Fulfillment",
+                "HTTPServerLimits",
                 "PaymentsCore",
                 "AMQP",
                 "CobroTestSupport",

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Fintoc
+import HTTPServerLimits
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -45,8 +46,11 @@ public func buildApplication(configuration: SandboxConfiguration) -> some Applic
 /// Same, from parts built by the caller, who keeps `sandbox.store` in hand. Without
 /// `httpClient`, deliveries use a client of their own (no redirects), shut down with the app.
 public func buildApplication(sandbox: Sandbox, httpClient: HTTPClient? = nil) -> some ApplicationProtocol {
+    // No metrics exposition in the sandbox: the limiter logs when its cap is reached.
+    let limiter = ConnectionLimiter(limits: sandbox.configuration.limits, listener: "sandbox", metrics: nil, logger: sandbox.logger)
     var app = Application(
         router: sandbox.buildRouter(),
+        server: .http1(limitedBy: limiter),
         configuration: .init(address: .hostname(sandbox.configuration.host, port: sandbox.configuration.port), serverName: "fintoc-sandbox"),
         logger: sandbox.logger
     )

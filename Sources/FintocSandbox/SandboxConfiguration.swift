@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServerLimits
 import PaymentsCore
 
 /// Everything the sandbox can be told at start, with defaults that make the local stack run with
@@ -30,6 +31,8 @@ public struct SandboxConfiguration: Sendable {
     /// How long after a customer picks the "completes after a few seconds" account its pending
     /// payment settles.
     public var settleDelay: TimeInterval
+    /// Slow clients and connection floods on the sandbox's listener.
+    public var limits: HTTPServerLimits
 
     public struct BootstrapWebhook: Sendable, Hashable {
         public var url: String
@@ -56,7 +59,8 @@ public struct SandboxConfiguration: Sendable {
         retrySchedule: [TimeInterval] = SandboxConfiguration.fintocRetrySchedule,
         webhookTimeout: TimeInterval = 10,
         sweepInterval: TimeInterval = 1,
-        settleDelay: TimeInterval = 5
+        settleDelay: TimeInterval = 5,
+        limits: HTTPServerLimits = HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 512)
     ) {
         self.host = host
         self.port = port
@@ -70,6 +74,7 @@ public struct SandboxConfiguration: Sendable {
         self.webhookTimeout = webhookTimeout
         self.sweepInterval = sweepInterval
         self.settleDelay = settleDelay
+        self.limits = limits
     }
 }
 
@@ -93,6 +98,9 @@ extension SandboxConfiguration {
         .init("SANDBOX_WEBHOOK_TIMEOUT", default: "10", "seconds allowed to one delivery attempt"),
         .init("SANDBOX_SWEEP_INTERVAL", default: "1", "seconds between looks for expired sessions and intents"),
         .init("SANDBOX_SETTLE_DELAY", default: "5", "seconds before a pending test payment on account 422159212 settles"),
+        .init("SANDBOX_REQUEST_TIMEOUT", default: "15", "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
+        .init("SANDBOX_IDLE_TIMEOUT", default: "75", "seconds a connection may stay open with no request in progress"),
+        .init("SANDBOX_MAX_CONNECTIONS", default: "512", "connections open at once; past it a new one gets 503 and is closed"),
     ]
 
     /// Reads the variables above; anything unset keeps its default, anything unusable throws a
@@ -166,6 +174,26 @@ extension SandboxConfiguration {
             }
         }
 
+        func limitSeconds(_ name: String, default fallback: Double) throws(ConfigurationError) -> Duration {
+            let number = try seconds(name, default: fallback)
+            guard HTTPServerLimits.timeoutRange.contains(number) else {
+                throw ConfigurationError(name, "must be between \(HTTPServerLimits.timeoutRange.lowerBound) and \(Int(HTTPServerLimits.timeoutRange.upperBound)) seconds, not \(number)")
+            }
+            return .milliseconds(Int64(number * 1000))
+        }
+        var maxConnections = 512
+        if let text = value("SANDBOX_MAX_CONNECTIONS") {
+            guard let number = Int(text), HTTPServerLimits.connectionsRange.contains(number) else {
+                throw ConfigurationError("SANDBOX_MAX_CONNECTIONS", "\"\(text)\" is not a whole number from \(HTTPServerLimits.connectionsRange.lowerBound) to \(HTTPServerLimits.connectionsRange.upperBound)")
+            }
+            maxConnections = number
+        }
+        let limits = HTTPServerLimits(
+            requestTimeout: try limitSeconds("SANDBOX_REQUEST_TIMEOUT", default: 15),
+            idleTimeout: try limitSeconds("SANDBOX_IDLE_TIMEOUT", default: 75),
+            maxConnections: maxConnections
+        )
+
         self.init(
             host: host,
             port: port,
@@ -178,7 +206,8 @@ extension SandboxConfiguration {
             retrySchedule: schedule,
             webhookTimeout: try seconds("SANDBOX_WEBHOOK_TIMEOUT", default: 10),
             sweepInterval: try seconds("SANDBOX_SWEEP_INTERVAL", default: 1),
-            settleDelay: try seconds("SANDBOX_SETTLE_DELAY", default: 5, allowZero: true)
+            settleDelay: try seconds("SANDBOX_SETTLE_DELAY", default: 5, allowZero: true),
+            limits: limits
         )
     }
 }

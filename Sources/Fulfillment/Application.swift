@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import GRDB
+import HTTPServerLimits
 import Hummingbird
 import Logging
 import PaymentsCore
@@ -56,12 +57,19 @@ public struct Worker: Sendable {
 
 /// The worker as the executable runs it and the tests build it: the consumer, the event relay,
 /// the email sender and housekeeping as services, and `/healthz`, `/readyz`, `/metrics` on
-/// `WORKER_PORT`. Graceful shutdown stops taking messages, settles those in hand, then closes.
+/// `WORKER_PORT`, an admin-only listener (loopback by default) that cuts off slow clients and
+/// caps its connections (HTTPServerLimits). Graceful shutdown stops taking messages, settles
+/// those in hand, then closes.
 public func buildApplication(worker: Worker, logger: Logger = Logger(label: "fulfillment-worker")) -> some ApplicationProtocol {
     let router = Router()
     WorkerHealthController(worker: worker).add(to: router)
+    let limiter = ConnectionLimiter(
+        limits: worker.configuration.limits, listener: "admin",
+        metrics: ConnectionMetrics(registry: worker.metrics.registry, namespace: "worker", listener: "admin"), logger: logger
+    )
     return Application(
         router: router,
+        server: .http1(limitedBy: limiter),
         configuration: .init(address: .hostname(worker.configuration.host, port: worker.configuration.port), serverName: "fulfillment-worker"),
         services: worker.services,
         logger: logger

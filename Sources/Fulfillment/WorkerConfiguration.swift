@@ -1,12 +1,16 @@
 import Foundation
+import HTTPServerLimits
 import PaymentsCore
 
 /// Everything the worker needs to run, from the environment; every default runs the local stack
 /// with no configuration at all.
 public struct WorkerConfiguration: Sendable {
     public var host = "127.0.0.1"
-    /// Health and metrics only; the worker serves no API.
+    /// Health and metrics only; the worker serves no API. An admin listener: keep it on
+    /// loopback or a private network, never on the internet.
     public var port = 8081
+    /// Slow clients and connection floods on that listener; few clients, so a small cap.
+    public var limits = HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 32)
     public var databasePath = "./var/fulfillment.sqlite"
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/"
     /// Deliveries in hand at once; also the largest batch applied in one SQLite transaction.
@@ -29,8 +33,11 @@ public struct WorkerConfiguration: Sendable {
     public init() {}
 
     public static let variables: [ConfigurationVariable] = [
-        .init("WORKER_HOST", default: "127.0.0.1", "address of the health and metrics server"),
+        .init("WORKER_HOST", default: "127.0.0.1", "address of the health and metrics server (admin only: keep it off the internet)"),
         .init("WORKER_PORT", default: "8081", "port of /healthz, /readyz and /metrics"),
+        .init("WORKER_REQUEST_TIMEOUT", default: "15", "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
+        .init("WORKER_IDLE_TIMEOUT", default: "75", "seconds a connection may stay open with no request in progress"),
+        .init("WORKER_MAX_CONNECTIONS", default: "32", "connections open at once; past it a new one gets 503 and is closed"),
         .init("WORKER_DATABASE", default: "./var/fulfillment.sqlite", "SQLite file of inventory, processed messages and emails"),
         .init("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ the worker consumes from", secret: true),
         .init("WORKER_PREFETCH", default: "1024", "deliveries in hand at once (1 to 4096); the largest batch per SQLite commit"),
@@ -49,6 +56,12 @@ public struct WorkerConfiguration: Sendable {
         let environment = try environment.resolvingSecretFiles(for: variables)
         configuration.host = environment.string("WORKER_HOST", default: configuration.host)
         configuration.port = try environment.port("WORKER_PORT", default: configuration.port)
+        let requestTimeout = try environment.seconds("WORKER_REQUEST_TIMEOUT", default: 15, in: HTTPServerLimits.timeoutRange)
+        let idleTimeout = try environment.seconds("WORKER_IDLE_TIMEOUT", default: 75, in: HTTPServerLimits.timeoutRange)
+        configuration.limits = HTTPServerLimits(
+            requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+            maxConnections: try environment.integer("WORKER_MAX_CONNECTIONS", default: 32, in: HTTPServerLimits.connectionsRange)
+        )
         configuration.databasePath = environment.string("WORKER_DATABASE", default: configuration.databasePath)
         configuration.amqpURL = try environment.url("AMQP_URL", default: configuration.amqpURL, schemes: ["amqp", "amqps"], secret: true)
         configuration.prefetch = try environment.integer("WORKER_PREFETCH", default: configuration.prefetch, in: 1...4096)

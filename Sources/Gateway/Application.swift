@@ -3,12 +3,18 @@ import Fintoc
 import Foundation
 import PaymentsCore
 import GRDB
+import HTTPServerLimits
 import Hummingbird
 import Logging
 import ServiceLifecycle
 
 /// The gateway as the executable runs it and the tests build it: store, Fintoc client, storefront
 /// API and health routes, with the background services they need.
+///
+/// Two listeners in one process: the public one (`GATEWAY_PORT`: storefront API, Fintoc's
+/// webhooks, a bare `/healthz`) and the admin one (`GATEWAY_ADMIN_PORT`, loopback by default:
+/// `/metrics`, `/readyz`, `/healthz`), which runs as one of the public application's services.
+/// Both cut off slow clients and cap their connections (HTTPServerLimits).
 public func buildApplication(configuration: GatewayConfiguration, logger: Logger = Logger(label: "payments-gateway")) async throws -> some ApplicationProtocol {
     let database = try GatewayDatabase(path: configuration.databasePath)
     let keys = StorefrontKeys(database: database)
@@ -36,11 +42,12 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         grace: configuration.reconcileGrace, pendingEvery: configuration.reconcilePendingEvery, logger: logger
     )
 
+    let health = HealthController(database: database, metrics: metrics, relay: relay)
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTableHolder()
     router.add(middleware: RequestIDAndErrorsMiddleware(routes: routes))
-    HealthController(database: database, metrics: metrics, relay: relay).add(to: router)
+    health.addPublic(to: router)
     let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
     CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
     WebhooksController(
@@ -49,10 +56,16 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     ).add(to: router)
     routes.set(RouteTable(router: router))
 
+    let publicLimiter = ConnectionLimiter(
+        limits: configuration.limits, listener: "public",
+        metrics: ConnectionMetrics(registry: metrics.registry, namespace: "gateway", listener: "public"), logger: logger
+    )
     return Application(
         router: router,
+        server: .http1(limitedBy: publicLimiter),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "payments-gateway"),
         services: [
+            adminApplication(configuration: configuration, health: health, metrics: metrics, logger: logger),
             relay,
             IdempotencyJanitor(store: idempotency, customers: FintocCustomers(database: database), interval: .seconds(3600), logger: logger),
             reconciler,
@@ -72,14 +85,42 @@ struct ShutdownHook: Service {
     }
 }
 
-/// `/healthz`: the process answers. `/readyz`: it can do its work (the database answers and
-/// the relay holds a broker connection). `/metrics`: Prometheus text.
+/// The admin listener: `/metrics`, `/readyz` and `/healthz` for Prometheus and the orchestrator,
+/// with the same error envelope and request metrics as the public one.
+func adminApplication(configuration: GatewayConfiguration, health: HealthController, metrics: GatewayMetrics, logger: Logger) -> some Service {
+    let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    let routes = RouteTableHolder()
+    router.add(middleware: RequestIDAndErrorsMiddleware(routes: routes))
+    health.addAdmin(to: router)
+    routes.set(RouteTable(router: router))
+    let limiter = ConnectionLimiter(
+        limits: configuration.adminLimits, listener: "admin",
+        metrics: ConnectionMetrics(registry: metrics.registry, namespace: "gateway", listener: "admin"), logger: logger
+    )
+    var adminLogger = logger
+    adminLogger[metadataKey: "listener"] = "admin"
+    return Application(
+        router: router,
+        server: .http1(limitedBy: limiter),
+        configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "payments-gateway-admin"),
+        logger: adminLogger
+    )
+}
+
+/// `/healthz`: the process answers (both listeners). `/readyz`: it can do its work (the
+/// database answers and the relay holds a broker connection). `/metrics`: Prometheus text.
+/// The last two only on the admin listener: they show the business's volumes.
 struct HealthController {
     let database: GatewayDatabase
     let metrics: GatewayMetrics
     let relay: OutboxRelay
 
-    func add(to router: Router<GatewayRequestContext>) {
+    func addPublic(to router: Router<GatewayRequestContext>) {
+        router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
+    }
+
+    func addAdmin(to router: Router<GatewayRequestContext>) {
         router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))

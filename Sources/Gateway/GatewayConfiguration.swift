@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import HTTPServerLimits
 import PaymentsCore
 
 /// Everything the gateway needs to run, from the environment; every default makes the local
@@ -7,6 +8,14 @@ import PaymentsCore
 public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
+    /// The admin listener: `/metrics`, `/readyz` and `/healthz`, for Prometheus and the
+    /// orchestrator only; loopback unless told otherwise. Port 0 takes any free port.
+    public var adminHost = "127.0.0.1"
+    public var adminPort = 9080
+    /// Slow clients and connection floods on the public listener (storefronts, Fintoc).
+    public var limits = HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 512)
+    /// The same on the admin listener; few clients, so a small cap.
+    public var adminLimits = HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 32)
     public var databasePath = "./var/gateway.sqlite"
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/"
     public var fintoc = FintocClientConfiguration(secretKey: "sk_test_sandbox")
@@ -39,7 +48,13 @@ public struct GatewayConfiguration: Sendable {
 
     public static let variables: [ConfigurationVariable] = [
         .init("GATEWAY_HOST", default: "127.0.0.1", "address the HTTP server listens on"),
-        .init("GATEWAY_PORT", default: "8080", "port of the HTTP server"),
+        .init("GATEWAY_PORT", default: "8080", "port of the public HTTP server: storefront API, Fintoc webhooks, bare /healthz"),
+        .init("GATEWAY_ADMIN_HOST", default: "127.0.0.1", "address of the admin server (/metrics, /readyz, /healthz); keep it off the internet"),
+        .init("GATEWAY_ADMIN_PORT", default: "9080", "port of the admin server (0: any free port)"),
+        .init("GATEWAY_REQUEST_TIMEOUT", default: "15", "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
+        .init("GATEWAY_IDLE_TIMEOUT", default: "75", "seconds a connection may stay open with no request in progress (kept-alive or never used)"),
+        .init("GATEWAY_MAX_CONNECTIONS", default: "512", "connections open at once on the public server; past it a new one gets 503 and is closed"),
+        .init("GATEWAY_ADMIN_MAX_CONNECTIONS", default: "32", "connections open at once on the admin server"),
         .init("GATEWAY_DATABASE", default: "./var/gateway.sqlite", "SQLite file (created with its folder)"),
         .init("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ the outbox relay publishes to", secret: true),
         .init("FINTOC_API_URL", default: "http://127.0.0.1:8090", "Fintoc's API base URL (https://api.fintoc.com in production; the local sandbox by default)"),
@@ -65,6 +80,19 @@ public struct GatewayConfiguration: Sendable {
         let environment = try environment.resolvingSecretFiles(for: variables)
         configuration.host = environment.string("GATEWAY_HOST", default: configuration.host)
         configuration.port = try environment.port("GATEWAY_PORT", default: configuration.port)
+        configuration.adminHost = environment.string("GATEWAY_ADMIN_HOST", default: configuration.adminHost)
+        configuration.adminPort = try environment.port("GATEWAY_ADMIN_PORT", default: configuration.adminPort)
+        if configuration.adminPort != 0, configuration.adminPort == configuration.port {
+            throw ConfigurationError("GATEWAY_ADMIN_PORT", "must differ from GATEWAY_PORT (\(configuration.port)): /metrics and /readyz stay off the public port")
+        }
+        let requestTimeout = try environment.seconds("GATEWAY_REQUEST_TIMEOUT", default: 15, in: HTTPServerLimits.timeoutRange)
+        let idleTimeout = try environment.seconds("GATEWAY_IDLE_TIMEOUT", default: 75, in: HTTPServerLimits.timeoutRange)
+        configuration.limits = HTTPServerLimits(
+            requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+            maxConnections: try environment.integer("GATEWAY_MAX_CONNECTIONS", default: 512, in: HTTPServerLimits.connectionsRange)
+        )
+        configuration.adminLimits = configuration.limits
+        configuration.adminLimits.maxConnections = try environment.integer("GATEWAY_ADMIN_MAX_CONNECTIONS", default: 32, in: HTTPServerLimits.connectionsRange)
         configuration.databasePath = environment.string("GATEWAY_DATABASE", default: configuration.databasePath)
         configuration.amqpURL = try environment.url("AMQP_URL", default: configuration.amqpURL, schemes: ["amqp", "amqps"], secret: true)
         let secretKey = environment.string("FINTOC_SECRET_KEY", default: "sk_test_sandbox")

@@ -57,7 +57,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = try loadConfiguration()
         let logger = try makeLogger()
         logger.info("payments-gateway starting", metadata: [
-            "address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
+            "address": "\(configuration.host):\(configuration.port)", "admin_address": "\(configuration.adminHost):\(configuration.adminPort)",
+            "database": "\(configuration.databasePath)",
             "fintoc": "\(configuration.fintoc.baseURL)", "storefront_keys_configured": "\(configuration.storefrontKeys.count)",
         ])
         let app = try await buildApplication(configuration: configuration, logger: logger)

@@ -27,6 +27,8 @@ final class EndToEndStack: Sendable {
     let directory: URL
     let amqpURL: String
     let gatewayPort: Int
+    /// The gateway's admin listener (/readyz, /metrics).
+    let gatewayAdminPort: Int
     let workerPort: Int
     let sandboxPort: Int
     let smtpURL: String?
@@ -42,6 +44,7 @@ final class EndToEndStack: Sendable {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("mail"), withIntermediateDirectories: true)
         amqpURL = try await BrokerFixture.virtualHost()
         gatewayPort = try TestPorts.reserve()
+        gatewayAdminPort = try TestPorts.reserve()
         workerPort = try TestPorts.reserve()
         sandboxPort = try TestPorts.reserve()
         self.smtpURL = smtpURL
@@ -72,7 +75,7 @@ final class EndToEndStack: Sendable {
 
     var gatewayEnvironment: [String: String] {
         [
-            "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": "\(gatewayPort)", "GATEWAY_DATABASE": gatewayDatabase, "AMQP_URL": amqpURL,
+            "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": "\(gatewayPort)", "GATEWAY_ADMIN_PORT": "\(gatewayAdminPort)", "GATEWAY_DATABASE": gatewayDatabase, "AMQP_URL": amqpURL,
             "FINTOC_API_URL": "http://127.0.0.1:\(sandboxPort)", "STOREFRONT_API_KEYS": "\(Self.storefrontName):\(Self.storefrontKey)",
             "FINTOC_WEBHOOK_SECRETS": Self.webhookSecret, "GATEWAY_RECONCILE_INTERVAL": "0", "LOG_LEVEL": "warning",
         ]
@@ -97,7 +100,7 @@ final class EndToEndStack: Sendable {
 
     func startGateway() async throws {
         let gateway = try RunningExecutable("payments-gateway", ["serve"], environment: gatewayEnvironment)
-        try await waitReady(gateway, name: "payments-gateway", url: "http://127.0.0.1:\(gatewayPort)/readyz")
+        try await waitReady(gateway, name: "payments-gateway", url: "http://127.0.0.1:\(gatewayAdminPort)/readyz")
         processes.withLock { $0["payments-gateway"] = gateway }
     }
 

@@ -18,13 +18,13 @@ struct GatewayCrashTests {
         let url = try await BrokerFixture.virtualHost()
         let refusing = try RefusingPort()
         var environment = [
-            "GATEWAY_PORT": "0", "GATEWAY_DATABASE": store.path, "LOG_LEVEL": "info",
+            "GATEWAY_PORT": "0", "GATEWAY_ADMIN_PORT": "0", "GATEWAY_DATABASE": store.path, "LOG_LEVEL": "info",
             "FINTOC_API_URL": "http://127.0.0.1:\(refusing.port)", "GATEWAY_RECONCILE_INTERVAL": "0",
             // First life: the broker cannot be reached, so committed events cannot be published.
             "AMQP_URL": "amqp://guest:guest@127.0.0.1:\(refusing.port)/",
         ]
         let first = try RunningExecutable("payments-gateway", ["serve"], environment: environment)
-        let port = try #require(try await first.listeningPort(), "\(first.output)")
+        let port = try #require(try await first.listeningPort(matching: { !$0.contains("listener=admin") }), "\(first.output)")
         let statuses = try await WebhookBurst.post(bodies, to: port, concurrency: 8)
         #expect(statuses.allSatisfy { $0 == 200 })
         #expect(try await OutboxStatus.read(store.database).depth == 40, "committed, not published")

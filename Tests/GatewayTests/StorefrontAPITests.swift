@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import Testing
 
 @testable import Gateway
@@ -13,20 +14,22 @@ import Testing
 struct StorefrontAPITests {
     @Test("health and readiness answer with the database and the broker up")
     func health() async throws {
-        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        let configuration = GatewayFixture.configuration()
+        let app = try await buildApplication(configuration: configuration)
         try await app.test(.live) { client in
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok)
             // Ready once the relay holds its broker connection, which it makes in the background.
-            var ready = try await client.execute(uri: "/readyz", method: .get)
+            // /readyz is on the admin listener only.
+            var ready = try await AdminListener.get("/readyz", port: configuration.adminPort)
             let deadline = ContinuousClock.now + .seconds(15)
-            while ready.status != .ok, ContinuousClock.now < deadline {
+            while ready.status != 200, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
-                ready = try await client.execute(uri: "/readyz", method: .get)
+                ready = try await AdminListener.get("/readyz", port: configuration.adminPort)
             }
-            #expect(ready.status == .ok)
-            #expect(String(buffer: ready.body) == #"{"broker":"ok","database":"ok","status":"ready"}"#)
-            #expect(ready.headers[.init("X-Request-Id")!]?.hasPrefix("req_") == true)
+            #expect(ready.status == 200)
+            #expect(ready.body == #"{"broker":"ok","database":"ok","status":"ready"}"#)
+            #expect(ready.headers.first(name: "X-Request-Id")?.hasPrefix("req_") == true)
         }
     }
 
@@ -222,13 +225,14 @@ struct StorefrontAPITests {
 struct GatewayMetricsTests {
     @Test("requests are counted by route pattern, never by concrete path")
     func requestMetrics() async throws {
-        let app = try await buildApplication(configuration: GatewayFixture.configuration())
+        let configuration = GatewayFixture.configuration()
+        let app = try await buildApplication(configuration: configuration)
         try await app.test(.live) { client in
             _ = try await client.execute(uri: "/v1/checkouts/chk_secret_looking_id", method: .get, headers: GatewayFixture.headers())
             _ = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: GatewayFixture.json(GatewayFixture.checkoutBody()))
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
-            #expect(metrics.status == .ok)
-            let text = String(buffer: metrics.body)
+            let metrics = try await AdminListener.get("/metrics", port: configuration.adminPort)
+            #expect(metrics.status == 200)
+            let text = metrics.body
             #expect(text.contains(#"gateway_http_requests_total{route="/v1/checkouts/{id}",method="GET",status="404"} 1"#))
             #expect(text.contains(#"gateway_fintoc_errors_total{operation="create_redirect",code="provider_unavailable"} 1"#))
             #expect(text.contains("gateway_http_request_duration_seconds_bucket"))

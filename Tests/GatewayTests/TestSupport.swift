@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import CobroTestSupport
 import Foundation
 import Gateway
@@ -5,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import PaymentsCore
 import Testing
 
@@ -16,6 +18,8 @@ enum GatewayFixture {
     static func configuration(fintocURL: String = "http://127.0.0.1:9", file: String = #fileID, line: Int = #line) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         configuration.port = 0
+        // Known in advance, so tests can reach /metrics and /readyz (AdminListener).
+        configuration.adminPort = (try? TestPorts.reserve()) ?? 0
         configuration.databasePath = FileManager.default.temporaryDirectory
             .appendingPathComponent("cobro-gateway-tests-\(UUID().uuidString)/gateway.sqlite").path
         configuration.storefrontKeys = [("shop", storefrontKey), ("other-shop", otherStorefrontKey)]
@@ -62,6 +66,29 @@ enum GatewayFixture {
 
     static func json(_ object: Any) -> ByteBuffer {
         ByteBuffer(data: try! JSONSerialization.data(withJSONObject: object))
+    }
+}
+
+/// GETs on the gateway's admin listener (`/metrics`, `/readyz`, `/healthz`), which the
+/// HummingbirdTesting client (public port only) cannot reach.
+enum AdminListener {
+    struct Answer {
+        let status: Int
+        let body: String
+        let headers: HTTPHeaders
+    }
+
+    static func get(_ path: String, port: Int, method: HTTPMethod = .GET) async throws -> Answer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 4 << 20)
+        return Answer(status: Int(response.status.code), body: String(buffer: body), headers: response.headers)
+    }
+
+    /// `/metrics` of the gateway `configuration` describes.
+    static func metrics(_ configuration: GatewayConfiguration) async throws -> String {
+        try await get("/metrics", port: configuration.adminPort).body
     }
 }
 

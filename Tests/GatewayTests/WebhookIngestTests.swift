@@ -29,7 +29,7 @@ extension Stack {
     }
 
     func metric(_ line: String) async throws -> Double? {
-        let text = String(buffer: try await gateway.execute(uri: "/metrics", method: .get).body)
+        let text = try await AdminListener.metrics(configuration)
         return text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last!) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Gives every request an id (the caller's `X-Request-Id` when it is sane, else a new one),
 /// puts it on the logger and the answer, and turns every failure into the API's error envelope:
@@ -25,6 +26,12 @@ struct RequestIDAndErrorsMiddleware: RouterMiddleware {
             // The router answers 404 to a known path with a method it does not take.
             let refusal = error.status == .notFound ? routes.current.methodNotAllowed(request.method, path: request.uri.path) : nil
             response = try (refusal ?? Self.envelope(for: error.status)).response(from: request, context: context)
+        } catch let error as HTTPParserError {
+            // The client's request broke off (e.g. cut at the request timeout mid-body): its
+            // problem, not ours, and an attacker must not fill the log with errors. Hummingbird
+            // closes the connection.
+            context.logger.debug("request broke off", metadata: ["error": "\(error)"])
+            throw error
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             response = try APIError(.internalServerError, .api, code: "internal_error", message: "internal error")
