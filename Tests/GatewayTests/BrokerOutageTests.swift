@@ -33,7 +33,7 @@ struct GatewayBrokerOutageTests {
         #expect(deliveries.count == 18)
         #expect(Set(deliveries.compactMap(\.properties.messageID)).count == 18)
         for order in during + ["ord-before"] {
-            let types = deliveries.filter { $0.properties.messageID?.hasPrefix(order + "/") == true }.map(\.routingKey)
+            let types = deliveries.filter { $0.properties.messageID?.hasPrefix("tienda/\(order)/") == true }.map(\.routingKey)
             #expect(types == ["checkout.created", "payment.pending", "payment.succeeded"], "\(order)")
         }
         #expect(try await consumer.take(1, timeout: .seconds(1)).isEmpty, "no duplicates")

@@ -88,7 +88,7 @@ struct WebhookOutageTests {
             #expect(try await queue.take(1, timeout: .seconds(2)).isEmpty, "no duplicates")
             for index in [0, 250, 499] {
                 let order = "ord-burst-\(index)"
-                let types = deliveries.filter { $0.properties.messageID?.hasPrefix(order + "/") == true }.map(\.routingKey)
+                let types = deliveries.filter { $0.properties.messageID?.hasPrefix("shop/\(order)/") == true }.map(\.routingKey)
                 // Webhooks arrive concurrently; events are published in the order they were taken in.
                 #expect(types.first == "checkout.created", "\(order)")
                 #expect(Set(types) == ["checkout.created", "payment.action_required", "payment.pending", "payment.succeeded"] && types.count == 4, "\(order)")
