@@ -93,12 +93,17 @@ struct CheckoutFlowTests {
 
     @Test("a request with the same key still in flight is refused with 409; the first one completes")
     func inFlight() async throws {
-        // Three 503s and their waits keep the first request in flight for about 1.7 s, so the
-        // second one (sent 150 ms later) meets it there even on a loaded machine.
+        // Three 503s and their waits keep the first request in flight for about 1.7 s. The second
+        // one is sent once Fintoc has refused the first attempt, so it meets the first in flight
+        // however late the machine starts the first (a fixed sleep did not, under load).
         try await Stack.run(adjust: { $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(500), maxDelay: .milliseconds(600)) }) { stack in
             try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 3, "path_prefix": "/v2/checkout_sessions"}]}"#)
             async let first = stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-inflight"), key: "key-inflight")
-            try await Task.sleep(for: .milliseconds(150))
+            let deadline = ContinuousClock.now + .seconds(10)
+            while await (stack.sandbox.faults.apiErrors.first?.count ?? 0) == 3, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(await stack.sandbox.faults.apiErrors.first?.count == 2, "the first request reached Fintoc once")
             // A second connection: the test client's own connection would queue behind the first.
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(stack.gateway.port!)/v1/checkouts")
             request.method = .POST
