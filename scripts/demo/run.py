@@ -20,6 +20,9 @@ import urllib.error
 import urllib.request
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from secret_env import secret_from_environment  # noqa: E402  (scripts/ is not this file's folder)
+
 LINES = {
     "tee": {"sku": "TEE-BLK-M", "name": "Polera negra M", "unit_amount": 12990},
     "mug": {"sku": "MUG-CER-01", "name": "Taza cerámica", "unit_amount": 9000},
@@ -205,27 +208,6 @@ class Demo:
         print("demo: every invariant held: one payment.succeeded per paid order, stock taken once and never below zero, "
               "holds released, one email per order and kind, outbox empty, nothing parked")
         return 0
-
-
-def secret_from_environment(name, default=None):
-    """A secret from $NAME, or from the file $NAME_FILE names (one trailing newline trimmed),
-    never from an argument: ps shows every process's arguments to every user. Both set is an
-    error, as in the services."""
-    path = os.environ.get(name + "_FILE")
-    value = os.environ.get(name)
-    if path and value:
-        sys.exit(f"set either {name} or {name}_FILE, not both")
-    if path:
-        try:
-            with open(path, encoding="utf-8") as file:
-                text = file.read()
-        except OSError as error:
-            sys.exit(f"{name}_FILE: cannot read {path!r}: {error.strerror}")
-        text = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
-        if not text.strip():
-            sys.exit(f"{name}_FILE: {path!r} is empty")
-        return text
-    return value or default
 
 
 def main():
