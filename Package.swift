@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PaymentsCore", targets: ["PaymentsCore"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "Fintoc", targets: ["Fintoc"]),
+        .library(name: "ServiceRuntime", targets: ["ServiceRuntime"]),
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "FintocSandbox", targets: ["FintocSandbox"]),
         .executable(name: "fintoc-sandbox", targets: ["fintoc-sandbox"]),
@@ -66,6 +67,27 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // What every service shares and none of them owns: configuration from the environment,
+        // logging bootstrap, the background-service loop, the broker link, health routes.
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "AMQP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: [
+                "ServiceRuntime",
+                "AMQP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "Fintoc",
             dependencies: [
@@ -85,6 +107,7 @@ let package = Package(
         .target(
             name: "FintocSandbox",
             dependencies: [
+                "ServiceRuntime",
                 "Fintoc",
                 "HTTPServerLimits",
                 "PaymentsCore",
@@ -100,6 +123,7 @@ let package = Package(
         .executableTarget(
             name: "fintoc-sandbox",
             dependencies: [
+                "ServiceRuntime",
                 "FintocSandbox",
                 "Fintoc",
                 "PaymentsCore",
@@ -114,6 +138,7 @@ let package = Package(
         .testTarget(
             name: "FintocSandboxTests",
             dependencies: [
+                "ServiceRuntime",
                 "FintocSandbox",
                 "HTTPServerLimits",
                 "Fintoc",
@@ -131,6 +156,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "ServiceRuntime",
                 "PaymentsCore",
                 "HTTPServerLimits",
                 "Fintoc",
@@ -147,6 +173,7 @@ let package = Package(
         .executableTarget(
             name: "payments-gateway",
             dependencies: [
+                "ServiceRuntime",
                 "Gateway",
                 "PaymentsCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "ServiceRuntime",
                 "Gateway",
                 "Fintoc",
                 "AMQP",
@@ -191,6 +219,7 @@ let package = Package(
         .target(
             name: "Fulfillment",
             dependencies: [
+                "ServiceRuntime",
                 "PaymentsCore",
                 "HTTPServerLimits",
                 "AMQP",
@@ -207,6 +236,7 @@ let package = Package(
         .executableTarget(
             name: "fulfillment-worker",
             dependencies: [
+                "ServiceRuntime",
                 "Fulfillment",
                 "PaymentsCore",
                 "AMQP",
@@ -219,6 +249,7 @@ let package = Package(
         .testTarget(
             name: "FulfillmentTests",
             dependencies: [
+                "ServiceRuntime",
                 "Fulfillment",
                 "HTTPServerLimits",
                 "PaymentsCore",
@@ -243,6 +274,7 @@ let package = Package(
         .executableTarget(
             name: "cobro-bench",
             dependencies: [
+                "ServiceRuntime",
                 "AMQP",
                 "Fintoc",
                 "PaymentsCore",

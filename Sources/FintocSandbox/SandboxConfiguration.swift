@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServerLimits
 import PaymentsCore
+import ServiceRuntime
 
 /// Everything the sandbox can be told at start, with defaults that make the local stack run with
 /// no configuration at all.

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import PaymentsCore
 import ServiceLifecycle
+import ServiceRuntime
 
 /// The worker's parts, built once and shared by the HTTP routes and the services; tests reach
 /// the database and metrics through it.
@@ -62,7 +63,11 @@ public struct Worker: Sendable {
 /// those in hand, then closes.
 public func buildApplication(worker: Worker, logger: Logger = Logger(label: "fulfillment-worker")) -> some ApplicationProtocol {
     let router = Router()
-    WorkerHealthController(worker: worker).add(to: router)
+    // `/readyz`: the database answers and the consumer holds a broker connection.
+    HealthController(checks: [
+        .init("database") { (try? await worker.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil },
+        .init("broker") { worker.isBrokerConnected },
+    ], exposition: { worker.metrics.exposition() }).addRoutes(to: router)
     let limiter = ConnectionLimiter(
         limits: worker.configuration.limits, listener: "admin",
         metrics: ConnectionMetrics(registry: worker.metrics.registry, namespace: "worker", listener: "admin"), logger: logger
@@ -78,32 +83,4 @@ public func buildApplication(worker: Worker, logger: Logger = Logger(label: "ful
 
 public func buildApplication(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws -> some ApplicationProtocol {
     buildApplication(worker: try Worker(configuration: configuration, logger: logger), logger: logger)
-}
-
-/// `/healthz`: the process answers. `/readyz`: it can work (the database answers and the
-/// consumer holds a broker connection). `/metrics`: Prometheus text.
-struct WorkerHealthController {
-    let worker: Worker
-
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: worker.metrics.exposition())))
-        }
-        router.get("readyz") { _, _ in
-            let databaseUp = (try? await worker.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil
-            let brokerUp = worker.isBrokerConnected
-            return Self.json(databaseUp && brokerUp ? 200 : 503, [
-                "status": databaseUp && brokerUp ? "ready" : "not_ready",
-                "database": databaseUp ? "ok" : "unavailable",
-                "broker": brokerUp ? "ok" : "unavailable",
-            ])
-        }
-    }
-
-    static func json(_ status: Int, _ body: [String: String]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
-    }
 }

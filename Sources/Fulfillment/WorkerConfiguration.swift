@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServerLimits
 import PaymentsCore
+import ServiceRuntime
 
 /// Everything the worker needs to run, from the environment; every default runs the local stack
 /// with no configuration at all.

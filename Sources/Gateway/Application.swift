@@ -7,6 +7,7 @@ import HTTPServerLimits
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import ServiceRuntime
 
 /// The gateway as the executable runs it and the tests build it: store, Fintoc client, storefront
 /// API and health routes, with the background services they need.
@@ -42,12 +43,16 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         grace: configuration.reconcileGrace, pendingEvery: configuration.reconcilePendingEvery, logger: logger
     )
 
-    let health = HealthController(database: database, metrics: metrics, relay: relay)
+    // `/readyz`: the database answers and the relay holds a broker connection.
+    let health = HealthController(checks: [
+        .init("database") { (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil },
+        .init("broker") { relay.isBrokerConnected },
+    ], exposition: { metrics.exposition() })
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTableHolder()
     router.add(middleware: RequestIDAndErrorsMiddleware(routes: routes))
-    health.addPublic(to: router)
+    health.addLivenessRoute(to: router)
     let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
     CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
     WebhooksController(
@@ -92,7 +97,7 @@ func adminApplication(configuration: GatewayConfiguration, health: HealthControl
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTableHolder()
     router.add(middleware: RequestIDAndErrorsMiddleware(routes: routes))
-    health.addAdmin(to: router)
+    health.addRoutes(to: router)
     routes.set(RouteTable(router: router))
     let limiter = ConnectionLimiter(
         limits: configuration.adminLimits, listener: "admin",
@@ -106,38 +111,4 @@ func adminApplication(configuration: GatewayConfiguration, health: HealthControl
         configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "payments-gateway-admin"),
         logger: adminLogger
     )
-}
-
-/// `/healthz`: the process answers (both listeners). `/readyz`: it can do its work (the
-/// database answers and the relay holds a broker connection). `/metrics`: Prometheus text.
-/// The last two only on the admin listener: they show the business's volumes.
-struct HealthController {
-    let database: GatewayDatabase
-    let metrics: GatewayMetrics
-    let relay: OutboxRelay
-
-    func addPublic(to router: Router<GatewayRequestContext>) {
-        router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
-    }
-
-    func addAdmin(to router: Router<GatewayRequestContext>) {
-        router.get("healthz") { _, _ in Self.json(200, ["status": "ok"]) }
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
-        }
-        router.get("readyz") { _, _ in
-            let databaseUp = (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil
-            let brokerUp = relay.isBrokerConnected
-            return Self.json(databaseUp && brokerUp ? 200 : 503, [
-                "status": databaseUp && brokerUp ? "ready" : "not_ready",
-                "database": databaseUp ? "ok" : "unavailable",
-                "broker": brokerUp ? "ok" : "unavailable",
-            ])
-        }
-    }
-
-    static func json(_ status: Int, _ body: [String: String]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
-    }
 }

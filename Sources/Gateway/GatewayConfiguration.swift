@@ -2,6 +2,7 @@ import Fintoc
 import Foundation
 import HTTPServerLimits
 import PaymentsCore
+import ServiceRuntime
 
 /// Everything the gateway needs to run, from the environment; every default makes the local
 /// stack (sandbox, local broker) run with no configuration at all.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PaymentsCore
+import ServiceRuntime
 
 /// The secrets a benchmark needs, from the environment or from the file `X_FILE` names, never
 /// from its arguments: `ps` shows every process's arguments to every user of the machine.

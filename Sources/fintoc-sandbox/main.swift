@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import PaymentsCore
 import ServiceLifecycle
+import ServiceRuntime
 
 /// `fintoc-sandbox`: a local stand-in for Fintoc's test mode. Thin: configuration in, the
 /// library's application out.
@@ -24,9 +25,8 @@ struct FintocSandboxCommand: AsyncParsableCommand {
 /// Every variable with its default, for both `--help` screens.
 let environmentHelp =
     "Configuration comes from the environment:\n\n"
-    + ConfigurationVariable.helpText(SandboxConfiguration.variables)
-    + "\n  LOG_LEVEL (default: info)\n      trace, debug, info, notice, warning, error\n\n"
-    + ConfigurationVariable.secretsHelp
+    + ConfigurationVariable.helpText(SandboxConfiguration.variables + [LogLevelSetting.variable])
+    + "\n\n" + ConfigurationVariable.secretsHelp
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,13 +36,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: SandboxConfiguration
+        let logger: Logger
         do {
             configuration = try SandboxConfiguration(environment: ProcessInfo.processInfo.environment)
+            logger = try LogLevelSetting.bootstrap(label: "fintoc-sandbox")
         } catch {
-            throw ValidationError("invalid configuration: \(error)")
+            ConfigurationExit.exit("fintoc-sandbox", error)
         }
-        var logger = Logger(label: "fintoc-sandbox")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let sandbox = Sandbox(configuration: configuration, logger: logger)
         let app = buildApplication(sandbox: sandbox)
         logger.info(

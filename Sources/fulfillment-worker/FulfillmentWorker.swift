@@ -4,6 +4,7 @@ import Fulfillment
 import Hummingbird
 import Logging
 import PaymentsCore
+import ServiceRuntime
 
 /// The fulfillment-worker executable: configuration from the environment, then the library
 /// does the work. `serve` is the default.
@@ -15,15 +16,13 @@ struct FulfillmentWorker: AsyncParsableCommand {
         discussion: """
             Configuration comes from environment variables; every default runs the local stack:
 
-            \(ConfigurationVariable.helpText(WorkerConfiguration.variables + [logLevelVariable]))
+            \(ConfigurationVariable.helpText(WorkerConfiguration.variables + [LogLevelSetting.variable]))
 
             \(ConfigurationVariable.secretsHelp)
             """,
         subcommands: [Serve.self, Inventory.self, DLQ.self],
         defaultSubcommand: Serve.self
     )
-
-    static let logLevelVariable = ConfigurationVariable("LOG_LEVEL", default: "info", "trace, debug, info, notice, warning, error or critical")
 }
 
 /// Reads the configuration, or exits with the variable and the reason (exit status 78, EX_CONFIG).
@@ -31,7 +30,7 @@ func loadConfiguration() throws -> WorkerConfiguration {
     do {
         return try WorkerConfiguration.fromEnvironment()
     } catch {
-        fail("configuration error: \(error)", status: 78)
+        ConfigurationExit.exit("fulfillment-worker", error)
     }
 }
 
@@ -40,15 +39,13 @@ func fail(_ message: String, status: Int32) -> Never {
     Foundation.exit(status)
 }
 
+/// The logger at `LOG_LEVEL`, or exits as a configuration error (78).
 func makeLogger() -> Logger {
-    let text = EnvironmentReader().string("LOG_LEVEL", default: "info")
-    guard let level = Logger.Level(rawValue: text.lowercased()) else {
-        fail("configuration error: LOG_LEVEL: \"\(text)\" is not a log level", status: 78)
+    do {
+        return try LogLevelSetting.bootstrap(label: "fulfillment-worker")
+    } catch {
+        ConfigurationExit.exit("fulfillment-worker", error)
     }
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
-    var logger = Logger(label: "fulfillment-worker")
-    logger.logLevel = level
-    return logger
 }
 
 struct Serve: AsyncParsableCommand {

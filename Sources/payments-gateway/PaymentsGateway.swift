@@ -4,6 +4,7 @@ import Gateway
 import Hummingbird
 import Logging
 import PaymentsCore
+import ServiceRuntime
 
 /// The payments-gateway executable: configuration from the environment, then the library does
 /// the work. `serve` is the default.
@@ -15,15 +16,13 @@ struct PaymentsGateway: AsyncParsableCommand {
         discussion: """
             Configuration comes from environment variables; every default runs the local stack:
 
-            \(ConfigurationVariable.helpText(GatewayConfiguration.variables + [logLevelVariable]))
+            \(ConfigurationVariable.helpText(GatewayConfiguration.variables + [LogLevelSetting.variable]))
 
             \(ConfigurationVariable.secretsHelp)
             """,
         subcommands: [Serve.self, APIKeys.self, Outbox.self, Events.self, Reconcile.self],
         defaultSubcommand: Serve.self
     )
-
-    static let logLevelVariable = ConfigurationVariable("LOG_LEVEL", default: "info", "trace, debug, info, notice, warning, error or critical")
 }
 
 /// Reads the configuration, or exits with the variable and the reason (exit status 78, EX_CONFIG).
@@ -31,21 +30,17 @@ func loadConfiguration() throws -> GatewayConfiguration {
     do {
         return try GatewayConfiguration.fromEnvironment()
     } catch {
-        FileHandle.standardError.write(Data("payments-gateway: configuration error: \(error)\n".utf8))
-        throw ExitCode(78)
+        ConfigurationExit.exit("payments-gateway", error)
     }
 }
 
-func makeLogger() throws -> Logger {
-    let text = EnvironmentReader().string("LOG_LEVEL", default: "info")
-    guard let level = Logger.Level(rawValue: text.lowercased()) else {
-        FileHandle.standardError.write(Data("payments-gateway: configuration error: LOG_LEVEL: \"\(text)\" is not a log level\n".utf8))
-        throw ExitCode(78)
+/// The logger at `LOG_LEVEL`, or exits as a configuration error (78).
+func makeLogger() -> Logger {
+    do {
+        return try LogLevelSetting.bootstrap(label: "payments-gateway")
+    } catch {
+        ConfigurationExit.exit("payments-gateway", error)
     }
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
-    var logger = Logger(label: "payments-gateway")
-    logger.logLevel = level
-    return logger
 }
 
 struct Serve: AsyncParsableCommand {
@@ -55,7 +50,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration()
-        let logger = try makeLogger()
+        let logger = makeLogger()
         logger.info("payments-gateway starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "admin_address": "\(configuration.adminHost):\(configuration.adminPort)",
             "database": "\(configuration.databasePath)",

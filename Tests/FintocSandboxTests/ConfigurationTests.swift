@@ -1,6 +1,7 @@
 import FintocSandbox
 import Foundation
 import PaymentsCore
+import ServiceRuntime
 import Testing
 
 /// Environment parsing: documented defaults, and a precise message for every bad value.

@@ -4,6 +4,7 @@ import Fintoc
 import FintocSandbox
 import Foundation
 import PaymentsCore
+import ServiceRuntime
 import Testing
 
 /// The thin `fintoc-sandbox` executable as an operator runs it: `--help` lists every variable,

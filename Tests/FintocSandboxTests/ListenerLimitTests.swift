@@ -4,6 +4,7 @@ import Foundation
 import HTTPServerLimits
 import HummingbirdTesting
 import PaymentsCore
+import ServiceRuntime
 import Testing
 
 /// Issue 14, part 3, on the sandbox's listener: slow clients are cut off and the connection cap

@@ -6,6 +6,7 @@ import HTTPServerLimits
 import Logging
 import PaymentsCore
 import ServiceLifecycle
+import ServiceRuntime
 import Testing
 
 /// Issue 14, part 3, on the worker's admin listener (health and metrics): slow clients are cut

@@ -2,6 +2,7 @@ import CobroTestSupport
 import Foundation
 import Fulfillment
 import PaymentsCore
+import ServiceRuntime
 import Testing
 
 /// The worker's secrets from files (`X_FILE`), as Docker and Kubernetes mount them.

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Logging
 import PaymentsCore
+import ServiceRuntime
 import Testing
 
 @testable import Gateway

@@ -2,6 +2,7 @@ import CobroTestSupport
 import Foundation
 import Gateway
 import PaymentsCore
+import ServiceRuntime
 import Testing
 
 /// The gateway's secrets from files (`X_FILE`), as Docker and Kubernetes mount them.

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PaymentsCore
+import ServiceRuntime
 import Synchronization
 import Testing
 

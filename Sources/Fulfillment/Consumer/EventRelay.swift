@@ -4,7 +4,7 @@ import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
-import Synchronization
+import ServiceRuntime
 
 /// Carries the worker's own events (`order.confirmed`, `order.backordered`) from the
 /// `event_outbox` table to the `fulfillment.events` exchange, marking a row published only after
@@ -15,34 +15,21 @@ import Synchronization
 /// queue to it, and an event nobody listens for yet is not an error.
 final class EventRelay: Service, Sendable {
     let database: FulfillmentDatabase
-    let amqp: AMQPConfiguration
-    let signal: WakeSignal
     let logger: Logger
     let batchSize = 256
-    let backoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
-
-    private let connection = Mutex<AMQPConnection?>(nil)
-    private let stopping = Mutex(false)
+    let broker: BrokerLink
+    let loop: ServiceLoop
 
     init(database: FulfillmentDatabase, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
         self.database = database
-        self.amqp = amqp
-        self.signal = signal
         self.logger = logger
+        broker = BrokerLink(amqp: amqp, logger: logger, unreachable: "event relay cannot reach the broker; events wait", level: .debug)
+        loop = ServiceLoop(wake: signal, backoff: Backoff(base: .milliseconds(200), cap: .seconds(5)))
     }
 
-    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
-
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.loop()
-        } onGracefulShutdown: {
-            self.stopping.withLock { $0 = true }
-            self.signal.notify()
-        }
-        if let open = connection.withLock({ connection in defer { connection = nil }; return connection }) {
-            await open.close()
-        }
+        await loop.run(logger: logger, failure: "event relay failed to read or mark rows") { try await self.round() }
+        await broker.close()
     }
 
     private struct OutboxRow: Sendable, FetchableRecord, Decodable {
@@ -59,46 +46,27 @@ final class EventRelay: Service, Sendable {
         }
     }
 
-    private func loop() async {
-        var failures = 0
-        while !isStopping {
-            do {
-                let rows = try await database.pool.read { [batchSize] db in
-                    try OutboxRow.fetchAll(db, sql: "SELECT * FROM event_outbox WHERE published_at IS NULL ORDER BY sequence LIMIT ?", arguments: [batchSize])
-                }
-                guard !rows.isEmpty else {
-                    failures = 0
-                    await signal.wait(timeout: .seconds(1))
-                    continue
-                }
-                guard let connection = await connected() else {
-                    failures += 1
-                    await signal.wait(timeout: backoff.delay(attempt: failures))
-                    continue
-                }
-                let outcomes = await connection.publish(rows.map(Self.message(for:)))
-                let acked = zip(rows, outcomes).filter { $0.1.isAcked }.map(\.0.sequence)
-                if !acked.isEmpty {
-                    let now = Date()
-                    let arguments: StatementArguments = [now] + StatementArguments(acked)
-                    try await database.pool.write { db in
-                        try db.execute(sql: "UPDATE event_outbox SET published_at = ? WHERE sequence IN (\(acked.map { _ in "?" }.joined(separator: ",")))",
-                                       arguments: arguments)
-                    }
-                }
-                if acked.count < rows.count {
-                    failures += 1
-                    logger.debug("worker event publish not confirmed; will retry", metadata: ["waiting": "\(rows.count - acked.count)"])
-                    await signal.wait(timeout: backoff.delay(attempt: failures))
-                } else {
-                    failures = 0
-                }
-            } catch {
-                failures += 1
-                logger.error("event relay failed to read or mark rows", metadata: ["error": "\(error)"])
-                await signal.wait(timeout: backoff.delay(attempt: failures))
+    private func round() async throws -> ServiceLoop.Round {
+        let rows = try await database.pool.read { [batchSize] db in
+            try OutboxRow.fetchAll(db, sql: "SELECT * FROM event_outbox WHERE published_at IS NULL ORDER BY sequence LIMIT ?", arguments: [batchSize])
+        }
+        guard !rows.isEmpty else { return .idle(timeout: .seconds(1)) }
+        guard let connection = await broker.connected() else { return .failed }
+        let outcomes = await connection.publish(rows.map(Self.message(for:)))
+        let acked = zip(rows, outcomes).filter { $0.1.isAcked }.map(\.0.sequence)
+        if !acked.isEmpty {
+            let now = Date()
+            let arguments: StatementArguments = [now] + StatementArguments(acked)
+            try await database.pool.write { db in
+                try db.execute(sql: "UPDATE event_outbox SET published_at = ? WHERE sequence IN (\(acked.map { _ in "?" }.joined(separator: ",")))",
+                               arguments: arguments)
             }
         }
+        guard acked.count == rows.count else {
+            logger.debug("worker event publish not confirmed; will retry", metadata: ["waiting": "\(rows.count - acked.count)"])
+            return .failed
+        }
+        return .worked
     }
 
     private static func message(for row: OutboxRow) -> OutboundMessage {
@@ -108,17 +76,5 @@ final class EventRelay: Service, Sendable {
                                         timestamp: row.createdAt, type: row.type, appID: EventContract.workerSource),
             mandatory: false
         )
-    }
-
-    private func connected() async -> AMQPConnection? {
-        if let existing = connection.withLock({ $0 }) { return existing }
-        do {
-            let made = try await AMQPConnection.connect(amqp, logger: logger)
-            connection.withLock { $0 = made }
-            return made
-        } catch {
-            logger.debug("event relay cannot reach the broker; events wait", metadata: ["error": "\(error)"])
-            return nil
-        }
     }
 }

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// Consumes `fulfillment.payments` and applies each message exactly once in effect
@@ -17,7 +18,6 @@ import Synchronization
 /// goes through the retry queues.
 final class PaymentsConsumer: Service, Sendable {
     let database: FulfillmentDatabase
-    let amqp: AMQPConfiguration
     let prefetch: Int
     let applier: EventApplier
     let router: FailureRouter
@@ -25,16 +25,14 @@ final class PaymentsConsumer: Service, Sendable {
     let emailsQueued: WakeSignal
     let eventsQueued: WakeSignal
     let logger: Logger
-    let reconnectBackoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
+    let broker: BrokerLink
+    let loop = ServiceLoop(backoff: Backoff(base: .milliseconds(200), cap: .seconds(5)))
 
-    private let connection = Mutex<AMQPConnection?>(nil)
-    private let stopping = Mutex(false)
     private let inbox = Mutex<DeliveryInbox?>(nil)
 
     init(database: FulfillmentDatabase, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
          metrics: WorkerMetrics, emailsQueued: WakeSignal, eventsQueued: WakeSignal, logger: Logger) {
         self.database = database
-        self.amqp = amqp
         self.prefetch = prefetch
         self.applier = applier
         self.router = router
@@ -42,44 +40,33 @@ final class PaymentsConsumer: Service, Sendable {
         self.emailsQueued = emailsQueued
         self.eventsQueued = eventsQueued
         self.logger = logger
+        broker = BrokerLink(amqp: amqp, logger: logger, unreachable: "broker unreachable; the worker waits")
     }
 
     /// Whether the consumer holds a live broker connection (for `/readyz`).
-    var isBrokerConnected: Bool { connection.withLock { $0?.isConnected ?? false } }
+    var isBrokerConnected: Bool { broker.isConnected }
 
-    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
+    private var isStopping: Bool { loop.isStopping }
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.loop()
-        } onGracefulShutdown: {
-            // Stop taking messages: the processor finishes what is in hand, then cancels.
-            self.stopping.withLock { $0 = true }
-            self.inbox.withLock { $0 }?.finish()
-        }
-        if let open = connection.withLock({ connection in defer { connection = nil }; return connection }) {
-            await open.close()
-        }
+        // On shutdown, stop taking messages: the processor finishes what is in hand, then cancels.
+        await loop.run(logger: logger, failure: "the consumer failed; trying again",
+                       onShutdown: { self.inbox.withLock { $0 }?.finish() }) { await self.round() }
+        await broker.close()
     }
 
-    private func loop() async {
-        var failures = 0
-        while !isStopping {
-            guard let connection = await connected() else {
-                failures += 1
-                try? await Task.sleep(for: reconnectBackoff.delay(attempt: failures))
-                continue
-            }
-            do {
-                let consumer = try await connection.consume(queue: PaymentsTopology.fulfillmentQueue, prefetch: UInt16(prefetch))
-                failures = 0
-                await consume(consumer, on: connection)
-            } catch {
-                failures += 1
-                logger.warning("could not consume fulfillment.payments; trying again", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: reconnectBackoff.delay(attempt: failures))
-            }
+    /// Consumes until the consumer ends (the connection was lost) or shutdown begins.
+    private func round() async -> ServiceLoop.Round {
+        guard let connection = await broker.connected() else { return .failed }
+        let consumer: Consumer
+        do {
+            consumer = try await connection.consume(queue: PaymentsTopology.fulfillmentQueue, prefetch: UInt16(prefetch))
+        } catch {
+            logger.warning("could not consume fulfillment.payments; trying again", metadata: ["error": "\(error)"])
+            return .failed
         }
+        await consume(consumer, on: connection)
+        return .worked
     }
 
     /// Reads `consumer` into an inbox on one task and applies batches from it on this one until
@@ -108,7 +95,7 @@ final class PaymentsConsumer: Service, Sendable {
         reader.cancel()
         _ = await reader.value
         self.inbox.withLock { $0 = nil }
-        if !isStopping { try? await Task.sleep(for: .seconds(1)) }
+        await loop.pause(.seconds(1))
     }
 
     private struct Applied: Sendable {
@@ -210,18 +197,5 @@ final class PaymentsConsumer: Service, Sendable {
     /// The event type for a metric label, only when it is one we know (labels stay bounded).
     static func typeLabel(_ delivery: Delivery) -> String {
         delivery.properties.type.flatMap(EventType.init(rawValue:))?.rawValue ?? "unknown"
-    }
-
-    private func connected() async -> AMQPConnection? {
-        if let existing = connection.withLock({ $0 }) { return existing }
-        do {
-            let made = try await AMQPConnection.connect(amqp, logger: logger)
-            connection.withLock { $0 = made }
-            logger.debug("worker connected to the broker; topology declared")
-            return made
-        } catch {
-            logger.warning("broker unreachable; the worker waits", metadata: ["error": "\(error)"])
-            return nil
-        }
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
-import Synchronization
+import ServiceRuntime
 
 /// Delivers the notification outbox (DESIGN.md rule 8): due rows in order, each through the
 /// transport; a failure pushes the row back by a delay that doubles per failed attempt, up to
@@ -24,8 +24,7 @@ final class NotificationSender: Service, Sendable {
     let logger: Logger
     /// Rows taken per round; `.eml` files are marked sent once per round.
     let batchSize = 256
-
-    private let stopping = Mutex(false)
+    let loop: ServiceLoop
 
     init(database: FulfillmentDatabase, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
          initialDelay: Duration, maxDelay: Duration, logger: Logger) {
@@ -37,17 +36,14 @@ final class NotificationSender: Service, Sendable {
         self.initialDelay = initialDelay
         self.maxDelay = maxDelay
         self.logger = logger
+        // Failures back off per row (`delay(afterAttempts:)`), not per round.
+        loop = ServiceLoop(wake: signal, backoff: Backoff(base: initialDelay, cap: maxDelay))
     }
 
-    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
+    private var isStopping: Bool { loop.isStopping }
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.loop()
-        } onGracefulShutdown: {
-            self.stopping.withLock { $0 = true }
-            self.signal.notify()
-        }
+        await loop.run(logger: logger, failure: "email sender failed") { await self.round() }
     }
 
     /// The delay after the `attempts`-th failure: doubling from `initialDelay`, capped.
@@ -60,40 +56,40 @@ final class NotificationSender: Service, Sendable {
         case failed(Int64, attempts: Int, error: MailError)
     }
 
-    private func loop() async {
-        while !isStopping {
-            do {
-                let now = Date()
-                let rows = try await database.pool.read { [batchSize] db in
-                    try NotificationRecord.fetchAll(db, sql: """
-                        SELECT id, storefront, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
-                        WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
-                        """, arguments: [now, batchSize])
-                }
-                guard !rows.isEmpty else {
-                    let next = try await database.pool.read { db in
-                        try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM notification WHERE sent_at IS NULL AND failed_at IS NULL")
-                    }
-                    let wait = next.map { max(0.01, min(1, $0.timeIntervalSinceNow)) } ?? 1
-                    await signal.wait(timeout: .milliseconds(Int64(wait * 1000)))
-                    continue
-                }
-                var pending: [Result] = []
-                for row in rows {
-                    if isStopping { break }
-                    let result = await send(row)
-                    pending.append(result)
-                    if !transport.isIdempotent {
-                        try await record(pending)
-                        pending = []
-                    }
-                    if case .failed(_, attempts: _, error: .transient) = result { break }  // the server is likely down: back off
-                }
-                try await record(pending)
-            } catch {
-                logger.error("email sender failed to read or mark rows", metadata: ["error": "\(error)"])
-                await signal.wait(timeout: .seconds(1))
+    /// Sends what is due, in order; when nothing is, sleeps until the next row falls due (a
+    /// second at the most) or a commit queues a new one.
+    private func round() async -> ServiceLoop.Round {
+        do {
+            let now = Date()
+            let rows = try await database.pool.read { [batchSize] db in
+                try NotificationRecord.fetchAll(db, sql: """
+                    SELECT id, storefront, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                    """, arguments: [now, batchSize])
             }
+            guard !rows.isEmpty else {
+                let next = try await database.pool.read { db in
+                    try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM notification WHERE sent_at IS NULL AND failed_at IS NULL")
+                }
+                let wait = next.map { max(0.01, min(1, $0.timeIntervalSinceNow)) } ?? 1
+                return .idle(timeout: .milliseconds(Int64(wait * 1000)))
+            }
+            var pending: [Result] = []
+            for row in rows {
+                if isStopping { break }
+                let result = await send(row)
+                pending.append(result)
+                if !transport.isIdempotent {
+                    try await record(pending)
+                    pending = []
+                }
+                if case .failed(_, attempts: _, error: .transient) = result { break }  // the server is likely down: back off
+            }
+            try await record(pending)
+            return .worked
+        } catch {
+            logger.error("email sender failed to read or mark rows", metadata: ["error": "\(error)"])
+            return .idle(timeout: .seconds(1))
         }
     }
 

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// Carries outbox rows to `payments.events` (DESIGN.md rule 5).
@@ -17,82 +18,50 @@ import Synchronization
 /// process (the `events replay` command).
 final class OutboxRelay: Service, Sendable {
     let database: GatewayDatabase
-    let amqp: AMQPConfiguration
-    let signal: WakeSignal
     let metrics: GatewayMetrics
     let logger: Logger
     let batchSize: Int
     let idleWait: Duration
-    let retryBackoff = Backoff(base: .milliseconds(100), cap: .seconds(5))
+    let broker: BrokerLink
+    let loop: ServiceLoop
 
-    private let connection = Mutex<AMQPConnection?>(nil)
-    private let stopping = Mutex(false)
-    private let attempts = Mutex(0)
     private let gaugesUpdatedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Connection attempts made so far (for tests and diagnostics).
-    var connectionAttempts: Int { attempts.withLock { $0 } }
+    var connectionAttempts: Int { broker.connectionAttempts }
 
     init(database: GatewayDatabase, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
          batchSize: Int = 512, idleWait: Duration = .seconds(1)) {
         self.database = database
-        self.amqp = amqp
-        self.signal = signal
         self.metrics = metrics
         self.logger = logger
         self.batchSize = batchSize
         self.idleWait = idleWait
+        broker = BrokerLink(amqp: amqp, logger: logger, unreachable: "broker unreachable; outbox rows wait")
+        loop = ServiceLoop(wake: signal, backoff: Backoff(base: .milliseconds(100), cap: .seconds(5)))
     }
 
     /// Whether the relay holds a live broker connection (for `/readyz`).
-    var isBrokerConnected: Bool {
-        connection.withLock { $0?.isConnected ?? false }
-    }
+    var isBrokerConnected: Bool { broker.isConnected }
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.loop()
-        } onGracefulShutdown: {
-            self.stopping.withLock { $0 = true }
-            self.signal.notify()
-        }
-        if let open = connection.withLock({ connection in defer { connection = nil }; return connection }) {
-            await open.close()
-        }
+        await loop.run(logger: logger, failure: "outbox relay failed to read or mark rows") { try await self.round() }
+        await broker.close()
     }
 
-    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
-
-    private func loop() async {
-        var failures = 0
-        while !isStopping {
-            do {
-                // Connected first, idle or not: the topology is declared at start and /readyz
-                // tells the truth about the broker before the first event.
-                guard let connection = await connected() else {
-                    failures += 1
-                    await updateGauges()
-                    await pause(retryBackoff.delay(attempt: failures))
-                    continue
-                }
-                let rows = try await database.pool.read { [batchSize] db in
-                    try OutboxRecord.fetchAll(db, sql: Self.batchQuery, arguments: [batchSize])
-                }
-                await updateGauges()
-                guard !rows.isEmpty else {
-                    failures = 0
-                    await signal.wait(timeout: idleWait)
-                    continue
-                }
-                let failed = try await publish(rows, on: connection)
-                failures = failed ? failures + 1 : 0
-                if failed { await pause(retryBackoff.delay(attempt: failures)) }
-            } catch {
-                failures += 1
-                logger.error("outbox relay failed to read or mark rows", metadata: ["error": "\(error)"])
-                await pause(retryBackoff.delay(attempt: failures))
-            }
+    private func round() async throws -> ServiceLoop.Round {
+        // Connected first, idle or not: the topology is declared at start and /readyz tells the
+        // truth about the broker before the first event.
+        guard let connection = await broker.connected() else {
+            await updateGauges()
+            return .failed
         }
+        let rows = try await database.pool.read { [batchSize] db in
+            try OutboxRecord.fetchAll(db, sql: Self.batchQuery, arguments: [batchSize])
+        }
+        await updateGauges()
+        guard !rows.isEmpty else { return .idle(timeout: idleWait) }
+        return try await publish(rows, on: connection) ? .failed : .worked
     }
 
     /// The oldest unpublished row of each order, oldest first.
@@ -159,21 +128,6 @@ final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// The live connection, connecting (and declaring the topology) when there is none.
-    private func connected() async -> AMQPConnection? {
-        if let existing = connection.withLock({ $0 }) { return existing }
-        attempts.withLock { $0 += 1 }
-        do {
-            let made = try await AMQPConnection.connect(amqp, logger: logger)
-            connection.withLock { $0 = made }
-            logger.debug("outbox relay connected to the broker")
-            return made
-        } catch {
-            logger.warning("broker unreachable; outbox rows wait", metadata: ["error": "\(error)"])
-            return nil
-        }
-    }
-
     /// Refreshes the outbox gauges at most once a second, from the waiting rows only (an index
     /// scan), not the whole history the `outbox status` command reports.
     private func updateGauges() async {
@@ -185,15 +139,6 @@ final class OutboxRelay: Service, Sendable {
         }) else { return }
         if let waiting = try? await database.pool.read({ db in try OutboxStatus.waiting(db, now: Date()) }) {
             metrics.outbox(depth: waiting.depth, oldestAgeSeconds: waiting.oldestAgeSeconds)
-        }
-    }
-
-    /// Sleeps through a backoff, returning early only when shutdown begins: new rows must not
-    /// cut it short, or a broker outage would turn every checkout into a reconnection attempt.
-    private func pause(_ duration: Duration) async {
-        let deadline = ContinuousClock.now + duration
-        while !isStopping, ContinuousClock.now < deadline {
-            await signal.wait(timeout: deadline - ContinuousClock.now)
         }
     }
 }

@@ -2,8 +2,7 @@ import Synchronization
 
 /// Wakes a background loop (an outbox relay, the email sender) when a commit gave it work, so it
 /// acts as soon as the rows are durable instead of on its next poll. A notification with nobody
-/// waiting is remembered once. Shared here because the gateway and the worker both need it and
-/// never import each other.
+/// waiting is remembered once. A `ServiceLoop` sleeps on one while it is idle.
 public final class WakeSignal: Sendable {
     private struct State {
         var pending = false

@@ -1,5 +1,5 @@
 import Foundation
-import PaymentsCore
+import ServiceRuntime
 import Testing
 
 /// Issue 14, part 5: for a secret variable X, X_FILE names a file holding its value (Docker and
