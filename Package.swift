@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layout and dependency rules: ../shared/DESIGN.md ("Layout").
+// Layout and dependency rules: docs/architecture.md ("Layout").
 // PaymentsCore depends on Foundation only; AMQP knows nothing of payments; Fintoc knows nothing
 // of our orders; the service libraries build on them and never import each other.
 let package = Package(
