@@ -5,7 +5,7 @@ import Testing
 /// The product end to end, on the real processes: a storefront starts checkouts, the customer
 /// pays (or not) at the sandbox, Fintoc's webhooks reach the gateway, the events reach the
 /// worker, stock and emails follow.
-@Suite("End to end: payment paths", .serialized)
+@Suite("End to end: payment paths", .needsBroker, .tags(.broker), .serialized)
 struct PaymentPathTests {
     @Test("each ui paid: one payment.succeeded, stock taken once, one confirmation email")
     func eachUIPaid() async throws {
@@ -57,7 +57,7 @@ struct PaymentPathTests {
     }
 }
 
-@Suite("End to end: fault drills", .serialized)
+@Suite("End to end: fault drills", .needsBroker, .tags(.broker), .serialized)
 struct FaultDrillTests {
     static let initial = ["TEE": 500, "MUG": 500]
 
@@ -154,7 +154,7 @@ struct FaultDrillTests {
     }
 }
 
-@Suite("End to end: the broker restarted mid-burst (OutageTests)", .serialized)
+@Suite("End to end: the broker restarted mid-burst (OutageTests)", .needsBroker, .tags(.broker), .serialized)
 struct EndToEndOutageTests {
     @Test("RabbitMQ stopped and started while orders are paid: every paid order fulfilled once")
     func brokerRestartedMidBurst() async throws {

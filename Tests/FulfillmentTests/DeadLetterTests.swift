@@ -7,7 +7,7 @@ import Testing
 
 /// Poison messages are parked with their reason, listed and redriven with the commands an
 /// operator uses.
-@Suite("Dead letters", .serialized)
+@Suite("Dead letters", .needsBroker, .tags(.broker), .serialized)
 struct DeadLetterTests {
     static func command(_ arguments: [String], _ harness: WorkerHarness) async throws -> ExecutableRunner.Run {
         try await ExecutableRunner.run("fulfillment-worker", arguments, environment: [

@@ -7,7 +7,7 @@ import Testing
 
 /// Each event type's effect on stock, emails and the worker's own events, against the test
 /// broker and a real SQLite file.
-@Suite("Event effects", .serialized)
+@Suite("Event effects", .needsBroker, .tags(.broker), .serialized)
 struct EventEffectsTests {
     static let stock = [InventoryRow(sku: "TSHIRT-M", name: "Polera M", onHand: 10), InventoryRow(sku: "MUG-01", name: "Tazón", onHand: 5)]
 

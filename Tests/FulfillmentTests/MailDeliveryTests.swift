@@ -5,7 +5,7 @@ import PaymentsCore
 import Testing
 
 /// Customer emails over SMTP to a real server (aiosmtpd), started by each test.
-@Suite("Mail delivery", .serialized)
+@Suite("Mail delivery", .needsBroker, .tags(.broker), .serialized)
 struct MailDeliveryTests {
     static let stock = [InventoryRow(sku: "SKU-1", name: "Uno", onHand: 100)]
 

@@ -16,7 +16,7 @@ struct OperationsTests {
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
     }
 
-    @Test("healthz and readyz answer 200 with the broker up; /metrics has every metric the dashboard reads")
+    @Test("healthz and readyz answer 200 with the broker up; /metrics has every metric the dashboard reads", .needsBroker, .tags(.broker))
     func upAndMetrics() async throws {
         let port = try TestPorts.reserve()
         let harness = try await WorkerHarness.start(inventory: [InventoryRow(sku: "SKU-1", name: "Uno", onHand: 5)]) { $0.port = port }

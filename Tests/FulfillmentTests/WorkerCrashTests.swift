@@ -11,7 +11,7 @@ import Glibc
 
 /// The `fulfillment-worker` process killed with SIGKILL in the middle of a stream of messages
 /// and started again: every stock change happens exactly once.
-@Suite("Worker crash")
+@Suite("Worker crash", .needsBroker, .tags(.broker))
 struct WorkerCrashTests {
     @Test("SIGKILL mid-batch, then a restart: no stock change lost or doubled; SIGTERM then stops it cleanly")
     func killedMidBatch() async throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// Tests that stop and start the broker. scripts/test runs suites named `…OutageTests` on their
 /// own, after every other test, so no other test sees the broker vanish.
-@Suite("Gateway broker outage", .serialized)
+@Suite("Gateway broker outage", .needsBroker, .tags(.broker), .serialized)
 struct GatewayBrokerOutageTests {
     @Test("the broker stopped while events are written: after it starts, each is published once, in order")
     func relaySurvivesRestart() async throws {

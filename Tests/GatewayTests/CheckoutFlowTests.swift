@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import CobroTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -10,7 +11,7 @@ import Testing
 @testable import Gateway
 
 /// The storefront API through a real gateway, a real sandbox and a real broker.
-@Suite("Checkouts end to end (gateway, sandbox, broker)")
+@Suite("Checkouts end to end (gateway, sandbox, broker)", .needsBroker, .tags(.broker))
 struct CheckoutFlowTests {
     static func sandboxFaults(_ stack: Stack, _ json: String) async throws {
         let response = try await stack.sandboxClient.execute(

@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import CobroTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -9,7 +10,7 @@ import Testing
 @testable import Gateway
 
 /// Fintoc's checkout options through the storefront API, as the real sandbox receives them.
-@Suite("Checkout options (gateway, sandbox)")
+@Suite("Checkout options (gateway, sandbox)", .needsBroker, .tags(.broker))
 struct CheckoutOptionsTests {
     /// The Fintoc object behind a gateway checkout, read from the sandbox's API.
     static func fintocObject(_ stack: Stack, _ checkout: TestResponse, path: String) async throws -> [String: Any] {

@@ -8,7 +8,7 @@ import Testing
 /// is created (under a unique name, with the file's own password hash) with its permissions on a
 /// fresh virtual host, logs in with the documented development password, and is allowed exactly
 /// what its service does.
-@Suite("deploy/rabbitmq/definitions.json users on a real broker")
+@Suite("deploy/rabbitmq/definitions.json users on a real broker", .needsBroker, .tags(.broker))
 struct DeployPermissionsTests {
     struct Access: Decodable {
         struct User: Decodable {

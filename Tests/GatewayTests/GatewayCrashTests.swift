@@ -5,7 +5,7 @@ import PaymentsCore
 import Testing
 @testable import Gateway
 
-@Suite("The gateway process killed between commit and publish")
+@Suite("The gateway process killed between commit and publish", .needsBroker, .tags(.broker))
 struct GatewayCrashTests {
     @Test("SIGKILL after webhooks were committed and before any was published: all are published after restart, once")
     func killedBeforePublishing() async throws {

@@ -76,7 +76,7 @@ enum RelayEvents {
 
 @Suite("Outbox relay against a real RabbitMQ")
 struct OutboxRelayTests {
-    @Test("rows reach the exchange once, in order per order, with the envelope's properties; then they are marked published")
+    @Test("rows reach the exchange once, in order per order, with the envelope's properties; then they are marked published", .needsBroker, .tags(.broker))
     func publishesInOrder() async throws {
         let url = try await BrokerFixture.virtualHost()
         let harness = try RelayHarness(url: url)

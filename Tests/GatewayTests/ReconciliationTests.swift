@@ -7,7 +7,7 @@ import Testing
 @testable import FintocSandbox
 @testable import Gateway
 
-@Suite("Reconciliation and the operator's event commands")
+@Suite("Reconciliation and the operator's event commands", .needsBroker, .tags(.broker))
 struct ReconciliationTests {
     static let quiet: Logger = {
         var logger = Logger(label: "reconcile-test")

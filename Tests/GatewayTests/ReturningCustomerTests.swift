@@ -1,4 +1,5 @@
 import Foundation
+import CobroTestSupport
 import GRDB
 import Hummingbird
 import HummingbirdTesting
@@ -11,7 +12,7 @@ import Testing
 /// Seed 002: a session whose `customer_data` names a tax id Fintoc already has is refused with
 /// 409; the Customer's id goes in `customer` instead. Through a real gateway and the real
 /// sandbox, which refuses exactly that.
-@Suite("Returning customers (gateway, sandbox)")
+@Suite("Returning customers (gateway, sandbox)", .needsBroker, .tags(.broker))
 struct ReturningCustomerTests {
     static let sandboxHeaders: HTTPFields = [.authorization: "sk_test_sandbox", .contentType: "application/json"]
 

@@ -1,5 +1,6 @@
 import Fintoc
 import Foundation
+import CobroTestSupport
 import GRDB
 import Hummingbird
 import HummingbirdTesting
@@ -12,7 +13,7 @@ import Testing
 
 @Suite("Storefront API without Fintoc")
 struct StorefrontAPITests {
-    @Test("health and readiness answer with the database and the broker up")
+    @Test("health and readiness answer with the database and the broker up", .needsBroker, .tags(.broker))
     func health() async throws {
         let configuration = GatewayFixture.configuration()
         let app = try await buildApplication(configuration: configuration)

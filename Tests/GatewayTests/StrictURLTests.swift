@@ -1,4 +1,5 @@
 import Foundation
+import CobroTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -96,7 +97,7 @@ struct StrictURLTests {
         #expect(request.cancelURL == url)
     }
 
-    @Test("an accepted URL reaches the sandbox and comes back unchanged")
+    @Test("an accepted URL reaches the sandbox and comes back unchanged", .needsBroker, .tags(.broker))
     func throughTheStack() async throws {
         try await Stack.run { stack in
             var body = GatewayFixture.checkoutBody()

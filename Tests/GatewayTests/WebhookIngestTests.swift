@@ -34,7 +34,7 @@ extension Stack {
     }
 }
 
-@Suite("Webhook ingestion over HTTP")
+@Suite("Webhook ingestion over HTTP", .needsBroker, .tags(.broker))
 struct WebhookIngestTests {
     @Test("signatures: missing, tampered byte, stale, future, unknown secret are refused with 401, a reason and a metric")
     func refusedSignatures() async throws {

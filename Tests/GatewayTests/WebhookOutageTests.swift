@@ -56,7 +56,7 @@ enum WebhookBurst {
     }
 }
 
-@Suite("Webhooks while the broker is down", .serialized)
+@Suite("Webhooks while the broker is down", .needsBroker, .tags(.broker), .serialized)
 struct WebhookOutageTests {
     @Test("the broker stopped during a burst of 2,000 webhooks and started again: every domain event is published once")
     func burstDuringOutage() async throws {
