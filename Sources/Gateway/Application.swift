@@ -55,11 +55,11 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     router.add(middleware: ErrorEnvelopeMiddleware(routes: routes))
     health.addLivenessRoute(to: router)
     let api = router.group("v1").add(middleware: StorefrontAuthMiddleware(keys: keys))
-    CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).add(to: api)
+    CheckoutsController(service: service, maxBodyBytes: configuration.maxBodyBytes).addRoutes(to: api)
     WebhooksController(
         verifier: WebhookVerifier(secrets: configuration.webhookSecrets, tolerance: configuration.webhookTolerance),
         ingestor: ingestor, maxBodyBytes: configuration.maxWebhookBytes, metrics: metrics
-    ).add(to: router)
+    ).addRoutes(to: router)
     routes.set(RouteTable(router: router))
 
     let publicLimiter = ConnectionLimiter(

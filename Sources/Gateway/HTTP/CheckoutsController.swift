@@ -7,7 +7,7 @@ struct CheckoutsController {
     let service: CheckoutService
     let maxBodyBytes: Int
 
-    func add(to group: RouterGroup<GatewayRequestContext>) {
+    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
         group.post("checkouts", use: create)
         group.get("checkouts/{id}", use: show)
         group.post("checkouts/{id}/expire", use: expire)

@@ -12,7 +12,7 @@ struct WebhooksController {
     let maxBodyBytes: Int
     let metrics: GatewayMetrics
 
-    func add(to router: Router<GatewayRequestContext>) {
+    func addRoutes(to router: Router<GatewayRequestContext>) {
         router.post("webhooks/fintoc", use: receive)
     }
 
