@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// the database and metrics through it.
 public struct Worker: Sendable {
     public let configuration: WorkerConfiguration
-    public let database: FulfillmentDatabase
+    public let database: FulfillmentStore
     public let metrics: WorkerMetrics
     let consumer: PaymentsConsumer
     let relay: EventRelay
@@ -20,7 +20,7 @@ public struct Worker: Sendable {
 
     public init(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws {
         self.configuration = configuration
-        database = try FulfillmentDatabase(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+        database = try FulfillmentStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
         metrics = WorkerMetrics()
         let amqp = try Self.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker")
         let emails = WakeSignal()

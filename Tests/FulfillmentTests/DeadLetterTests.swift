@@ -78,7 +78,7 @@ struct DeadLetterTests {
         }
         defer { Task { await harness.stop() } }
         // Another process holds the write lock for three seconds.
-        let locker = try FulfillmentDatabase(path: harness.configuration.databasePath)
+        let locker = try FulfillmentStore(path: harness.configuration.databasePath)
         let locked = Task {
             try await locker.pool.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")

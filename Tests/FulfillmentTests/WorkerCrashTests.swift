@@ -19,7 +19,7 @@ struct WorkerCrashTests {
         let amqpURL = try await BrokerFixture.virtualHost()
         defer { Task { await BrokerFixture.deleteVirtualHost(of: amqpURL); try? FileManager.default.removeItem(at: directory) } }
         let databasePath = directory.appendingPathComponent("fulfillment.sqlite").path
-        let database = try FulfillmentDatabase(path: databasePath)
+        let database = try FulfillmentStore(path: databasePath)
         let skus = (0..<20).map { "SKU-\($0)" }
         try await database.pool.write { db in try ProductStore.upsert(db, skus.map { InventoryRow(sku: $0, name: $0, onHand: 10_000) }) }
 

@@ -14,7 +14,7 @@ import Synchronization
 /// Publishes are not mandatory: `fulfillment.events` is a broadcast for whichever teams bind a
 /// queue to it, and an event nobody listens for yet is not an error.
 final class EventRelay: Service, Sendable {
-    let database: FulfillmentDatabase
+    let database: FulfillmentStore
     let amqp: AMQPConfiguration
     let signal: WakeSignal
     let logger: Logger
@@ -24,7 +24,7 @@ final class EventRelay: Service, Sendable {
     private let connection = Mutex<AMQPConnection?>(nil)
     private let stopping = Mutex(false)
 
-    init(database: FulfillmentDatabase, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
+    init(database: FulfillmentStore, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
         self.database = database
         self.amqp = amqp
         self.signal = signal

@@ -16,7 +16,7 @@ import Synchronization
 /// A message that can never be applied is parked at once; one that failed for a passing reason
 /// goes through the retry queues.
 final class PaymentsConsumer: Service, Sendable {
-    let database: FulfillmentDatabase
+    let database: FulfillmentStore
     let amqp: AMQPConfiguration
     let prefetch: Int
     let applier: EventApplier
@@ -31,7 +31,7 @@ final class PaymentsConsumer: Service, Sendable {
     private let stopping = Mutex(false)
     private let inbox = Mutex<DeliveryInbox?>(nil)
 
-    init(database: FulfillmentDatabase, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
+    init(database: FulfillmentStore, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
          metrics: WorkerMetrics, emailsQueued: WakeSignal, eventsQueued: WakeSignal, logger: Logger) {
         self.database = database
         self.amqp = amqp

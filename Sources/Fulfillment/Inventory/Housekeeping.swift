@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// Every `interval`: deletes holds that lapsed (they already count for nothing, so this is
 /// tidying, not the release itself) and refreshes the hold and email-backlog gauges.
 struct Housekeeping: Service {
-    let database: FulfillmentDatabase
+    let database: FulfillmentStore
     let metrics: WorkerMetrics
     let interval: Duration
     let logger: Logger

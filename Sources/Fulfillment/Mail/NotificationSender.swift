@@ -14,7 +14,7 @@ import Synchronization
 /// is a crash between the server's acceptance and that commit, where the email may go twice
 /// with the same `Message-ID`.
 final class NotificationSender: Service, Sendable {
-    let database: FulfillmentDatabase
+    let database: FulfillmentStore
     let transport: any MailTransport
     let from: MailAddress
     let signal: WakeSignal
@@ -27,7 +27,7 @@ final class NotificationSender: Service, Sendable {
 
     private let stopping = Mutex(false)
 
-    init(database: FulfillmentDatabase, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
+    init(database: FulfillmentStore, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
          initialDelay: Duration, maxDelay: Duration, logger: Logger) {
         self.database = database
         self.transport = transport

@@ -26,7 +26,7 @@ final class WorkerHarness: Sendable {
     }
 
     var worker: Worker { instances[0].worker }
-    var database: FulfillmentDatabase { worker.database }
+    var database: FulfillmentStore { worker.database }
     var mailDirectory: URL { URL(fileURLWithPath: configuration.mailDirectory) }
 
     /// Starts `count` workers on the same database and queue (two make concurrent writers).
@@ -46,7 +46,7 @@ final class WorkerHarness: Sendable {
         configuration.mailRetryMaxDelay = .seconds(1)
         configure(&configuration)
         if !inventory.isEmpty {
-            let database = try FulfillmentDatabase(path: configuration.databasePath)
+            let database = try FulfillmentStore(path: configuration.databasePath)
             try await database.pool.write { db in try ProductStore.upsert(db, inventory) }
         }
         let publisher = try await AMQPConnection.connect(Worker.amqpConfiguration(url: amqpURL, connectionName: "test-gateway"))
