@@ -27,7 +27,7 @@ public struct Worker: Sendable {
         let events = WakeSignal()
         let composer = NotificationComposer(from: configuration.mailFrom)
         consumer = PaymentsConsumer(
-            database: database, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),
+            store: database, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),
             router: FailureRouter(retrySteps: configuration.retrySteps, logger: logger), metrics: metrics,
             emailsQueued: emails, eventsQueued: events, logger: logger
         )

@@ -31,8 +31,8 @@ struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
     }
 }
 
-/// Writes email rows inside the caller's transaction, rendering the message once so every
-/// resend carries the same bytes and the same `Message-ID`.
+/// Renders the customer's emails, once per email, so every resend carries the same bytes and
+/// the same `Message-ID` (the store's `DeliveryWrites.queueEmail` writes the row).
 struct NotificationComposer: Sendable {
     let from: MailAddress
 
@@ -75,16 +75,6 @@ struct NotificationComposer: Sendable {
             subject: subject, body: body, messageID: messageID, date: now, language: language
         ).rendered()
         return Rendered(kind: kind, order: key, recipient: order.customer.email, messageID: messageID, subject: subject, message: message)
-    }
-
-    /// Adds the email unless the order already has one of its kind; returns whether it did.
-    @discardableResult
-    func insert(_ db: Database, _ email: Rendered, now: SQLTime) throws -> Bool {
-        try db.cachedStatement(sql: """
-            INSERT INTO notification (storefront, order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [email.order.storefront, email.order.id, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message, now, now])
-        return db.changesCount > 0
     }
 
     /// Template values describing the order's lines and payment.
