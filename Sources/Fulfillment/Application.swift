@@ -33,10 +33,10 @@ public struct Worker: Sendable {
         )
         var relayAMQP = amqp
         relayAMQP.connectionName = "fulfillment-worker-events"
-        relay = EventRelay(database: database, amqp: relayAMQP, signal: events, logger: logger)
+        relay = EventRelay(store: database, amqp: relayAMQP, signal: events, logger: logger)
         let transport: any MailTransport = configuration.smtp.map { SMTPTransport(settings: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
         sender = NotificationSender(
-            database: database, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
+            store: database, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
             initialDelay: configuration.mailRetryInitialDelay, maxDelay: configuration.mailRetryMaxDelay, logger: logger
         )
         housekeeping = Housekeeping(database: database, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)

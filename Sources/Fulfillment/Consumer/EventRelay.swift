@@ -1,6 +1,5 @@
 import AMQP
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
@@ -14,7 +13,7 @@ import Synchronization
 /// Publishes are not mandatory: `fulfillment.events` is a broadcast for whichever teams bind a
 /// queue to it, and an event nobody listens for yet is not an error.
 final class EventRelay: Service, Sendable {
-    let database: FulfillmentStore
+    let store: FulfillmentStore
     let amqp: AMQPConfiguration
     let signal: WakeSignal
     let logger: Logger
@@ -24,8 +23,8 @@ final class EventRelay: Service, Sendable {
     private let connection = Mutex<AMQPConnection?>(nil)
     private let stopping = Mutex(false)
 
-    init(database: FulfillmentStore, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
-        self.database = database
+    init(store: FulfillmentStore, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
+        self.store = store
         self.amqp = amqp
         self.signal = signal
         self.logger = logger
@@ -45,27 +44,11 @@ final class EventRelay: Service, Sendable {
         }
     }
 
-    private struct OutboxRow: Sendable, FetchableRecord, Decodable {
-        var sequence: Int64
-        var eventId: String
-        var type: String
-        var body: Data
-        var createdAt: Date
-
-        enum CodingKeys: String, CodingKey {
-            case sequence, type, body
-            case eventId = "event_id"
-            case createdAt = "created_at"
-        }
-    }
-
     private func loop() async {
         var failures = 0
         while !isStopping {
             do {
-                let rows = try await database.pool.read { [batchSize] db in
-                    try OutboxRow.fetchAll(db, sql: "SELECT * FROM event_outbox WHERE published_at IS NULL ORDER BY sequence LIMIT ?", arguments: [batchSize])
-                }
+                let rows = try await store.nextUnpublishedEvents(limit: batchSize)
                 guard !rows.isEmpty else {
                     failures = 0
                     await signal.wait(timeout: .seconds(1))
@@ -79,12 +62,7 @@ final class EventRelay: Service, Sendable {
                 let outcomes = await connection.publish(rows.map(Self.message(for:)))
                 let acked = zip(rows, outcomes).filter { $0.1.isAcked }.map(\.0.sequence)
                 if !acked.isEmpty {
-                    let now = Date()
-                    let arguments: StatementArguments = [now] + StatementArguments(acked)
-                    try await database.pool.write { db in
-                        try db.execute(sql: "UPDATE event_outbox SET published_at = ? WHERE sequence IN (\(acked.map { _ in "?" }.joined(separator: ",")))",
-                                       arguments: arguments)
-                    }
+                    try await store.markEventsPublished(acked, at: Date())
                 }
                 if acked.count < rows.count {
                     failures += 1
@@ -101,7 +79,7 @@ final class EventRelay: Service, Sendable {
         }
     }
 
-    private static func message(for row: OutboxRow) -> OutboundMessage {
+    private static func message(for row: EventOutboxRecord) -> OutboundMessage {
         OutboundMessage(
             exchange: PaymentsTopology.fulfillmentEventsExchange, routingKey: row.type, body: row.body,
             properties: BasicProperties(contentType: EventContract.contentType, deliveryMode: .persistent, messageID: row.eventId,

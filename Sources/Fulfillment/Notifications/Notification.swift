@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PaymentsCore
 
 /// The kinds of customer email; at most one of each per order (a unique key in the table).
@@ -9,26 +8,6 @@ public enum NotificationKind: String, Sendable, Hashable, CaseIterable, Codable 
     case paymentFailed = "payment_failed"
     /// Payment pending at the bank, or the customer must act: "we are waiting".
     case paymentAwaiting = "payment_awaiting"
-}
-
-/// One row of the notification outbox.
-struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
-    static let databaseTableName = "notification"
-    var id: Int64
-    var storefront: String
-    var orderId: String
-    var kind: String
-    var recipient: String
-    var messageId: String
-    var subject: String
-    var message: Data
-    var attempts: Int
-
-    enum CodingKeys: String, CodingKey, ColumnExpression {
-        case id, storefront, kind, recipient, subject, message, attempts
-        case orderId = "order_id"
-        case messageId = "message_id"
-    }
 }
 
 /// Renders the customer's emails, once per email, so every resend carries the same bytes and
