@@ -1,6 +1,5 @@
 import AMQP
 import Foundation
-import GRDB
 import HTTPServerLimits
 import Hummingbird
 import Logging
@@ -39,7 +38,7 @@ public struct Worker: Sendable {
             store: database, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
             initialDelay: configuration.mailRetryInitialDelay, maxDelay: configuration.mailRetryMaxDelay, logger: logger
         )
-        housekeeping = Housekeeping(database: database, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)
+        housekeeping = Housekeeping(store: database, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)
     }
 
     /// The product topology as the worker declares it at start and after every reconnection.
@@ -92,7 +91,7 @@ struct WorkerHealthController {
                      body: .init(byteBuffer: ByteBuffer(string: worker.metrics.exposition())))
         }
         router.get("readyz") { _, _ in
-            let databaseUp = (try? await worker.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil
+            let databaseUp = await worker.database.isReachable()
             let brokerUp = worker.isBrokerConnected
             return Self.json(databaseUp && brokerUp ? 200 : 503, [
                 "status": databaseUp && brokerUp ? "ready" : "not_ready",
