@@ -7,10 +7,10 @@ import PaymentsCore
 import ServiceLifecycle
 
 /// The worker's parts, built once and shared by the HTTP routes and the services; tests reach
-/// the database and metrics through it.
+/// the store and metrics through it.
 public struct Worker: Sendable {
     public let configuration: WorkerConfiguration
-    public let database: FulfillmentStore
+    public let store: FulfillmentStore
     public let metrics: WorkerMetrics
     let consumer: PaymentsConsumer
     let relay: EventRelay
@@ -19,26 +19,26 @@ public struct Worker: Sendable {
 
     public init(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws {
         self.configuration = configuration
-        database = try FulfillmentStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+        store = try FulfillmentStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
         metrics = WorkerMetrics()
         let amqp = try Self.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker")
         let emails = WakeSignal()
         let events = WakeSignal()
         let composer = NotificationComposer(from: configuration.mailFrom)
         consumer = PaymentsConsumer(
-            store: database, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),
+            store: store, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),
             router: FailureRouter(retrySteps: configuration.retrySteps, logger: logger), metrics: metrics,
             emailsQueued: emails, eventsQueued: events, logger: logger
         )
         var relayAMQP = amqp
         relayAMQP.connectionName = "fulfillment-worker-events"
-        relay = EventRelay(store: database, amqp: relayAMQP, signal: events, logger: logger)
+        relay = EventRelay(store: store, amqp: relayAMQP, signal: events, logger: logger)
         let transport: any MailTransport = configuration.smtp.map { SMTPTransport(settings: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
         sender = NotificationSender(
-            store: database, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
+            store: store, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
             initialDelay: configuration.mailRetryInitialDelay, maxDelay: configuration.mailRetryMaxDelay, logger: logger
         )
-        housekeeping = Housekeeping(store: database, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)
+        housekeeping = Housekeeping(store: store, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)
     }
 
     /// The product topology as the worker declares it at start and after every reconnection.
@@ -91,7 +91,7 @@ struct WorkerHealthController {
                      body: .init(byteBuffer: ByteBuffer(string: worker.metrics.exposition())))
         }
         router.get("readyz") { _, _ in
-            let databaseUp = await worker.database.isReachable()
+            let databaseUp = await worker.store.isReachable()
             let brokerUp = worker.isBrokerConnected
             return Self.json(databaseUp && brokerUp ? 200 : 503, [
                 "status": databaseUp && brokerUp ? "ready" : "not_ready",
