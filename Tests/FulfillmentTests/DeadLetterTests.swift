@@ -1,9 +1,10 @@
 import AMQP
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import PaymentsCore
 import Testing
+
+@testable import Fulfillment
 
 /// Poison messages are parked with their reason, listed and redriven with the commands an
 /// operator uses.

@@ -1,8 +1,9 @@
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import PaymentsCore
 import Testing
+
+@testable import Fulfillment
 
 /// Customer emails over SMTP to a real server (aiosmtpd), started by each test.
 @Suite("Mail delivery", .serialized)

@@ -1,10 +1,11 @@
 import AMQP
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import GRDB
 import PaymentsCore
 import Testing
+
+@testable import Fulfillment
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -12,9 +12,12 @@ import GRDB
 ///
 /// A message's effects (stock, holds, sale, email row, outgoing event) and the row that marks
 /// the message processed are written in one transaction, so a crash leaves either all of them
-/// or none, and a redelivered message finds its row and changes nothing (DESIGN.md rule 7).
+/// or none, and a redelivered message finds its row and changes nothing (docs/architecture.md
+/// rule 7).
 public struct FulfillmentStore: Sendable {
-    public let pool: DatabasePool
+    /// Internal, never public: the rest of the module goes through the named operations of the
+    /// `FulfillmentStore+…` files; tests (`@testable`) may read through it.
+    let pool: DatabasePool
 
     /// Opens (creating folders as needed) and migrates the database at `path`.
     public init(path: String, busyTimeout: Duration = .seconds(30)) throws {

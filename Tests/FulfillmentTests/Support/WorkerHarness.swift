@@ -1,13 +1,14 @@
 import AMQP
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import GRDB
 import Hummingbird
 import Logging
 import PaymentsCore
 import ServiceLifecycle
 import Testing
+
+@testable import Fulfillment
 
 /// A worker running in the test process against its own virtual host on the test broker, a
 /// real SQLite file in a fresh folder and (unless SMTP is given) `.eml` files beside it, plus a
