@@ -1,6 +1,5 @@
 import AMQP
 import Foundation
-import GRDB
 import HTTPServerLimits
 import Hummingbird
 import Logging
@@ -9,10 +8,10 @@ import ServiceLifecycle
 import ServiceRuntime
 
 /// The worker's parts, built once and shared by the HTTP routes and the services; tests reach
-/// the database and metrics through it.
+/// the store and metrics through it.
 public struct Worker: Sendable {
     public let configuration: WorkerConfiguration
-    public let database: FulfillmentDatabase
+    public let store: FulfillmentStore
     public let metrics: WorkerMetrics
     let consumer: PaymentsConsumer
     let relay: EventRelay
@@ -21,26 +20,26 @@ public struct Worker: Sendable {
 
     public init(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws {
         self.configuration = configuration
-        database = try FulfillmentDatabase(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+        store = try FulfillmentStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
         metrics = WorkerMetrics()
         let amqp = try Self.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker")
         let emails = WakeSignal()
         let events = WakeSignal()
         let composer = NotificationComposer(from: configuration.mailFrom)
         consumer = PaymentsConsumer(
-            database: database, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),
+            store: store, amqp: amqp, prefetch: configuration.prefetch, applier: EventApplier(composer: composer),
             router: FailureRouter(retrySteps: configuration.retrySteps, logger: logger), metrics: metrics,
             emailsQueued: emails, eventsQueued: events, logger: logger
         )
         var relayAMQP = amqp
         relayAMQP.connectionName = "fulfillment-worker-events"
-        relay = EventRelay(database: database, amqp: relayAMQP, signal: events, logger: logger)
+        relay = EventRelay(store: store, amqp: relayAMQP, signal: events, logger: logger)
         let transport: any MailTransport = configuration.smtp.map { SMTPTransport(settings: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
         sender = NotificationSender(
-            database: database, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
+            store: store, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
             initialDelay: configuration.mailRetryInitialDelay, maxDelay: configuration.mailRetryMaxDelay, logger: logger
         )
-        housekeeping = Housekeeping(database: database, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)
+        housekeeping = Housekeeping(store: store, metrics: metrics, interval: configuration.housekeepingInterval, logger: logger)
     }
 
     /// The product topology as the worker declares it at start and after every reconnection.
@@ -65,7 +64,7 @@ public func buildApplication(worker: Worker, logger: Logger = Logger(label: "ful
     let router = Router()
     // `/readyz`: the database answers and the consumer holds a broker connection.
     HealthController(checks: [
-        .init("database") { (try? await worker.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil },
+        .init("database") { await worker.store.isReachable() },
         .init("broker") { worker.isBrokerConnected },
     ], exposition: { worker.metrics.exposition() }).addRoutes(to: router)
     let limiter = ConnectionLimiter(

@@ -2,7 +2,6 @@ import AMQP
 import ArgumentParser
 import Foundation
 import Fulfillment
-import GRDB
 import PaymentsCore
 
 struct Inventory: AsyncParsableCommand {
@@ -28,8 +27,8 @@ struct Inventory: AsyncParsableCommand {
             } catch {
                 fail("\(file) was not imported; nothing changed:\n\(error.problems.map { "  \($0)" }.joined(separator: "\n"))", status: 65)
             }
-            let database = try FulfillmentDatabase(path: loadConfiguration().databasePath)
-            try await database.pool.write { db in try ProductStore.upsert(db, rows) }
+            let store = try FulfillmentStore(path: loadConfiguration().databasePath)
+            try await store.importInventory(rows)
             print("imported \(rows.count) product\(rows.count == 1 ? "" : "s") from \(file)")
         }
     }
@@ -44,8 +43,8 @@ struct Inventory: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let database = try FulfillmentDatabase(path: loadConfiguration().databasePath)
-            let levels = try await database.pool.read { [sku] db in try ProductStore.levels(db, sku: sku) }
+            let store = try FulfillmentStore(path: loadConfiguration().databasePath)
+            let levels = try await store.stockLevels(sku: sku)
             if let sku, levels.isEmpty { fail("no product with SKU \(sku)", status: 1) }
             if json {
                 let encoder = JSONEncoder()
@@ -77,8 +76,8 @@ struct Inventory: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let database = try FulfillmentDatabase(path: loadConfiguration().databasePath)
-            let found = try await database.pool.write { [sku, onHand] db in try ProductStore.setOnHand(db, sku: sku, to: onHand) }
+            let store = try FulfillmentStore(path: loadConfiguration().databasePath)
+            let found = try await store.setOnHand(sku: sku, to: onHand)
             guard found else { fail("no product with SKU \(sku); add it with inventory import", status: 1) }
             print("\(sku): on hand \(onHand)")
         }

@@ -1,9 +1,10 @@
 import AMQP
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import PaymentsCore
 import Testing
+
+@testable import Fulfillment
 
 /// Poison messages are parked with their reason, listed and redriven with the commands an
 /// operator uses.
@@ -78,7 +79,7 @@ struct DeadLetterTests {
         }
         defer { Task { await harness.stop() } }
         // Another process holds the write lock for three seconds.
-        let locker = try FulfillmentDatabase(path: harness.configuration.databasePath)
+        let locker = try FulfillmentStore(path: harness.configuration.databasePath)
         let locked = Task {
             try await locker.pool.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")

@@ -1,8 +1,9 @@
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import PaymentsCore
 import Testing
+
+@testable import Fulfillment
 
 /// Customer emails over SMTP to a real server (aiosmtpd), started by each test.
 @Suite("Mail delivery", .needsBroker, .tags(.broker), .serialized)
@@ -76,7 +77,7 @@ struct MailDeliveryTests {
         defer { Task { await failing.stop() } }
         try await failing.publish(Events.succeeded(Events.order("tls-3", lines: [("SKU-1", 1)])))
         try await failing.waitUntil("the send fails") { try await failing.scalar("SELECT attempts FROM notification") >= 1 }
-        let error = try await failing.database.pool.read { db in try String.fetchOne(db, sql: "SELECT last_error FROM notification") } ?? ""
+        let error = try await failing.store.pool.read { db in try String.fetchOne(db, sql: "SELECT last_error FROM notification") } ?? ""
         #expect(!error.isEmpty && !error.contains("wrong-password"), "\(error)")
         #expect(try await failing.scalar("SELECT COUNT(*) FROM notification WHERE failed_at IS NULL AND sent_at IS NULL") == 1, "kept for a retry")
         #expect(!bad.description.contains("wrong-password"))

@@ -12,7 +12,7 @@ struct StorefrontMigrationTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let queue = try DatabaseQueue(path: path)
-            try FulfillmentDatabase.migrator.migrate(queue, upTo: "v1: inventory, holds, sales, processed messages, emails, events")
+            try FulfillmentStore.migrator.migrate(queue, upTo: "v1: inventory, holds, sales, processed messages, emails, events")
             try queue.write { db in
                 try db.execute(sql: """
                     INSERT INTO product (sku, name, on_hand, updated_at) VALUES ('MUG-01', 'Tazón', 5, '2026-11-01 10:00:00.000');
@@ -28,7 +28,7 @@ struct StorefrontMigrationTests {
             }
             try queue.close()
         }
-        let database = try FulfillmentDatabase(path: path)
+        let database = try FulfillmentStore(path: path)
         try database.pool.write { db in
             #expect(try String.fetchAll(db, sql: "SELECT storefront FROM sale UNION ALL SELECT storefront FROM sale_line UNION ALL SELECT storefront FROM hold UNION ALL SELECT storefront FROM notification UNION ALL SELECT storefront FROM processed_message")
                     == ["", "", "", "", ""])

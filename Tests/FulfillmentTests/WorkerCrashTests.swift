@@ -1,10 +1,11 @@
 import AMQP
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import GRDB
 import PaymentsCore
 import Testing
+
+@testable import Fulfillment
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,9 +20,9 @@ struct WorkerCrashTests {
         let amqpURL = try await BrokerFixture.virtualHost()
         defer { Task { await BrokerFixture.deleteVirtualHost(of: amqpURL); try? FileManager.default.removeItem(at: directory) } }
         let databasePath = directory.appendingPathComponent("fulfillment.sqlite").path
-        let database = try FulfillmentDatabase(path: databasePath)
+        let database = try FulfillmentStore(path: databasePath)
         let skus = (0..<20).map { "SKU-\($0)" }
-        try await database.pool.write { db in try ProductStore.upsert(db, skus.map { InventoryRow(sku: $0, name: $0, onHand: 10_000) }) }
+        try await database.importInventory(skus.map { InventoryRow(sku: $0, name: $0, onHand: 10_000) })
 
         // 1,000 orders paid and 500 failed, each checkout created first: 3,000 messages, all
         // waiting in the queue before the worker starts.
@@ -78,7 +79,7 @@ struct WorkerCrashTests {
         #expect(onHand == 20 * 10_000 - 1000, "every paid order took exactly one unit")
         #expect(held == 0 && sales == 1000 && emails == 1500)
         for (index, sku) in skus.enumerated() {
-            #expect(try await database.pool.read { db in try ProductStore.levels(db, sku: sku).first?.onHand } == 10_000 - 50, "\(sku) \(index)")
+            #expect(try await database.stockLevels(sku: sku).first?.onHand == 10_000 - 50, "\(sku) \(index)")
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PaymentsCore
 
 /// What applying one message did; the label of `worker_messages_total{outcome}`.
@@ -17,8 +16,10 @@ public enum ApplyOutcome: String, Sendable, Hashable {
     case recorded
 }
 
-/// Applies one domain event inside the caller's transaction: marks its id processed, changes
-/// the stock, writes the customer's email row and the worker's own event, all or nothing.
+/// Applies one domain event through the store's writes for it (`DeliveryWrites`, inside the
+/// batch's transaction): marks its id processed, changes the stock, writes the customer's email
+/// row and the worker's own event, all or nothing. This type decides what an event does; the
+/// store knows how that is written.
 ///
 /// What does not depend on the database (the likely email, the confirmation event) is prepared
 /// beforehand by the task that reads the queue, so the single writer spends its time on SQL.
@@ -72,79 +73,73 @@ struct EventApplier: Sendable {
         }
     }
 
-    func apply(_ envelope: EventEnvelope, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
+    func apply(_ envelope: EventEnvelope, prepared: Prepared, _ writes: DeliveryWrites) throws -> Result {
         let order = envelope.event.payload.order
-        let claimed = try db.cachedStatement(sql: """
-            INSERT INTO processed_message (id, type, storefront, order_id, outcome, processed_at) VALUES (?, ?, ?, ?, '', ?)
-            ON CONFLICT(id) DO NOTHING
-            """)
         let key = OrderKey(order)
-        try claimed.execute(arguments: [envelope.id, envelope.type.rawValue, key.storefront, key.id, now])
-        guard db.changesCount > 0 else { return Result(outcome: .duplicate) }
+        let now = writes.now
+        guard try writes.claimMessage(id: envelope.id, type: envelope.type.rawValue, order: key) else { return Result(outcome: .duplicate) }
 
         var result: Result
         switch envelope.event {
         case .checkoutCreated(let data):
-            let outcome = try StockLedger.placeHolds(db, order: data.order, checkout: data.checkout.id,
-                                                     expiresAt: data.checkout.expiresAt ?? now.date, now: now)
+            let outcome = try writes.placeHolds(order: data.order, checkout: data.checkout.id, expiresAt: data.checkout.expiresAt ?? now)
             result = Result(outcome: outcome == .held ? .held : outcome == .notHeld ? .notHeld : .recorded)
         case .paymentSucceeded(let data):
-            result = try paid(data, prepared: prepared, db, now: now)
+            result = try paid(data, prepared: prepared, writes)
         case .paymentFailed(let data):
-            try StockLedger.release(db, order: key, checkout: data.checkout.id, outcome: "failed", now: now)
+            try writes.release(order: key, checkout: data.checkout.id, outcome: "failed")
             result = Result(outcome: .released)
-            if try !StockLedger.isSold(db, order: key) {
+            if try !writes.isSold(key) {
                 let email = prepared.email
-                    ?? composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now.date)
-                result.emailQueued = try composer.insert(db, email, now: now)
+                    ?? composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
+                result.emailQueued = try writes.queueEmail(email)
             }
         case .paymentPending(let data):
-            result = try awaiting(data.order, prepared: prepared, db, now: now)
+            result = try awaiting(data.order, prepared: prepared, writes)
         case .paymentActionRequired(let data):
-            result = try awaiting(data.order, prepared: prepared, db, now: now)
+            result = try awaiting(data.order, prepared: prepared, writes)
         case .checkoutExpired(let data):
-            try StockLedger.release(db, order: key, checkout: data.checkout.id, outcome: "expired", now: now)
+            try writes.release(order: key, checkout: data.checkout.id, outcome: "expired")
             result = Result(outcome: .released)
         case .paymentDuplicate:
             // Money to refund, never to fulfil (the gateway's contract): recorded only.
             result = Result(outcome: .recorded)
         }
-        try db.cachedStatement(sql: "UPDATE processed_message SET outcome = ? WHERE id = ?").execute(arguments: [result.outcome.rawValue, envelope.id])
+        try writes.recordOutcome(result.outcome, messageID: envelope.id)
         return result
     }
 
-    private func paid(_ data: PaymentSucceeded, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
-        let sale = try StockLedger.sell(db, order: data.order, checkout: data.checkout.id, paymentID: data.payment.id, now: now)
+    private func paid(_ data: PaymentSucceeded, prepared: Prepared, _ writes: DeliveryWrites) throws -> Result {
+        let now = writes.now
+        let sale = try writes.sell(order: data.order, checkout: data.checkout.id, paymentID: data.payment.id)
         let event: OutgoingEvent
         let email: NotificationComposer.Rendered
         switch sale {
         case .alreadySold:
             return Result(outcome: .recorded)
         case .confirmed:
-            event = try prepared.confirmation ?? Self.outgoing(data, shortfall: [], now: now.date)
+            event = try prepared.confirmation ?? Self.outgoing(data, shortfall: [], now: now)
             email = prepared.email
-                ?? composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now.date)
+                ?? composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
         case .backordered(let shortfall):
-            event = try Self.outgoing(data, shortfall: shortfall, now: now.date)
+            event = try Self.outgoing(data, shortfall: shortfall, now: now)
             var values = Self.orderValues(data.order, payment: data.payment)
             let names = Dictionary(data.order.lineItems.map { ($0.sku, $0.name) }, uniquingKeysWith: { first, _ in first })
             values["shortfall"] = shortfall.map { line -> [String: Any] in
                 ["name": names[line.sku] ?? line.sku, "quantity": "\(line.quantity)", "missing": "\(line.quantity - line.available)"]
             }
-            email = composer.render(kind: .orderBackordered, order: data.order, values: values, now: now.date)
+            email = composer.render(kind: .orderBackordered, order: data.order, values: values, now: now)
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO event_outbox (event_id, type, storefront, order_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [event.id, event.type, data.order.storefront?.rawValue ?? "", data.order.id.rawValue, event.body, now])
-        let queued = try composer.insert(db, email, now: now)
+        try writes.queueEvent(id: event.id, type: event.type, order: OrderKey(data.order), body: event.body)
+        let queued = try writes.queueEmail(email)
         let backordered = if case .backordered = sale { true } else { false }
         return Result(outcome: backordered ? .backordered : .sold, emailQueued: queued, eventQueued: true)
     }
 
-    private func awaiting(_ order: OrderSnapshot, prepared: Prepared, _ db: Database, now: SQLTime) throws -> Result {
+    private func awaiting(_ order: OrderSnapshot, prepared: Prepared, _ writes: DeliveryWrites) throws -> Result {
         var result = Result(outcome: .recorded)
-        guard try !StockLedger.isSold(db, order: OrderKey(order)), let email = prepared.email else { return result }
-        result.emailQueued = try composer.insert(db, email, now: now)
+        guard try !writes.isSold(OrderKey(order)), let email = prepared.email else { return result }
+        result.emailQueued = try writes.queueEmail(email)
         return result
     }
 

@@ -1,6 +1,5 @@
 import AMQP
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
@@ -14,14 +13,14 @@ import ServiceRuntime
 /// Publishes are not mandatory: `fulfillment.events` is a broadcast for whichever teams bind a
 /// queue to it, and an event nobody listens for yet is not an error.
 final class EventRelay: Service, Sendable {
-    let database: FulfillmentDatabase
+    let store: FulfillmentStore
     let logger: Logger
     let batchSize = 256
     let broker: BrokerLink
     let loop: ServiceLoop
 
-    init(database: FulfillmentDatabase, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
-        self.database = database
+    init(store: FulfillmentStore, amqp: AMQPConfiguration, signal: WakeSignal, logger: Logger) {
+        self.store = store
         self.logger = logger
         broker = BrokerLink(amqp: amqp, logger: logger, unreachable: "event relay cannot reach the broker; events wait", level: .debug)
         loop = ServiceLoop(wake: signal, backoff: Backoff(base: .milliseconds(200), cap: .seconds(5)))
@@ -32,35 +31,14 @@ final class EventRelay: Service, Sendable {
         await broker.close()
     }
 
-    private struct OutboxRow: Sendable, FetchableRecord, Decodable {
-        var sequence: Int64
-        var eventId: String
-        var type: String
-        var body: Data
-        var createdAt: Date
-
-        enum CodingKeys: String, CodingKey {
-            case sequence, type, body
-            case eventId = "event_id"
-            case createdAt = "created_at"
-        }
-    }
-
     private func round() async throws -> ServiceLoop.Round {
-        let rows = try await database.pool.read { [batchSize] db in
-            try OutboxRow.fetchAll(db, sql: "SELECT * FROM event_outbox WHERE published_at IS NULL ORDER BY sequence LIMIT ?", arguments: [batchSize])
-        }
+        let rows = try await store.nextUnpublishedEvents(limit: batchSize)
         guard !rows.isEmpty else { return .idle(timeout: .seconds(1)) }
         guard let connection = await broker.connected() else { return .failed }
         let outcomes = await connection.publish(rows.map(Self.message(for:)))
         let acked = zip(rows, outcomes).filter { $0.1.isAcked }.map(\.0.sequence)
         if !acked.isEmpty {
-            let now = Date()
-            let arguments: StatementArguments = [now] + StatementArguments(acked)
-            try await database.pool.write { db in
-                try db.execute(sql: "UPDATE event_outbox SET published_at = ? WHERE sequence IN (\(acked.map { _ in "?" }.joined(separator: ",")))",
-                               arguments: arguments)
-            }
+            try await store.markEventsPublished(acked, at: Date())
         }
         guard acked.count == rows.count else {
             logger.debug("worker event publish not confirmed; will retry", metadata: ["waiting": "\(rows.count - acked.count)"])
@@ -69,7 +47,7 @@ final class EventRelay: Service, Sendable {
         return .worked
     }
 
-    private static func message(for row: OutboxRow) -> OutboundMessage {
+    private static func message(for row: EventOutboxRecord) -> OutboundMessage {
         OutboundMessage(
             exchange: PaymentsTopology.fulfillmentEventsExchange, routingKey: row.type, body: row.body,
             properties: BasicProperties(contentType: EventContract.contentType, deliveryMode: .persistent, messageID: row.eventId,

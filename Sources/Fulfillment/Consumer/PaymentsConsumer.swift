@@ -1,6 +1,5 @@
 import AMQP
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
@@ -8,7 +7,7 @@ import ServiceRuntime
 import Synchronization
 
 /// Consumes `fulfillment.payments` and applies each message exactly once in effect
-/// (DESIGN.md rule 7).
+/// (docs/architecture.md rule 7).
 ///
 /// Deliveries are taken in batches of whatever has arrived (up to the prefetch): each is checked
 /// against its event type and version, then the whole batch is applied in one SQLite
@@ -17,7 +16,7 @@ import Synchronization
 /// A message that can never be applied is parked at once; one that failed for a passing reason
 /// goes through the retry queues.
 final class PaymentsConsumer: Service, Sendable {
-    let database: FulfillmentDatabase
+    let store: FulfillmentStore
     let prefetch: Int
     let applier: EventApplier
     let router: FailureRouter
@@ -30,9 +29,9 @@ final class PaymentsConsumer: Service, Sendable {
 
     private let inbox = Mutex<DeliveryInbox?>(nil)
 
-    init(database: FulfillmentDatabase, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
+    init(store: FulfillmentStore, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
          metrics: WorkerMetrics, emailsQueued: WakeSignal, eventsQueued: WakeSignal, logger: Logger) {
-        self.database = database
+        self.store = store
         self.prefetch = prefetch
         self.applier = applier
         self.router = router
@@ -130,25 +129,16 @@ final class PaymentsConsumer: Service, Sendable {
             let applier = applier
             let toApply = envelopes
             do {
-                (applied, failed) = try await database.pool.write { db in
-                    let now = SQLTime(Date())
-                    var applied: [Applied] = []
-                    var failed: [Failed] = []
-                    for (index, envelope, prepared) in toApply {
-                        do {
-                            var result: EventApplier.Result?
-                            try db.inSavepoint {
-                                result = try applier.apply(envelope, prepared: prepared, db, now: now)
-                                return .commit
-                            }
-                            if let result {
-                                applied.append(Applied(index: index, outcome: result.outcome, emailQueued: result.emailQueued, eventQueued: result.eventQueued))
-                            }
-                        } catch {
-                            failed.append(Failed(index: index, reason: "\(error)"))
-                        }
+                let results = try await store.applyDeliveries(toApply) { item, writes in
+                    try applier.apply(item.envelope, prepared: item.prepared, writes)
+                }
+                for (item, outcome) in results {
+                    switch outcome {
+                    case .success(let result):
+                        applied.append(Applied(index: item.index, outcome: result.outcome, emailQueued: result.emailQueued, eventQueued: result.eventQueued))
+                    case .failure(let error):
+                        failed.append(Failed(index: item.index, reason: "\(error)"))
                     }
-                    return (applied, failed)
                 }
             } catch {
                 // The commit itself failed: nothing of the batch is stored.

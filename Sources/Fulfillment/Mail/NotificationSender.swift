@@ -1,12 +1,11 @@
 import AMQP
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
 import ServiceRuntime
 
-/// Delivers the notification outbox (DESIGN.md rule 8): due rows in order, each through the
+/// Delivers the notification outbox (docs/architecture.md rule 8): due rows in order, each through the
 /// transport; a failure pushes the row back by a delay that doubles per failed attempt, up to
 /// a cap, so a dead SMTP server is retried patiently and never flooded. A row is sent at most
 /// once: after the server accepted it, it is marked sent before anything else happens (for
@@ -14,7 +13,7 @@ import ServiceRuntime
 /// is a crash between the server's acceptance and that commit, where the email may go twice
 /// with the same `Message-ID`.
 final class NotificationSender: Service, Sendable {
-    let database: FulfillmentDatabase
+    let store: FulfillmentStore
     let transport: any MailTransport
     let from: MailAddress
     let signal: WakeSignal
@@ -26,9 +25,9 @@ final class NotificationSender: Service, Sendable {
     let batchSize = 256
     let loop: ServiceLoop
 
-    init(database: FulfillmentDatabase, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
+    init(store: FulfillmentStore, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
          initialDelay: Duration, maxDelay: Duration, logger: Logger) {
-        self.database = database
+        self.store = store
         self.transport = transport
         self.from = from
         self.signal = signal
@@ -61,16 +60,9 @@ final class NotificationSender: Service, Sendable {
     private func round() async -> ServiceLoop.Round {
         do {
             let now = Date()
-            let rows = try await database.pool.read { [batchSize] db in
-                try NotificationRecord.fetchAll(db, sql: """
-                    SELECT id, storefront, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
-                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
-                    """, arguments: [now, batchSize])
-            }
+            let rows = try await store.dueNotifications(at: now, limit: batchSize)
             guard !rows.isEmpty else {
-                let next = try await database.pool.read { db in
-                    try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM notification WHERE sent_at IS NULL AND failed_at IS NULL")
-                }
+                let next = try await store.nextNotificationDue()
                 let wait = next.map { max(0.01, min(1, $0.timeIntervalSinceNow)) } ?? 1
                 return .idle(timeout: .milliseconds(Int64(wait * 1000)))
             }
@@ -112,24 +104,16 @@ final class NotificationSender: Service, Sendable {
     private func record(_ results: [Result]) async throws {
         guard !results.isEmpty else { return }
         let now = Date()
-        try await database.pool.write { [self] db in
-            for result in results {
-                switch result {
-                case .sent(let id):
-                    try db.execute(sql: "UPDATE notification SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?", arguments: [now, id])
-                case .failed(let id, attempts: let attempts, error: .permanent(let reason)):
-                    try db.execute(sql: "UPDATE notification SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                                   arguments: [now, attempts, reason, id])
-                case .failed(let id, attempts: let attempts, error: .transient(let reason)):
-                    let next = now.addingTimeInterval(Self.seconds(delay(afterAttempts: attempts)))
-                    try db.execute(sql: "UPDATE notification SET next_attempt_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                                   arguments: [next, attempts, reason, id])
-                }
+        let marks = results.map { result -> NotificationMark in
+            switch result {
+            case .sent(let id):
+                .sent(id: id)
+            case .failed(let id, attempts: let attempts, error: .permanent(let reason)):
+                .failed(id: id, attempts: attempts, reason: reason)
+            case .failed(let id, attempts: let attempts, error: .transient(let reason)):
+                .retry(id: id, attempts: attempts, reason: reason, nextAttemptAt: now.addingTimeInterval(delay(afterAttempts: attempts).timeInterval))
             }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
+        try await store.markNotifications(marks, at: now)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PaymentsCore
 
 /// The kinds of customer email; at most one of each per order (a unique key in the table).
@@ -11,28 +10,8 @@ public enum NotificationKind: String, Sendable, Hashable, CaseIterable, Codable 
     case paymentAwaiting = "payment_awaiting"
 }
 
-/// One row of the notification outbox.
-struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
-    static let databaseTableName = "notification"
-    var id: Int64
-    var storefront: String
-    var orderId: String
-    var kind: String
-    var recipient: String
-    var messageId: String
-    var subject: String
-    var message: Data
-    var attempts: Int
-
-    enum CodingKeys: String, CodingKey, ColumnExpression {
-        case id, storefront, kind, recipient, subject, message, attempts
-        case orderId = "order_id"
-        case messageId = "message_id"
-    }
-}
-
-/// Writes email rows inside the caller's transaction, rendering the message once so every
-/// resend carries the same bytes and the same `Message-ID`.
+/// Renders the customer's emails, once per email, so every resend carries the same bytes and
+/// the same `Message-ID` (the store's `DeliveryWrites.queueEmail` writes the row).
 struct NotificationComposer: Sendable {
     let from: MailAddress
 
@@ -75,16 +54,6 @@ struct NotificationComposer: Sendable {
             subject: subject, body: body, messageID: messageID, date: now, language: language
         ).rendered()
         return Rendered(kind: kind, order: key, recipient: order.customer.email, messageID: messageID, subject: subject, message: message)
-    }
-
-    /// Adds the email unless the order already has one of its kind; returns whether it did.
-    @discardableResult
-    func insert(_ db: Database, _ email: Rendered, now: SQLTime) throws -> Bool {
-        try db.cachedStatement(sql: """
-            INSERT INTO notification (storefront, order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [email.order.storefront, email.order.id, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message, now, now])
-        return db.changesCount > 0
     }
 
     /// Template values describing the order's lines and payment.

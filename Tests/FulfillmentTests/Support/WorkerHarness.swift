@@ -1,13 +1,14 @@
 import AMQP
 import CobroTestSupport
 import Foundation
-import Fulfillment
 import GRDB
 import Hummingbird
 import Logging
 import PaymentsCore
 import ServiceLifecycle
 import Testing
+
+@testable import Fulfillment
 
 /// A worker running in the test process against its own virtual host on the test broker, a
 /// real SQLite file in a fresh folder and (unless SMTP is given) `.eml` files beside it, plus a
@@ -26,7 +27,7 @@ final class WorkerHarness: Sendable {
     }
 
     var worker: Worker { instances[0].worker }
-    var database: FulfillmentDatabase { worker.database }
+    var store: FulfillmentStore { worker.store }
     var mailDirectory: URL { URL(fileURLWithPath: configuration.mailDirectory) }
 
     /// Starts `count` workers on the same database and queue (two make concurrent writers).
@@ -46,8 +47,7 @@ final class WorkerHarness: Sendable {
         configuration.mailRetryMaxDelay = .seconds(1)
         configure(&configuration)
         if !inventory.isEmpty {
-            let database = try FulfillmentDatabase(path: configuration.databasePath)
-            try await database.pool.write { db in try ProductStore.upsert(db, inventory) }
+            try await FulfillmentStore(path: configuration.databasePath).importInventory(inventory)
         }
         let publisher = try await AMQPConnection.connect(Worker.amqpConfiguration(url: amqpURL, connectionName: "test-gateway"))
         var instances: [Instance] = []
@@ -106,15 +106,15 @@ final class WorkerHarness: Sendable {
     }
 
     func processedCount() async throws -> Int {
-        try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM processed_message") ?? 0 }
+        try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM processed_message") ?? 0 }
     }
 
     func stock(_ sku: String) async throws -> StockLevel? {
-        try await database.pool.read { db in try ProductStore.levels(db, sku: sku).first }
+        try await store.stockLevels(sku: sku).first
     }
 
     func scalar(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
-        try await database.pool.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+        try await store.pool.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
     }
 
     /// The `.eml` files written so far.

@@ -1,32 +1,8 @@
-import Foundation
 import GRDB
 
-/// The worker's SQLite file: one `DatabasePool` in WAL mode, every schema change registered
-/// here, all writes through this one writer.
-///
-/// A message's effects (stock, holds, sale, email row, outgoing event) and the row that marks
-/// the message processed are written in one transaction, so a crash leaves either all of them
-/// or none, and a redelivered message finds its row and changes nothing (DESIGN.md rule 7).
-public struct FulfillmentDatabase: Sendable {
-    public let pool: DatabasePool
-
-    /// Opens (creating folders as needed) and migrates the database at `path`.
-    public init(path: String, busyTimeout: Duration = .seconds(30)) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds) + TimeInterval(busyTimeout.components.attoseconds) / 1e18)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        // GRDB sets synchronous = NORMAL when it switches the writer to WAL (after
-        // prepareDatabase); an ack to the broker promises the effects survive a power loss, so
-        // the writer syncs every commit.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try Self.migrator.migrate(pool)
-    }
-
+/// Every schema change of the worker's database, in the order they were applied. Migrations are
+/// versioned and never edited once released: a change is a new migration at the end.
+extension FulfillmentStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: inventory, holds, sales, processed messages, emails, events") { db in

@@ -2,7 +2,12 @@ import Foundation
 import GRDB
 import PaymentsCore
 
-/// The stock rules of DESIGN.md rule 7, as statements inside the caller's transaction.
+/// The stock rules of docs/architecture.md rule 7, as statements inside the caller's
+/// transaction (`DeliveryWrites` calls them, in the savepoint of the message being applied).
+///
+/// They live in the store, not beside the event handling, because they are the engine's
+/// expression of the rules: another engine keeps the names and the decisions but writes its
+/// own statements (and its own row locking, which SQLite's single writer makes unnecessary).
 ///
 /// Stock is `on_hand`; a hold promises units to one checkout until it lapses; what a checkout can
 /// take is `on_hand` minus the live holds of *other* orders. Both holding and selling are all
