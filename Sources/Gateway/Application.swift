@@ -2,7 +2,6 @@ import AMQP
 import Fintoc
 import Foundation
 import PaymentsCore
-import GRDB
 import HTTPServerLimits
 import Hummingbird
 import Logging
@@ -16,7 +15,7 @@ import ServiceLifecycle
 /// `/metrics`, `/readyz`, `/healthz`), which runs as one of the public application's services.
 /// Both cut off slow clients and cap their connections (HTTPServerLimits).
 public func buildApplication(configuration: GatewayConfiguration, logger: Logger = Logger(label: "payments-gateway")) async throws -> some ApplicationProtocol {
-    let database = try GatewayDatabase(path: configuration.databasePath)
+    let database = try GatewayStore(path: configuration.databasePath)
     let keys = StorefrontKeys(database: database)
     try keys.syncConfigured(configuration.storefrontKeys)
     let metrics = GatewayMetrics()
@@ -67,7 +66,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         services: [
             adminApplication(configuration: configuration, health: health, metrics: metrics, logger: logger),
             relay,
-            IdempotencyJanitor(store: idempotency, customers: FintocCustomers(database: database), interval: .seconds(3600), logger: logger),
+            IdempotencyJanitor(store: idempotency, database: database, interval: .seconds(3600), logger: logger),
             reconciler,
             ShutdownHook { try await fintoc.shutdown() },
         ],
@@ -112,7 +111,7 @@ func adminApplication(configuration: GatewayConfiguration, health: HealthControl
 /// database answers and the relay holds a broker connection). `/metrics`: Prometheus text.
 /// The last two only on the admin listener: they show the business's volumes.
 struct HealthController {
-    let database: GatewayDatabase
+    let database: GatewayStore
     let metrics: GatewayMetrics
     let relay: OutboxRelay
 
@@ -126,7 +125,7 @@ struct HealthController {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
         router.get("readyz") { _, _ in
-            let databaseUp = (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil
+            let databaseUp = await database.isReachable()
             let brokerUp = relay.isBrokerConnected
             return Self.json(databaseUp && brokerUp ? 200 : 503, [
                 "status": databaseUp && brokerUp ? "ready" : "not_ready",

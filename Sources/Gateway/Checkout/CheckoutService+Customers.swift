@@ -11,14 +11,12 @@ import PaymentsCore
 /// the Customer through `GET /v2/customers?tax_id=` and sending its id.
 ///
 /// Each body sent has its own Fintoc idempotency key, and the body a request chose is stored
-/// before it is sent (`FintocCustomers.reference`), so a storefront's retry reaches the session
+/// before it is sent (`GatewayStore.customerReference`), so a storefront's retry reaches the session
 /// its first try made, never a second one.
 extension CheckoutService {
     /// At most this many session creates per request: `customer_data`, then the customer found
     /// after a 409, and once more after Fintoc forgot a customer the gateway knew.
     static let maxSessionCreates = 3
-
-    var customers: FintocCustomers { FintocCustomers(database: database) }
 
     func hostedSession(_ request: CheckoutRequest, checkoutID: String, fintocKey: FintocKey, now: Date) async throws -> CheckoutSession {
         guard let taxID = request.order.customer.taxID, let normalized = taxID.normalizedValue else {
@@ -26,7 +24,7 @@ extension CheckoutService {
             return try await fintoc.createCheckoutSession(FintocMapping.sessionV2(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
         }
         let mode = try mode(reportedBy: nil)
-        var reference = try await recording { try await customers.reference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
+        var reference = try await recording { try await database.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
         for attempt in 1...Self.maxSessionCreates {
             let refusal: FintocAPIError
             do {
@@ -42,13 +40,13 @@ extension CheckoutService {
                 }
                 logger.debug("returning customer found at Fintoc", metadata: ["customer_id": "\(found)", "checkout_id": "\(checkoutID)"])
                 reference = .existing(found)
-                try await recording { try await customers.choose(reference, checkoutID: checkoutID, now: now) }
+                try await recording { try await database.chooseCustomer(reference, checkoutID: checkoutID, now: now) }
             } else if refusal.status == 404, refusal.param == "customer", let gone = reference.customerID {
                 // A Customer the gateway knew is gone at Fintoc: forget it and start again from
                 // what Fintoc says now.
                 logger.warning("Fintoc no longer has a remembered customer", metadata: ["customer_id": "\(gone)"])
-                try await recording { try await customers.forget(customerID: gone, checkoutID: checkoutID) }
-                reference = try await recording { try await customers.reference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
+                try await recording { try await database.forgetCustomer(customerID: gone, checkoutID: checkoutID) }
+                reference = try await recording { try await database.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
             } else {
                 throw FintocClientError.api(refusal)
             }

@@ -1,30 +1,24 @@
 import Foundation
-import GRDB
 import Logging
 
 /// Idempotent execution of a storefront's POST: one run per (storefront key, idempotency key),
 /// the answer stored in the transaction that commits what it answers for.
 extension CheckoutService {
-    /// Stores an answer in the caller's transaction, so it commits with what it answers for.
-    typealias Completion = @Sendable (Database, Answer) throws -> Void
-
     /// Runs `work` once per (storefront key, idempotency key): replays a stored answer, refuses a
     /// reused or in-flight key, and frees the key when `work` fails in a way worth retrying.
+    /// `work` stores its answer with the claim it is given, in the transaction that commits what
+    /// the answer is for.
     func idempotent(
         storefront: Storefront, key: String, hash: Data, now: Date,
-        _ work: (_ complete: @escaping Completion) async throws -> Answer
+        _ work: (_ claim: IdempotencyClaim) async throws -> Answer
     ) async throws(APIError) -> Answer {
         let claim: String
         switch try await begin(storefront: storefront, key: key, hash: hash, now: now) {
         case .replay(let answer): return answer
         case .proceed(let held): claim = held
         }
-        let idempotency = self.idempotency
-        let complete: Completion = { db, answer in
-            try idempotency.complete(storefront: storefront.keyID, key: key, claim: claim, status: answer.status, body: answer.body, in: db)
-        }
         do {
-            let answer = try await work(complete)
+            let answer = try await work(IdempotencyClaim(storefront: storefront.keyID, key: key, claim: claim))
             outboxChanged()
             return answer
         } catch let error as APIError {

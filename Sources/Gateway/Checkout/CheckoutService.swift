@@ -1,13 +1,12 @@
 import Fintoc
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 
 /// Starts and ends checkouts: validates, makes the Fintoc object, and records the checkout, its
 /// order and its `checkout.created` event in one transaction.
 struct CheckoutService: Sendable {
-    let database: GatewayDatabase
+    let database: GatewayStore
     let fintoc: FintocClient
     let idempotency: IdempotencyStore
     let publicKey: String
@@ -37,18 +36,17 @@ struct CheckoutService: Sendable {
             throw .validation(error)
         }
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts\n".utf8) + request.canonicalForm)
-        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { complete in
+        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
             let checkoutID = FintocMapping.checkoutID(storefront: storefront, key: key, requestHash: requestHash)
             switch try await precheck(request, checkoutID: checkoutID, storefront: storefront) {
             case .made(let existing):
                 // The same request after both we and Fintoc forgot its key (24 h): the checkout it
                 // made stands, and Fintoc must not be asked for a second object.
                 let answer = Answer(status: 201, body: try CheckoutView(existing, publicKey: publicKey).encoded())
-                try await database.pool.write { db in try complete(db, answer) }
+                try await database.storeAnswer(status: answer.status, body: answer.body, for: claim)
                 return answer
             case .refused(let refusal):
-                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
-                throw refusal
+                try await refuse(refusal, claim)
             case .proceed:
                 break
             }
@@ -56,16 +54,14 @@ struct CheckoutService: Sendable {
                 FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash, customer: customer)
             }
             let made = try await makeFintocObject(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
+            let new = NewCheckout(request: request, made: made, storefront: storefront.name, checkoutID: checkoutID, traceparent: traceparent, now: now)
             do {
-                return try await database.pool.write { db in
-                    let answer = try record(request, storefront: storefront, checkoutID: checkoutID, made: made, traceparent: traceparent, now: now, in: db)
-                    try complete(db, answer)
-                    return answer
-                }
+                let stored = try await database.recordCheckout(
+                    new, answering: claim, refusal: { order in Self.refusal(of: order, for: request) }, answer: answerCreated)
+                return Answer(status: stored.status, body: stored.body)
             } catch let refusal as APIError where refusal.status == .conflict {
                 // Refused inside the transaction, which rolled back: the refusal is still the answer.
-                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
-                throw refusal
+                try await refuse(refusal, claim)
             }
         }
     }
@@ -76,15 +72,14 @@ struct CheckoutService: Sendable {
     func expire(checkoutID: String, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date()) async throws(APIError) -> Answer {
         let key = try Self.requireKey(idempotencyKey)
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts/\(checkoutID)/expire\n".utf8))
-        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { complete in
-            guard let checkout = try await database.pool.read({ db in try Self.checkout(checkoutID, of: storefront, in: db) }) else {
+        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
+            guard let checkout = try await database.checkout(checkoutID, storefront: storefront.name) else {
                 throw APIError.notFound("checkout \(checkoutID)")
             }
             if checkout.status != .created {
                 let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open",
                                        message: "checkout \(checkoutID) is \(checkout.status.rawValue); only a checkout the customer has not started paying can be expired")
-                try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
-                throw refusal
+                try await refuse(refusal, claim)
             }
             let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
             do {
@@ -99,36 +94,36 @@ struct CheckoutService: Sendable {
                     // a conflict with its state, answered and stored like one.
                     let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open",
                                            message: "Fintoc can no longer expire checkout \(checkoutID) (\(api.code ?? "refused"))")
-                    try await database.pool.write { db in try complete(db, Answer(status: Int(refusal.status.code), body: refusal.body)) }
-                    throw refusal
+                    try await refuse(refusal, claim)
                 }
                 throw Self.providerError(error)
             }
-            return try await database.pool.write { db in
-                guard var current = try CheckoutRecord.fetchOne(db, key: checkout.id), let order = try current.order(in: db) else {
-                    throw APIError.notFound("checkout \(checkoutID)")
-                }
-                if !current.status.isTerminal {
-                    current.status = .expired
-                    current.updatedAt = now
-                    current.version += 1
-                    try current.update(db)
-                    let event = DomainEvent.checkoutExpired(CheckoutExpired(
-                        order: order.snapshot, checkout: current.snapshot, mode: Mode(rawValue: current.mode) ?? .test, occurredAt: now))
-                    try OutboxRecord.enqueue(EventEnvelope(event: event, time: now, traceparent: traceparent), in: db)
-                }
-                let answer = Answer(status: 200, body: try CheckoutView(current, publicKey: publicKey).encoded())
-                try complete(db, answer)
-                return answer
+            let publicKey = self.publicKey
+            let stored = try await database.expireCheckout(checkout.id, now: now, traceparent: traceparent, answering: claim) { current in
+                StoredAnswer(status: 200, body: try CheckoutView(current, publicKey: publicKey).encoded())
             }
+            guard let stored else { throw APIError.notFound("checkout \(checkoutID)") }
+            return Answer(status: stored.status, body: stored.body)
         }
+    }
+
+    /// Stores `refusal` as the answer to the claimed key, then throws it.
+    private func refuse(_ refusal: APIError, _ claim: IdempotencyClaim) async throws -> Never {
+        try await database.storeAnswer(status: Int(refusal.status.code), body: refusal.body, for: claim)
+        throw refusal
+    }
+
+    /// The 201 answer for a recorded checkout (made now, or by this request before).
+    private var answerCreated: @Sendable (CheckoutRecord) throws -> StoredAnswer {
+        let publicKey = self.publicKey
+        return { checkout in StoredAnswer(status: 201, body: try CheckoutView(checkout, publicKey: publicKey).encoded()) }
     }
 
     // MARK: - Reads
 
     func checkoutView(_ id: String, storefront: Storefront) async throws(APIError) -> Data {
         do {
-            guard let checkout = try await database.pool.read({ db in try Self.checkout(id, of: storefront, in: db) }) else {
+            guard let checkout = try await database.checkout(id, storefront: storefront.name) else {
                 throw APIError.notFound("checkout \(id)")
             }
             return try CheckoutView(checkout, publicKey: publicKey).encoded()
@@ -141,25 +136,16 @@ struct CheckoutService: Sendable {
 
     func orderView(_ id: String, storefront: Storefront) async throws(APIError) -> Data {
         do {
-            let view = try await database.pool.read { db -> OrderView? in
-                guard let order = try OrderRecord.find(storefront: storefront.name, id: id, in: db) else { return nil }
-                let checkouts = try CheckoutRecord.filter(Column("storefront") == storefront.name && Column("order_id") == id).order(Column("attempt")).fetchAll(db)
-                let events = try OutboxRecord.filter(Column("storefront") == storefront.name && Column("order_id") == id).order(Column("sequence")).fetchAll(db)
-                return OrderView(order, checkouts: checkouts, events: events, publicKey: publicKey)
+            guard let found = try await database.orderWithHistory(id, storefront: storefront.name) else {
+                throw APIError.notFound("order \(id)")
             }
-            guard let view else { throw APIError.notFound("order \(id)") }
+            let view = OrderView(found.order, checkouts: found.checkouts, events: found.events, publicKey: publicKey)
             return try Timestamp.jsonEncoder().encode(view)
         } catch let error as APIError {
             throw error
         } catch {
             throw APIError(.internalServerError, .api, code: "internal_error", message: "the order could not be read")
         }
-    }
-
-    /// A checkout of `storefront`'s orders; another storefront's checkout does not exist for it.
-    static func checkout(_ id: String, of storefront: Storefront, in db: Database) throws -> CheckoutRecord? {
-        guard let checkout = try CheckoutRecord.fetchOne(db, key: id), checkout.storefront == storefront.name else { return nil }
-        return checkout
     }
 
     private enum Precheck {
@@ -173,11 +159,10 @@ struct CheckoutService: Sendable {
     /// made, if any (it wins over anything the order says since), else why the order refuses a
     /// new checkout, else nothing.
     private func precheck(_ request: CheckoutRequest, checkoutID: String, storefront: Storefront) async throws -> Precheck {
-        try await database.pool.read { db in
-            if let existing = try Self.checkout(checkoutID, of: storefront, in: db) { return .made(existing) }
-            guard let order = try OrderRecord.find(storefront: storefront.name, id: request.order.id.rawValue, in: db),
-                let refusal = Self.refusal(of: order, for: request)
-            else { return .proceed }
+        switch try await database.lookUpCheckout(checkoutID, orElseOrder: request.order.id.rawValue, storefront: storefront.name) {
+        case .made(let existing): return .made(existing)
+        case .order(let order):
+            guard let order, let refusal = Self.refusal(of: order, for: request) else { return .proceed }
             return .refused(refusal)
         }
     }
@@ -193,19 +178,6 @@ struct CheckoutService: Sendable {
                             message: "order \(order.id) exists with other lines or amount; a new attempt must describe the same order", param: "order_id")
         }
         return nil
-    }
-
-    /// What Fintoc made for a checkout.
-    struct FintocObject: Sendable {
-        var providerID: String
-        var paymentIntentID: String?
-        var mode: String
-        var redirectURL: String?
-        var sessionToken: String?
-        var widgetToken: String?
-        var expiresAt: Date
-        /// The Customer a hosted session was made for (`cus_…`), remembered by tax id.
-        var customerID: String?
     }
 
     /// The Fintoc idempotency key of this request, for the customer it names (nil: none, or
@@ -291,55 +263,5 @@ struct CheckoutService: Sendable {
         case .transport, .invalidResponse, .invalidRequest:
             APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be reached; retry with the same Idempotency-Key")
         }
-    }
-
-    /// Writes order, checkout and `checkout.created`; returns the 201 answer.
-    private func record(_ request: CheckoutRequest, storefront: Storefront, checkoutID: String, made: FintocObject, traceparent: String?, now: Date, in db: Database) throws -> Answer {
-        let existing = try OrderRecord.find(storefront: storefront.name, id: request.order.id.rawValue, in: db)
-        // Checked again inside the transaction: a concurrent request for the same new order (with
-        // another key) may have recorded it, or paid it, since the check before calling Fintoc.
-        if let existing, try CheckoutRecord.fetchOne(db, key: checkoutID) == nil,
-            let refusal = Self.refusal(of: existing, for: request)
-        {
-            throw refusal
-        }
-        let order: OrderRecord
-        if var known = existing {
-            known.customer = request.order.customer
-            known.language = request.order.language
-            known.updatedAt = now
-            try known.update(db)
-            order = known
-        } else {
-            // insert, not save: save would first try an UPDATE that finds nothing (3–5% of the
-            // gateway's CPU per checkout, measured by scripts/bench).
-            order = OrderRecord(
-                id: request.order.id.rawValue, storefront: storefront.name, amount: request.order.amount,
-                currency: request.order.currency, language: request.order.language, customer: request.order.customer,
-                lineItems: request.order.lineItems, status: .open, createdAt: now, updatedAt: now
-            )
-            try order.insert(db)
-        }
-
-        if let existing = try CheckoutRecord.fetchOne(db, key: checkoutID) {
-            // The same request after its idempotency record expired: the checkout stands.
-            return Answer(status: 201, body: try CheckoutView(existing, publicKey: publicKey).encoded())
-        }
-        let attempt = (try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM checkout WHERE storefront = ? AND order_id = ?", arguments: [order.storefront, order.id]) ?? 0) + 1
-        let checkout = CheckoutRecord(
-            id: checkoutID, storefront: order.storefront, orderId: order.id, attempt: attempt, ui: request.ui, status: .created, mode: made.mode,
-            providerId: made.providerID, paymentIntentId: made.paymentIntentID, redirectUrl: made.redirectURL,
-            sessionToken: made.sessionToken, widgetToken: made.widgetToken, successUrl: request.successURL,
-            cancelUrl: request.cancelURL, metadata: request.metadata, failureReason: nil,
-            expiresAt: made.expiresAt, createdAt: now, updatedAt: now
-        )
-        try checkout.insert(db)
-        if request.ui == .redirect, request.order.customer.taxID != nil {
-            try FintocCustomers.recorded(checkoutID: checkoutID, mode: made.mode, taxID: request.order.customer.taxID, customerID: made.customerID, now: now, in: db)
-        }
-        let event = DomainEvent.checkoutCreated(CheckoutCreated(
-            order: order.snapshot, checkout: checkout.snapshot, mode: Mode(rawValue: made.mode) ?? .test, occurredAt: now))
-        try OutboxRecord.enqueue(EventEnvelope(event: event, time: now, traceparent: traceparent), in: db)
-        return Answer(status: 201, body: try CheckoutView(checkout, publicKey: publicKey).encoded())
     }
 }
