@@ -3,11 +3,16 @@ import Foundation
 import Logging
 import PaymentsCore
 
-/// Starts and ends checkouts: validates, makes the Fintoc object, and records the checkout, its
-/// order and its `checkout.created` event in one transaction.
+/// The storefront's checkouts, from request to answer: starts one (validates, makes the Fintoc
+/// object, records the checkout, its order and its `checkout.created` event in one transaction),
+/// expires one, and reads checkouts and orders back.
+///
+/// Each job has its own type: `IdempotentRequests` runs a POST once per key, `FintocCheckouts`
+/// makes and expires the Fintoc objects (with their metrics), `CheckoutErrors` says what the
+/// storefront is answered, and `GatewayStore` records.
 struct CheckoutService: Sendable {
     let database: GatewayStore
-    let fintoc: FintocClient
+    let fintoc: any FintocCheckoutAPI
     let idempotency: IdempotencyStore
     let publicKey: String
     let recipientAccount: BankAccount?
@@ -25,10 +30,20 @@ struct CheckoutService: Sendable {
         var replayed = false
     }
 
+    private var requests: IdempotentRequests {
+        IdempotentRequests(idempotency: idempotency, answered: outboxChanged, logger: logger)
+    }
+
+    private var fintocCheckouts: FintocCheckouts {
+        FintocCheckouts(
+            fintoc: fintoc, database: database, recipientAccount: recipientAccount, defaultLifetime: defaultLifetime,
+            metrics: metrics, logger: logger)
+    }
+
     // MARK: - Create
 
     func create(body: Data, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date()) async throws(APIError) -> Answer {
-        let key = try Self.requireKey(idempotencyKey)
+        let key = try IdempotentRequests.requireKey(idempotencyKey)
         let request: CheckoutRequest
         do {
             request = try CheckoutRequest.parse(body)
@@ -36,28 +51,26 @@ struct CheckoutService: Sendable {
             throw .validation(error)
         }
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts\n".utf8) + request.canonicalForm)
-        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
+        return try await requests.run(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
             let checkoutID = FintocMapping.checkoutID(storefront: storefront, key: key, requestHash: requestHash)
-            switch try await precheck(request, checkoutID: checkoutID, storefront: storefront) {
+            switch try await database.lookUpCheckout(checkoutID, orElseOrder: request.order.id.rawValue, storefront: storefront.name) {
             case .made(let existing):
                 // The same request after both we and Fintoc forgot its key (24 h): the checkout it
                 // made stands, and Fintoc must not be asked for a second object.
-                let answer = Answer(status: 201, body: try CheckoutView(existing, publicKey: publicKey).encoded())
+                let answer = try answerCreated(existing)
                 try await database.storeAnswer(status: answer.status, body: answer.body, for: claim)
-                return answer
-            case .refused(let refusal):
-                try await refuse(refusal, claim)
-            case .proceed:
-                break
+                return Answer(status: answer.status, body: answer.body)
+            case .order(let order):
+                if let order, let refusal = CheckoutErrors.refusal(of: order, for: request) { try await refuse(refusal, claim) }
             }
-            let fintocKey: FintocKey = { customer in
+            let fintocKey: FintocCheckouts.Key = { customer in
                 FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash, customer: customer)
             }
-            let made = try await makeFintocObject(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
+            let made = try await fintocCheckouts.make(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
             let new = NewCheckout(request: request, made: made, storefront: storefront.name, checkoutID: checkoutID, traceparent: traceparent, now: now)
             do {
                 let stored = try await database.recordCheckout(
-                    new, answering: claim, refusal: { order in Self.refusal(of: order, for: request) }, answer: answerCreated)
+                    new, answering: claim, refusal: { order in CheckoutErrors.refusal(of: order, for: request) }, answer: answerCreated)
                 return Answer(status: stored.status, body: stored.body)
             } catch let refusal as APIError where refusal.status == .conflict {
                 // Refused inside the transaction, which rolled back: the refusal is still the answer.
@@ -70,33 +83,21 @@ struct CheckoutService: Sendable {
 
     /// Expires an open checkout at Fintoc and records `checkout.expired`.
     func expire(checkoutID: String, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date()) async throws(APIError) -> Answer {
-        let key = try Self.requireKey(idempotencyKey)
+        let key = try IdempotentRequests.requireKey(idempotencyKey)
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts/\(checkoutID)/expire\n".utf8))
-        return try await idempotent(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
+        return try await requests.run(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
             guard let checkout = try await database.checkout(checkoutID, storefront: storefront.name) else {
                 throw APIError.notFound("checkout \(checkoutID)")
             }
-            if checkout.status != .created {
-                let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open",
-                                       message: "checkout \(checkoutID) is \(checkout.status.rawValue); only a checkout the customer has not started paying can be expired")
-                try await refuse(refusal, claim)
-            }
+            if checkout.status != .created { try await refuse(CheckoutErrors.notOpen(checkout), claim) }
             let fintocKey = FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash)
             do {
-                switch checkout.ui {
-                case .redirect: _ = try await fintoc.expireCheckoutSession(checkout.providerId, api: .v2, idempotencyKey: fintocKey)
-                case .widget: _ = try await fintoc.expireCheckoutSession(checkout.providerId, api: .v1, idempotencyKey: fintocKey)
-                case .paymentIntent: _ = try await fintoc.expirePaymentIntent(checkout.providerId, idempotencyKey: fintocKey)
-                }
+                try await fintocCheckouts.expire(checkout, idempotencyKey: fintocKey)
             } catch let error as FintocClientError {
                 if case .api(let api) = error, [400, 409, 422].contains(api.status) {
-                    // Fintoc says the object can no longer be expired (the customer started paying):
-                    // a conflict with its state, answered and stored like one.
-                    let refusal = APIError(.conflict, .invalidRequest, code: "checkout_not_open",
-                                           message: "Fintoc can no longer expire checkout \(checkoutID) (\(api.code ?? "refused"))")
-                    try await refuse(refusal, claim)
+                    try await refuse(CheckoutErrors.notExpirable(checkoutID, api), claim)
                 }
-                throw Self.providerError(error)
+                throw CheckoutErrors.provider(error)
             }
             let publicKey = self.publicKey
             let stored = try await database.expireCheckout(checkout.id, now: now, traceparent: traceparent, answering: claim) { current in
@@ -148,120 +149,8 @@ struct CheckoutService: Sendable {
         }
     }
 
-    private enum Precheck {
-        /// This very request already made its checkout.
-        case made(CheckoutRecord)
-        case refused(APIError)
-        case proceed
-    }
-
-    /// What the store says before Fintoc is called, in one read: the checkout this request
-    /// made, if any (it wins over anything the order says since), else why the order refuses a
-    /// new checkout, else nothing.
-    private func precheck(_ request: CheckoutRequest, checkoutID: String, storefront: Storefront) async throws -> Precheck {
-        switch try await database.lookUpCheckout(checkoutID, orElseOrder: request.order.id.rawValue, storefront: storefront.name) {
-        case .made(let existing): return .made(existing)
-        case .order(let order):
-            guard let order, let refusal = Self.refusal(of: order, for: request) else { return .proceed }
-            return .refused(refusal)
-        }
-    }
-
-    /// Why `order` (as stored: one of this storefront's) cannot take this request's checkout;
-    /// nil when it can. Another storefront's order with the same id is another order.
-    static func refusal(of order: OrderRecord, for request: CheckoutRequest) -> APIError? {
-        if order.status == .paid {
-            return APIError(.conflict, .invalidRequest, code: "order_already_paid", message: "order \(order.id) is already paid", param: "order_id")
-        }
-        if order.amount != request.order.amount || order.currency != request.order.currency || order.lineItems != request.order.lineItems {
-            return APIError(.conflict, .invalidRequest, code: "order_mismatch",
-                            message: "order \(order.id) exists with other lines or amount; a new attempt must describe the same order", param: "order_id")
-        }
-        return nil
-    }
-
-    /// The Fintoc idempotency key of this request, for the customer it names (nil: none, or
-    /// `customer_data`).
-    typealias FintocKey = @Sendable (_ customer: String?) -> String
-
-    private func makeFintocObject(_ request: CheckoutRequest, checkoutID: String, fintocKey: FintocKey, now: Date) async throws(APIError) -> FintocObject {
-        let started = ContinuousClock.now
-        let operation = "create_\(request.ui.rawValue)"
-        do {
-            let made = try await callFintoc(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
-            metrics.fintocCall(operation: operation, outcome: "ok", duration: ContinuousClock.now - started)
-            return made
-        } catch {
-            metrics.fintocCall(operation: operation, outcome: error.code, duration: ContinuousClock.now - started)
-            throw error
-        }
-    }
-
-    private func callFintoc(_ request: CheckoutRequest, checkoutID: String, fintocKey: FintocKey, now: Date) async throws(APIError) -> FintocObject {
-        do {
-            switch request.ui {
-            case .redirect:
-                let session = try await hostedSession(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
-                guard let redirectURL = session.redirectURL else { throw Self.incomplete("redirect_url", session.id) }
-                return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), redirectURL: redirectURL,
-                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime), customerID: session.customer?.id)
-            case .widget:
-                let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV1(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
-                guard let token = session.sessionToken else { throw Self.incomplete("session_token", session.id) }
-                return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), sessionToken: token,
-                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
-            case .paymentIntent:
-                let intent = try await fintoc.createPaymentIntent(
-                    FintocMapping.paymentIntent(request, checkoutID: checkoutID, configuredRecipient: recipientAccount), idempotencyKey: fintocKey(nil))
-                guard let token = intent.widgetToken else { throw Self.incomplete("widget_token", intent.id) }
-                return FintocObject(providerID: intent.id, paymentIntentID: intent.id, mode: try mode(reportedBy: intent.mode),
-                                    widgetToken: token, expiresAt: intent.expiresAt ?? now.addingTimeInterval(defaultLifetime))
-            }
-        } catch let error as FintocClientError {
-            logger.warning("fintoc refused or failed a checkout", metadata: ["error": "\(error)"])
-            throw Self.providerError(error)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be reached")
-        }
-    }
-
-    /// The mode of an object Fintoc made: the mode of our secret key (`sk_live_…` is live). Test
-    /// and live never mix, so an answer that names the other mode is refused, and an answer that
-    /// names none takes the key's.
-    func mode(reportedBy reported: FintocMode?) throws(APIError) -> String {
-        try Self.mode(reportedBy: reported, secretKey: fintoc.configuration.secretKey)
-    }
-
+    /// The mode of an object Fintoc made, for a key (see `FintocCheckouts.mode(reportedBy:)`).
     static func mode(reportedBy reported: FintocMode?, secretKey: String) throws(APIError) -> String {
-        let expected = secretKey.hasPrefix("sk_live_") ? Mode.live.rawValue : Mode.test.rawValue
-        guard let reported else { return expected }
-        guard reported.rawValue == expected else {
-            throw APIError(.badGateway, .provider, code: "provider_invalid_response",
-                           message: "Fintoc answered a \(reported.rawValue) object to a \(expected) key")
-        }
-        return expected
-    }
-
-    static func incomplete(_ field: String, _ id: String) -> APIError {
-        APIError(.badGateway, .provider, code: "provider_invalid_response", message: "Fintoc answered \(id) without \(field)")
-    }
-
-    /// 502 carrying Fintoc's own code, so the storefront can tell a refused amount from an outage.
-    static func providerError(_ error: FintocClientError) -> APIError {
-        switch error {
-        case .api(let api) where api.status == 401 || api.status == 403:
-            // Our credentials, not the storefront's request: say the provider is unavailable and
-            // keep the details (logged by the caller) out of the answer.
-            APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be used; the gateway's Fintoc configuration needs attention")
-        case .api(let api):
-            APIError(.badGateway, .provider, code: api.code ?? api.type.rawValue,
-                     message: "Fintoc refused the request (HTTP \(api.status))" + (api.message.map { ": \($0)" } ?? ""), param: api.param)
-        case .timeout:
-            APIError(.badGateway, .provider, code: "provider_timeout", message: "Fintoc did not answer in time; retry with the same Idempotency-Key")
-        case .transport, .invalidResponse, .invalidRequest:
-            APIError(.badGateway, .provider, code: "provider_unavailable", message: "Fintoc could not be reached; retry with the same Idempotency-Key")
-        }
+        try FintocCheckouts.mode(reportedBy: reported, secretKey: secretKey)
     }
 }
