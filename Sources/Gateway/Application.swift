@@ -2,7 +2,6 @@ import AMQP
 import Fintoc
 import Foundation
 import PaymentsCore
-import GRDB
 import HTTPServerLimits
 import Hummingbird
 import Logging
@@ -17,7 +16,7 @@ import ServiceRuntime
 /// `/metrics`, `/readyz`, `/healthz`), which runs as one of the public application's services.
 /// Both cut off slow clients and cap their connections (HTTPServerLimits).
 public func buildApplication(configuration: GatewayConfiguration, logger: Logger = Logger(label: "payments-gateway")) async throws -> some ApplicationProtocol {
-    let database = try GatewayDatabase(path: configuration.databasePath)
+    let database = try GatewayStore(path: configuration.databasePath)
     let keys = StorefrontKeys(database: database)
     try keys.syncConfigured(configuration.storefrontKeys)
     let metrics = GatewayMetrics()
@@ -45,7 +44,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
 
     // `/readyz`: the database answers and the relay holds a broker connection.
     let health = HealthController(checks: [
-        .init("database") { (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) != nil },
+        .init("database") { await database.isReachable() },
         .init("broker") { relay.isBrokerConnected },
     ], exposition: { metrics.exposition() })
     let router = Router(context: GatewayRequestContext.self)
@@ -73,7 +72,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         services: [
             adminApplication(configuration: configuration, health: health, metrics: metrics, logger: logger),
             relay,
-            IdempotencyJanitor(store: idempotency, customers: FintocCustomers(database: database), interval: .seconds(3600), logger: logger),
+            IdempotencyJanitor(store: idempotency, database: database, interval: .seconds(3600), logger: logger),
             reconciler,
             ShutdownHook { try await fintoc.shutdown() },
         ],

@@ -27,7 +27,7 @@ struct APIKeys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let keys = StorefrontKeys(database: try GatewayDatabase(path: loadConfiguration().databasePath))
+            let keys = StorefrontKeys(database: try GatewayStore(path: loadConfiguration().databasePath))
             let made = try keys.create(name: name)
             if json {
                 print(try jsonText(["id": made.id, "name": name, "key": made.secret]))
@@ -44,7 +44,7 @@ struct APIKeys: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let keys = try StorefrontKeys(database: GatewayDatabase(path: loadConfiguration().databasePath)).list()
+            let keys = try StorefrontKeys(database: GatewayStore(path: loadConfiguration().databasePath)).list()
             if json {
                 let encoder = Timestamp.jsonEncoder()
                 encoder.outputFormatting.insert(.prettyPrinted)
@@ -66,7 +66,7 @@ struct APIKeys: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let keys = StorefrontKeys(database: try GatewayDatabase(path: loadConfiguration().databasePath))
+            let keys = StorefrontKeys(database: try GatewayStore(path: loadConfiguration().databasePath))
             guard try keys.revoke(id: id) else {
                 FileHandle.standardError.write(Data("payments-gateway: no active key with id \(id)\n".utf8))
                 throw ExitCode(1)
@@ -89,7 +89,7 @@ struct Outbox: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let status = try await OutboxStatus.read(GatewayDatabase(path: loadConfiguration().databasePath))
+            let status = try await OutboxStatus.read(GatewayStore(path: loadConfiguration().databasePath))
             if json {
                 print(String(decoding: try Timestamp.jsonEncoder().encode(status), as: UTF8.self))
                 return

@@ -56,7 +56,7 @@ struct GatewayBrokerOutageTests {
                 #expect(response.status == .created, "the outbox holds events while the broker is down")
                 orders.append(order)
             }
-            let waiting = try await OutboxStatus.read(GatewayDatabase(path: stack.configuration.databasePath))
+            let waiting = try await OutboxStatus.read(GatewayStore(path: stack.configuration.databasePath))
             #expect(waiting.depth == 6)
             try await BrokerFixture.brokerScript("start")
 

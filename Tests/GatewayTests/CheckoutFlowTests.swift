@@ -223,7 +223,7 @@ struct CheckoutFlowTests {
         try await Stack.run { stack in
             #expect(try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-paid")).status == .created)
             // Webhooks mark orders paid (the next issue); here the store is set as they will set it.
-            let database = try GatewayDatabase(path: stack.configuration.databasePath)
+            let database = try GatewayStore(path: stack.configuration.databasePath)
             try await database.pool.write { db in
                 try db.execute(sql: "UPDATE \"order\" SET status = 'paid' WHERE id = 'ord-paid'")
             }
@@ -275,7 +275,7 @@ struct CheckoutFlowTests {
             let first = try await stack.createCheckout(body, key: "key-late")
             #expect(first.status == .created)
             // A day later: our idempotency row is purged, and Fintoc (the sandbox) forgot its key too.
-            let database = try GatewayDatabase(path: stack.configuration.databasePath)
+            let database = try GatewayStore(path: stack.configuration.databasePath)
             try await database.pool.write { db in try db.execute(sql: "DELETE FROM idempotency_key") }
             await stack.sandbox.pruneExpired(now: Date().addingTimeInterval(2 * 86_400))
             let again = try await stack.createCheckout(body, key: "key-late")

@@ -11,14 +11,14 @@ import Testing
 
 /// A relay on its own database and virtual host, run as a task, and a tap on the exchange.
 struct RelayHarness {
-    let database: GatewayDatabase
+    let database: GatewayStore
     let url: String
     let relay: OutboxRelay
     let signal = WakeSignal()
 
     init(url: String) throws {
         self.url = url
-        database = try GatewayDatabase(path: FileManager.default.temporaryDirectory
+        database = try GatewayStore(path: FileManager.default.temporaryDirectory
             .appendingPathComponent("cobro-relay-\(UUID().uuidString)/gateway.sqlite").path)
         var amqp = try AMQPConfiguration(url: url, connectionName: "relay-test")
         amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))

@@ -31,7 +31,7 @@ struct ReconciliationTests {
             #expect(events.map(\.id) == ["shop/\(made.orderID)/payment.succeeded/1"])
             let again = try await ReconcileNow.run(configuration: stack.configuration, everythingOpen: true, logger: Self.quiet)
             #expect(again.examined == 0, "a paid checkout is not re-read")
-            let sources = try await GatewayDatabase(path: stack.configuration.databasePath).pool.read { db in
+            let sources = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
                 try String.fetchAll(db, sql: "SELECT DISTINCT source FROM inbox")
             }
             #expect(sources == ["reconciliation"])
@@ -66,7 +66,7 @@ struct ReconciliationTests {
             #expect(response.status == .ok)
             let events = try await stack.nextEvents(2, timeout: .seconds(15))
             #expect(events.map(\.type) == [.checkoutCreated, .paymentSucceeded])
-            let checkout = try await GatewayDatabase(path: stack.configuration.databasePath).pool.read { db in try CheckoutRecord.fetchOne(db, key: made.id) }
+            let checkout = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in try CheckoutRecord.fetchOne(db, key: made.id) }
             #expect(checkout?.status == .succeeded)
             #expect(checkout?.reviewSince == nil)
         }
@@ -82,7 +82,7 @@ struct ReconciliationTests {
             let forged = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(made.providerID, status: "succeeded", checkout: made.id))
             let response = try await stack.postWebhook(forged, headers: FintocEvents.headers(forged))
             #expect(try response.json()["outcome"] as? String == "contradiction")
-            let database = try GatewayDatabase(path: stack.configuration.databasePath)
+            let database = try GatewayStore(path: stack.configuration.databasePath)
             var settled = false
             for _ in 0..<100 where !settled {
                 try await Task.sleep(for: .milliseconds(100))

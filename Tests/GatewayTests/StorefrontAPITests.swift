@@ -60,7 +60,7 @@ struct StorefrontAPITests {
     func revocation() async throws {
         let configuration = GatewayFixture.configuration()
         let app = try await buildApplication(configuration: configuration)
-        let keys = StorefrontKeys(database: try GatewayDatabase(path: configuration.databasePath), refreshInterval: .zero)
+        let keys = StorefrontKeys(database: try GatewayStore(path: configuration.databasePath), refreshInterval: .zero)
         let made = try keys.create(name: "cli-shop")
         #expect(made.secret.hasPrefix("cbk_"))
         #expect(try await keys.authenticate(made.secret)?.name == "cli-shop")
@@ -213,7 +213,7 @@ struct StorefrontAPITests {
                 #expect(error.error.code == "provider_unavailable")
             }
         }
-        let database = try GatewayDatabase(path: configuration.databasePath)
+        let database = try GatewayStore(path: configuration.databasePath)
         let counts = try await database.pool.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"order\"")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkout")!,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency_key")!)
@@ -251,7 +251,7 @@ struct IdempotencyRecordTests {
 
     @Test("answers are replayed for 24 hours, then forgotten and purged; keys are per storefront key")
     func expiry() async throws {
-        let store = IdempotencyStore(database: try GatewayDatabase(path: GatewayFixture.configuration().databasePath))
+        let store = IdempotencyStore(database: try GatewayStore(path: GatewayFixture.configuration().databasePath))
         let hash = IdempotencyStore.hash(Data("request".utf8))
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         let claim = try #require(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start)))
@@ -268,7 +268,7 @@ struct IdempotencyRecordTests {
 
     @Test("an abandoned key is taken over only by the same request, and the old holder can neither answer nor free it")
     func takeover() async throws {
-        var configured = IdempotencyStore(database: try GatewayDatabase(path: GatewayFixture.configuration().databasePath))
+        var configured = IdempotencyStore(database: try GatewayStore(path: GatewayFixture.configuration().databasePath))
         configured.abandonedAfter = 120
         let store = configured
         let hash = IdempotencyStore.hash(Data("A".utf8))
@@ -302,7 +302,7 @@ struct IdempotencyRecordTests {
 struct GatewayDatabaseTests {
     @Test("the writer syncs every commit (synchronous = FULL) in WAL mode")
     func durableCommits() async throws {
-        let database = try GatewayDatabase(path: GatewayFixture.configuration().databasePath)
+        let database = try GatewayStore(path: GatewayFixture.configuration().databasePath)
         let (mode, synchronous) = try await database.pool.write { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode")!, try Int.fetchOne(db, sql: "PRAGMA synchronous")!)
         }

@@ -21,7 +21,7 @@ struct StorefrontScopeTests {
             // The schema as the previous release left it, with one order, its checkout, a payment
             // intent and an event.
             let queue = try DatabaseQueue(path: path)
-            try GatewayDatabase.migrator.migrate(queue, upTo: "v4: Fintoc customers by tax id")
+            try GatewayStore.migrator.migrate(queue, upTo: "v4: Fintoc customers by tax id")
             try queue.write { db in
                 try db.execute(sql: """
                     INSERT INTO "order" (id, storefront, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id)
@@ -37,7 +37,7 @@ struct StorefrontScopeTests {
             try queue.close()
         }
 
-        let database = try GatewayDatabase(path: path)
+        let database = try GatewayStore(path: path)
         try database.pool.read { db in
             let order = try #require(try OrderRecord.find(storefront: "shop", id: "1001", in: db))
             #expect(order.status == .paid && order.paidCheckoutId == "chk_old")
@@ -80,7 +80,7 @@ struct StorefrontScopeTests {
     func operatorsNameTheStorefront() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let database = try GatewayDatabase(path: path)
+        let database = try GatewayStore(path: path)
         let now = Date()
         try await database.pool.write { db in
             for storefront in ["shop", "other-shop"] {

@@ -136,12 +136,12 @@ struct Scenario: Sendable, CustomStringConvertible {
 /// A gateway store on a fresh file holding one order and one checkout, for driving the
 /// webhook path without HTTP.
 struct StoreFixture {
-    let database: GatewayDatabase
+    let database: GatewayStore
     let path: String
 
     init(ui: CheckoutUI, providerID: String, checkoutID: String = Scenario.checkoutID, orderID: String = Scenario.orderID) throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-webhook-\(UUID().uuidString).sqlite").path
-        database = try GatewayDatabase(path: path)
+        database = try GatewayStore(path: path)
         try addCheckout(ui: ui, providerID: providerID, checkoutID: checkoutID, orderID: orderID, attempt: 1)
     }
 

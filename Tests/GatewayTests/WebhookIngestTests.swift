@@ -62,7 +62,7 @@ struct WebhookIngestTests {
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="stale"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="future"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="missing_header"}"#) == 1)
-            let stored = try await GatewayDatabase(path: stack.configuration.databasePath).pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") }
+            let stored = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") }
             #expect(stored == 0, "nothing refused is stored")
 
             // Inside the tolerance (with room for a slow machine between signing and checking).
@@ -105,7 +105,7 @@ struct WebhookIngestTests {
             #expect(try await stack.metric(#"gateway_webhooks_total{outcome="ignored",source="webhook"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhooks_total{outcome="unmatched",source="webhook"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="too_large"}"#) == 1)
-            let kept = try await GatewayDatabase(path: stack.configuration.databasePath).pool.read { db in
+            let kept = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
                 try String.fetchAll(db, sql: "SELECT outcome FROM inbox ORDER BY outcome")
             }
             #expect(kept == ["ignored", "unmatched"])

@@ -75,7 +75,7 @@ struct WebhookOutageTests {
             try await BrokerFixture.brokerScript("stop")
             let rest = try await WebhookBurst.post(Array(bodies.dropFirst(500)), to: port)
             #expect((first + rest).allSatisfy { $0 == 200 }, "every webhook is answered 200 after its commit, broker or not")
-            let waiting = try await OutboxStatus.read(GatewayDatabase(path: stack.configuration.databasePath))
+            let waiting = try await OutboxStatus.read(GatewayStore(path: stack.configuration.databasePath))
             #expect(waiting.depth > 0, "events wait in the outbox while the broker is down")
             try await BrokerFixture.brokerScript("start")
 
@@ -93,7 +93,7 @@ struct WebhookOutageTests {
                 #expect(types.first == "checkout.created", "\(order)")
                 #expect(Set(types) == ["checkout.created", "payment.action_required", "payment.pending", "payment.succeeded"] && types.count == 4, "\(order)")
             }
-            let after = try await OutboxStatus.read(GatewayDatabase(path: stack.configuration.databasePath))
+            let after = try await OutboxStatus.read(GatewayStore(path: stack.configuration.databasePath))
             #expect(after.depth == 0)
             queue.stop()
             await reader.close()

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ServiceRuntime
 
 /// The worker's store: one SQLite file in WAL mode behind named operations (what the worker
 /// does with its data, never how), in the style of GRDB's `AppDatabase`. Records are plain

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import Synchronization
 
 /// Who is calling: the storefront key that authenticated the request.
@@ -20,7 +19,7 @@ public struct Storefront: Sendable, Hashable {
 public final class StorefrontKeys: Sendable {
     public static let keyPrefix = "cbk_"
 
-    private let database: GatewayDatabase
+    private let database: GatewayStore
     private let refreshInterval: Duration
     private let cache: Mutex<Cache>
 
@@ -29,7 +28,7 @@ public final class StorefrontKeys: Sendable {
         var loadedAt: ContinuousClock.Instant?
     }
 
-    public init(database: GatewayDatabase, refreshInterval: Duration = .seconds(5)) {
+    public init(database: GatewayStore, refreshInterval: Duration = .seconds(5)) {
         self.database = database
         self.refreshInterval = refreshInterval
         self.cache = Mutex(Cache())
@@ -54,7 +53,7 @@ public final class StorefrontKeys: Sendable {
             keyPrefix: Self.displayPrefix(secret), source: StorefrontKeyRecord.Source(rawValue: source) ?? .cli,
             createdAt: now, revokedAt: nil
         )
-        try database.pool.write { db in try record.insert(db) }
+        try database.insertKey(record)
         invalidate()
         return (record.id, secret)
     }
@@ -62,48 +61,29 @@ public final class StorefrontKeys: Sendable {
     /// Makes the keys from configuration (`name:key` pairs) the active environment keys:
     /// new ones are added, ones no longer configured are revoked. CLI keys are left alone.
     public func syncConfigured(_ pairs: [(name: String, key: String)], now: Date = Date()) throws {
-        try database.pool.write { db in
-            let existing = try StorefrontKeyRecord.filter(Column("source") == StorefrontKeyRecord.Source.environment.rawValue).fetchAll(db)
-            let wanted = Dictionary(pairs.map { (Self.hash($0.key), $0.name) }, uniquingKeysWith: { first, _ in first })
-            for var record in existing where record.revokedAt == nil && wanted[record.keyHash] != record.name {
-                record.revokedAt = now
-                try record.update(db)
-            }
-            for (hash, name) in wanted {
-                if var record = existing.first(where: { $0.keyHash == hash }) {
-                    // A key an operator revoked stays revoked, even while still configured: a
-                    // restart must not bring a leaked key back.
-                    guard record.revokedAt == nil, record.name != name else { continue }
-                    record.name = name
-                    try record.update(db)
-                } else {
-                    let key = pairs.first { Self.hash($0.key) == hash }!.key
-                    try StorefrontKeyRecord(
-                        id: "key_" + RandomID.base62(count: 16), name: name, keyHash: hash,
-                        keyPrefix: Self.displayPrefix(key), source: .environment, createdAt: now, revokedAt: nil
-                    ).insert(db)
-                }
-            }
+        let wanted = Dictionary(pairs.map { (Self.hash($0.key), $0.name) }, uniquingKeysWith: { first, _ in first })
+        try database.syncEnvironmentKeys(wanted: wanted, now: now) { hash, name in
+            let key = pairs.first { Self.hash($0.key) == hash }!.key
+            return StorefrontKeyRecord(
+                id: "key_" + RandomID.base62(count: 16), name: name, keyHash: hash,
+                keyPrefix: Self.displayPrefix(key), source: .environment, createdAt: now, revokedAt: nil
+            )
         }
         invalidate()
     }
 
     /// Every key, revoked ones included, newest first.
     public func list() throws -> [StorefrontKeyInfo] {
-        try database.pool.read { db in
-            try StorefrontKeyRecord.order(Column("created_at").desc).fetchAll(db).map {
-                StorefrontKeyInfo(id: $0.id, name: $0.name, prefix: $0.keyPrefix, source: $0.source.rawValue, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
-            }
+        try database.allKeys().map {
+            StorefrontKeyInfo(id: $0.id, name: $0.name, prefix: $0.keyPrefix, source: $0.source.rawValue, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
         }
     }
 
     /// Revokes the key with `id`; false when there is no such active key.
     public func revoke(id: String, now: Date = Date()) throws -> Bool {
-        let changed = try database.pool.write { db in
-            try StorefrontKeyRecord.filter(id: id).filter(Column("revoked_at") == nil).updateAll(db, Column("revoked_at").set(to: now))
-        }
+        let changed = try database.revokeKey(id: id, now: now)
         invalidate()
-        return changed > 0
+        return changed
     }
 
     private func activeKeys() async throws -> [StorefrontKeyRecord] {
@@ -113,9 +93,7 @@ public final class StorefrontKeys: Sendable {
         }) {
             return keys
         }
-        let keys = try await database.pool.read { db in
-            try StorefrontKeyRecord.filter(Column("revoked_at") == nil).fetchAll(db)
-        }
+        let keys = try await database.activeKeys()
         cache.withLock { $0 = Cache(keys: keys, loadedAt: now) }
         return keys
     }

@@ -1,7 +1,6 @@
 import AMQP
 import Fintoc
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 
@@ -9,9 +8,9 @@ import PaymentsCore
 /// time) and the Fintoc events behind them; and replay, which publishes stored domain events again
 /// with their original ids for a consumer that lost data.
 public struct EventLog: Sendable {
-    public let database: GatewayDatabase
+    public let database: GatewayStore
 
-    public init(database: GatewayDatabase) {
+    public init(database: GatewayStore) {
         self.database = database
     }
 
@@ -96,30 +95,10 @@ public struct EventLog: Sendable {
         }
     }
 
-    /// The one order `name` names.
-    static func resolve(_ name: OrderName, in db: Database) throws -> OrderRecord {
-        if let storefront = name.storefront {
-            guard let order = try OrderRecord.find(storefront: storefront, id: name.id, in: db) else { throw LookupError.unknown(name) }
-            return order
-        }
-        let matches = try OrderRecord.filter(Column("id") == name.id).order(Column("storefront")).fetchAll(db)
-        guard let first = matches.first else { throw LookupError.unknown(name) }
-        guard matches.count == 1 else { throw LookupError.ambiguous(id: name.id, storefronts: matches.map(\.storefront)) }
-        return first
-    }
-
     /// Everything stored about the order, oldest first.
     public func history(order name: OrderName) async throws -> OrderHistory {
-        try await database.pool.read { db in
-            let order = try Self.resolve(name, in: db)
-            let domain = try OutboxRecord.filter(Column("storefront") == order.storefront && Column("order_id") == order.id)
-                .order(Column("sequence")).fetchAll(db).map(Self.entry)
-            let fintoc = try InboxRecord.fetchAll(db, sql: """
-                SELECT * FROM inbox WHERE checkout_id IN (SELECT id FROM checkout WHERE storefront = ? AND order_id = ?)
-                ORDER BY received_at, id
-                """, arguments: [order.storefront, order.id])
-            return OrderHistory(storefront: order.storefront, orderID: order.id, domainEvents: domain, fintocEvents: fintoc.map(Self.entry))
-        }
+        let (order, domain, fintoc) = try await database.history(of: name)
+        return OrderHistory(storefront: order.storefront, orderID: order.id, domainEvents: domain.map(Self.entry), fintocEvents: fintoc.map(Self.entry))
     }
 
     /// What replay would publish: the order's events, or every event written at or after `since`.
@@ -159,15 +138,7 @@ public struct EventLog: Sendable {
     }
 
     private func storedEvents(order name: OrderName?, since: Date?, limit: Int) async throws -> [OutboxRecord] {
-        try await database.pool.read { db in
-            var request = OutboxRecord.all()
-            if let name {
-                let order = try Self.resolve(name, in: db)
-                request = request.filter(Column("storefront") == order.storefront && Column("order_id") == order.id)
-            }
-            if let since { request = request.filter(Column("created_at") >= since) }
-            return try request.order(Column("sequence")).limit(limit).fetchAll(db)
-        }
+        try await database.domainEvents(order: name, since: since, limit: limit)
     }
 
     static func entry(_ row: OutboxRecord) -> DomainEntry {
@@ -185,7 +156,7 @@ public struct EventLog: Sendable {
 public struct ReconcileNow: Sendable {
     /// `everythingOpen` re-reads every checkout not yet final, not only those due.
     public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws -> ReconcileReport {
-        let database = try GatewayDatabase(path: configuration.databasePath)
+        let database = try GatewayStore(path: configuration.databasePath)
         let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
         let ingestor = WebhookIngestor(database: database, committed: { _ in }, logger: logger)
         let reconciler = Reconciler(

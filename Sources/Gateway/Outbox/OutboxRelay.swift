@@ -1,13 +1,12 @@
 import AMQP
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
 import ServiceRuntime
 import Synchronization
 
-/// Carries outbox rows to `payments.events` (DESIGN.md rule 5).
+/// Carries outbox rows to `payments.events` (docs/architecture.md rule 5).
 ///
 /// A row is marked published only after the broker acknowledged it: publishes are persistent,
 /// mandatory and confirmed, and a returned (unroutable) message counts as a failure. While the
@@ -17,7 +16,7 @@ import Synchronization
 /// The relay wakes when a commit adds rows, and also every `idleWait` for rows written by another
 /// process (the `events replay` command).
 final class OutboxRelay: Service, Sendable {
-    let database: GatewayDatabase
+    let database: GatewayStore
     let metrics: GatewayMetrics
     let logger: Logger
     let batchSize: Int
@@ -30,7 +29,7 @@ final class OutboxRelay: Service, Sendable {
     /// Connection attempts made so far (for tests and diagnostics).
     var connectionAttempts: Int { broker.connectionAttempts }
 
-    init(database: GatewayDatabase, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
+    init(database: GatewayStore, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
          batchSize: Int = 512, idleWait: Duration = .seconds(1)) {
         self.database = database
         self.metrics = metrics
@@ -56,22 +55,11 @@ final class OutboxRelay: Service, Sendable {
             await updateGauges()
             return .failed
         }
-        let rows = try await database.pool.read { [batchSize] db in
-            try OutboxRecord.fetchAll(db, sql: Self.batchQuery, arguments: [batchSize])
-        }
+        let rows = try await database.claimOutboxBatch(limit: batchSize)
         await updateGauges()
         guard !rows.isEmpty else { return .idle(timeout: idleWait) }
         return try await publish(rows, on: connection) ? .failed : .worked
     }
-
-    /// The oldest unpublished row of each order, oldest first.
-    static let batchQuery = """
-        SELECT outbox.* FROM outbox
-        JOIN (SELECT MIN(sequence) AS first FROM outbox WHERE published_at IS NULL GROUP BY storefront, order_id) AS heads
-          ON outbox.sequence = heads.first
-        ORDER BY outbox.sequence
-        LIMIT ?
-        """
 
     /// Publishes `rows` as one ordered batch (pipelined within the client's window) and records
     /// each outcome; returns whether any failed.
@@ -84,16 +72,7 @@ final class OutboxRelay: Service, Sendable {
         let acked = outcomes.filter { $0.1.isAcked }.map(\.0)
         let failed = outcomes.filter { !$0.1.isAcked }
         let now = Date()
-        try await database.pool.write { db in
-            if !acked.isEmpty {
-                try OutboxRecord.filter(acked.contains(Column("sequence")))
-                    .updateAll(db, Column("published_at").set(to: now), Column("publish_attempts") += 1)
-            }
-            if !failed.isEmpty {
-                try OutboxRecord.filter(failed.map(\.0).contains(Column("sequence")))
-                    .updateAll(db, Column("publish_attempts") += 1)
-            }
-        }
+        try await database.markOutbox(published: acked, failed: failed.map(\.0), now: now)
         for (sequence, outcome) in failed.prefix(3) {
             if case .returned(let code, let text) = outcome {
                 logger.error("event was unroutable: no queue is bound for it", metadata: ["sequence": "\(sequence)", "reply_code": "\(code)", "reply_text": "\(text)"])
@@ -137,7 +116,7 @@ final class OutboxRelay: Service, Sendable {
             last = now
             return true
         }) else { return }
-        if let waiting = try? await database.pool.read({ db in try OutboxStatus.waiting(db, now: Date()) }) {
+        if let waiting = try? await database.outboxWaiting(now: Date()) {
             metrics.outbox(depth: waiting.depth, oldestAgeSeconds: waiting.oldestAgeSeconds)
         }
     }

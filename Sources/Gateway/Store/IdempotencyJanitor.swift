@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// the space. The customer choice of a request that never completed goes with its key.
 struct IdempotencyJanitor: Service {
     let store: IdempotencyStore
-    let customers: FintocCustomers
+    let database: GatewayStore
     let interval: Duration
     let logger: Logger
 
@@ -17,7 +17,7 @@ struct IdempotencyJanitor: Service {
                 let now = Date()
                 let removed = try await store.purgeExpired(now: now)
                 if removed > 0 { logger.debug("expired idempotency keys removed", metadata: ["count": "\(removed)"]) }
-                let choices = try await customers.purgeChoices(olderThan: now.addingTimeInterval(-store.lifetime))
+                let choices = try await database.pruneCustomerChoices(createdBefore: now.addingTimeInterval(-store.lifetime))
                 if choices > 0 { logger.debug("abandoned customer choices removed", metadata: ["count": "\(choices)"]) }
             } catch {
                 logger.warning("idempotency keys could not be purged", metadata: ["error": "\(error)"])

@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import PaymentsCore
 
-/// Column names are the snake_case of the properties.
+/// Column names are the snake_case of the properties. Each record names the columns that queries
+/// filter or order by in its `Columns` enum, so a column's name is spelled once, next to its
+/// property (with the snake-case strategy, `Column(CodingKeys.x)` would name the wrong column).
 protocol GatewayRecord: Codable, FetchableRecord, PersistableRecord, Sendable {}
 
 extension GatewayRecord {
@@ -34,6 +36,11 @@ struct OrderRecord: GatewayRecord {
     var updatedAt: Date
     var paidCheckoutId: String? = nil
 
+    enum Columns {
+        static let id = Column("id")
+        static let storefront = Column("storefront")
+    }
+
     /// The primary key of the order `id` of `storefront`.
     static func key(storefront: String, id: String) -> [String: any DatabaseValueConvertible] {
         ["storefront": storefront, "id": id]
@@ -55,7 +62,7 @@ struct OrderRecord: GatewayRecord {
 struct CheckoutRecord: GatewayRecord, Identifiable {
     static let databaseTableName = "checkout"
 
-    /// The checkout's own state machine (DESIGN.md rule 3): terminal states never regress.
+    /// The checkout's own state machine (docs/architecture.md rule 3): terminal states never regress.
     enum Status: String, Codable, Sendable, CaseIterable {
         case created, pending
         case actionRequired = "action_required"
@@ -89,6 +96,13 @@ struct CheckoutRecord: GatewayRecord, Identifiable {
     var sessionFinished = false
     var version: Int64 = 0
 
+    enum Columns {
+        static let storefront = Column("storefront")
+        static let orderId = Column("order_id")
+        static let attempt = Column("attempt")
+        static let reviewSince = Column("review_since")
+    }
+
     /// The order this checkout pays.
     func order(in db: Database) throws -> OrderRecord? {
         try OrderRecord.find(storefront: storefront, id: orderId, in: db)
@@ -119,6 +133,16 @@ struct IdempotencyRecord: GatewayRecord {
     var responseBody: Data?
     var createdAt: Date
     var claim: String?
+
+    enum Columns {
+        static let storefront = Column("storefront")
+        static let key = Column("key")
+        static let state = Column("state")
+        static let responseStatus = Column("response_status")
+        static let responseBody = Column("response_body")
+        static let createdAt = Column("created_at")
+        static let claim = Column("claim")
+    }
 }
 
 /// A domain event waiting for (or past) its broker acknowledgement.
@@ -135,6 +159,15 @@ struct OutboxRecord: GatewayRecord {
     var createdAt: Date
     var publishedAt: Date?
     var publishAttempts: Int
+
+    enum Columns {
+        static let sequence = Column("sequence")
+        static let storefront = Column("storefront")
+        static let orderId = Column("order_id")
+        static let createdAt = Column("created_at")
+        static let publishedAt = Column("published_at")
+        static let publishAttempts = Column("publish_attempts")
+    }
 
     init(envelope: EventEnvelope) throws {
         sequence = nil
@@ -183,4 +216,10 @@ struct StorefrontKeyRecord: GatewayRecord, Identifiable {
     var source: Source
     var createdAt: Date
     var revokedAt: Date?
+
+    enum Columns {
+        static let source = Column("source")
+        static let createdAt = Column("created_at")
+        static let revokedAt = Column("revoked_at")
+    }
 }

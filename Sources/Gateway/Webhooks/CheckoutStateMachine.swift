@@ -47,7 +47,7 @@ struct Emission: Sendable, Hashable {
     var payment: PaymentSnapshot?
 }
 
-/// The state machine of one checkout (DESIGN.md rule 3), kept apart from storage so it can be
+/// The state machine of one checkout (docs/architecture.md rule 3), kept apart from storage so it can be
 /// driven through every order of events in tests.
 ///
 /// - Each payment attempt has its own state, and a final one never changes, except when Fintoc

@@ -1,11 +1,10 @@
 import Fintoc
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 import ServiceLifecycle
 
-/// Re-reads from Fintoc what webhooks should have settled and did not (DESIGN.md rule 6), and
+/// Re-reads from Fintoc what webhooks should have settled and did not (docs/architecture.md rule 6), and
 /// feeds what it learns through the webhook path, marked `reconciliation`:
 ///
 /// - checkouts marked for review (a contradicting or incomplete webhook), first;
@@ -15,7 +14,7 @@ import ServiceLifecycle
 /// What Fintoc answers is authoritative: it may move a final state (e.g. a payment a webhook
 /// called failed that Fintoc says succeeded), which is how a contradiction is settled.
 struct Reconciler: Service {
-    let database: GatewayDatabase
+    let database: GatewayStore
     let fintoc: FintocClient
     let ingestor: WebhookIngestor
     let metrics: GatewayMetrics
@@ -48,7 +47,7 @@ struct Reconciler: Service {
         var report = ReconcileReport()
         let due: [CheckoutRecord]
         do {
-            due = try await database.pool.read { db in try dueCheckouts(now: now, everythingOpen: everythingOpen, in: db) }
+            due = try await dueCheckouts(now: now, everythingOpen: everythingOpen)
         } catch {
             logger.error("reconciliation could not read the store", metadata: ["error": "\(error)"])
             return report
@@ -67,9 +66,7 @@ struct Reconciler: Service {
                         changed = changed || result == .applied || events > 0
                     }
                 }
-                try await database.pool.write { db in
-                    try db.execute(sql: "UPDATE checkout SET reconciled_at = ? WHERE id = ?", arguments: [now, checkout.id])
-                }
+                try await database.markReconciled(checkout.id, at: now)
                 if changed { report.changed += 1 } else { report.unchanged += 1 }
             } catch {
                 report.failed += 1
@@ -79,28 +76,13 @@ struct Reconciler: Service {
         return report
     }
 
-    func dueCheckouts(now: Date, everythingOpen: Bool = false, in db: Database) throws -> [CheckoutRecord] {
-        let overdueBefore = everythingOpen ? Date.distantFuture : now.addingTimeInterval(-grace)
-        let pendingBefore = everythingOpen ? Date.distantFuture : now.addingTimeInterval(-pendingEvery)
-        let review = try CheckoutRecord
-            .filter(Column("review_since") != nil)
-            .order(Column("review_since"))
-            .limit(batchLimit)
-            .fetchAll(db)
-        let overdue = try CheckoutRecord.fetchAll(db, sql: """
-            SELECT * FROM checkout
-            WHERE status IN ('created', 'action_required') AND review_since IS NULL
-              AND (expires_at < ? OR (expires_at IS NULL AND ?))
-              AND (reconciled_at IS NULL OR reconciled_at < ?)
-            ORDER BY expires_at LIMIT ?
-            """, arguments: [overdueBefore, everythingOpen, overdueBefore, batchLimit])
-        let pending = try CheckoutRecord.fetchAll(db, sql: """
-            SELECT * FROM checkout
-            WHERE status = 'pending' AND review_since IS NULL AND updated_at < ?
-              AND (reconciled_at IS NULL OR reconciled_at < ?)
-            ORDER BY updated_at LIMIT ?
-            """, arguments: [pendingBefore, pendingBefore, batchLimit])
-        return Array((review + overdue + pending).prefix(batchLimit))
+    /// The checkouts due now: marked for review, overdue by `grace`, or pending for longer than
+    /// `pendingEvery`; with `everythingOpen`, every checkout not yet final.
+    func dueCheckouts(now: Date, everythingOpen: Bool = false) async throws -> [CheckoutRecord] {
+        try await database.checkoutsToReconcile(
+            overdueBefore: everythingOpen ? Date.distantFuture : now.addingTimeInterval(-grace),
+            pendingBefore: everythingOpen ? Date.distantFuture : now.addingTimeInterval(-pendingEvery),
+            everythingOpen: everythingOpen, limit: batchLimit)
     }
 
     /// Reads the checkout's object from Fintoc and states it as events, as a webhook would.

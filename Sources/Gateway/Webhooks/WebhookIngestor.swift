@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Synchronization
 
@@ -18,7 +17,7 @@ final class WebhookIngestor: Sendable {
         var draining = false
     }
 
-    private let database: GatewayDatabase
+    private let database: GatewayStore
     private let queue = Mutex(Queue())
     /// Most events in one transaction: bounds how long the writer is held.
     let maxGroup: Int
@@ -26,7 +25,7 @@ final class WebhookIngestor: Sendable {
     private let committed: @Sendable (_ events: Int) -> Void
     private let logger: Logger
 
-    init(database: GatewayDatabase, maxGroup: Int = 256, committed: @escaping @Sendable (_ events: Int) -> Void, logger: Logger) {
+    init(database: GatewayStore, maxGroup: Int = 256, committed: @escaping @Sendable (_ events: Int) -> Void, logger: Logger) {
         self.database = database
         self.maxGroup = maxGroup
         self.committed = committed
@@ -39,12 +38,8 @@ final class WebhookIngestor: Sendable {
         if item.plan == nil {
             // Worked out on the reader pool, concurrently with other requests; the writer only
             // checks it is still current (else works it out again) and writes.
-            let event = item.event, source = item.source, now = item.receivedAt
             // A redelivery is not worked out at all: the writer answers it as a duplicate.
-            item.plan = try? await database.pool.read { db -> IngestPlan? in
-                if try WebhookApplier.isRecorded(event.id, in: db) { return nil }
-                return try WebhookApplier.plan(event, source: source, now: now, in: db)
-            }
+            item.plan = try? await database.prepareIngest(item)
         }
         let prepared = item
         return try await withCheckedThrowingContinuation { (continuation: Completion) in
@@ -80,20 +75,7 @@ final class WebhookIngestor: Sendable {
     private func commit(_ group: [(IngestItem, Completion)]) async {
         let items = group.map(\.0)
         do {
-            let results = try await database.pool.write { db in
-                items.map { item -> Result<IngestOutcome, any Error> in
-                    var outcome: IngestOutcome = .duplicate
-                    do {
-                        try db.inSavepoint {
-                            outcome = try WebhookApplier.apply(item, in: db)
-                            return .commit
-                        }
-                        return .success(outcome)
-                    } catch {
-                        return .failure(error)
-                    }
-                }
-            }
+            let results = try await database.ingest(items)
             var events = 0
             for ((item, completion), result) in zip(group, results) {
                 if case .success(.recorded(_, _, let count, _)) = result { events += count }

@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 
 /// `POST /webhooks/fintoc`: verify over the raw bytes, then take the event in; 200 only once it
-/// is committed (DESIGN.md rules 1 to 4).
+/// is committed (docs/architecture.md rules 1 to 4).
 struct WebhooksController {
     let verifier: WebhookVerifier
     let ingestor: WebhookIngestor

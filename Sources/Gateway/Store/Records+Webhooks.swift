@@ -4,7 +4,7 @@ import GRDB
 /// One Fintoc event as received (or synthesised by reconciliation), and what ingesting it did.
 ///
 /// The primary key is the event id: inserting an id that is already there changes nothing, which
-/// is how a redelivered webhook is recognised (DESIGN.md rule 2).
+/// is how a redelivered webhook is recognised (docs/architecture.md rule 2).
 struct InboxRecord: GatewayRecord {
     static let databaseTableName = "inbox"
 
@@ -39,6 +39,12 @@ struct InboxRecord: GatewayRecord {
     var body: Data
     var occurredAt: Date?
     var receivedAt: Date
+
+    enum Columns {
+        static let objectId = Column("object_id")
+        static let outcome = Column("outcome")
+        static let receivedAt = Column("received_at")
+    }
 }
 
 /// One payment attempt (Fintoc payment intent) of a checkout, with its own state: a checkout

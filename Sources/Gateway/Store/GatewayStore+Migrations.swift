@@ -1,28 +1,9 @@
 import Foundation
 import GRDB
 
-/// The gateway's SQLite file: one `DatabasePool` in WAL mode, every schema change registered
-/// here, all writes through this one writer.
-public struct GatewayDatabase: Sendable {
-    public let pool: DatabasePool
-
-    /// Opens (creating folders as needed) and migrates the database at `path`.
-    public init(path: String) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        // WAL with NORMAL sync (GRDB's choice, made when it switches the writer to WAL, after
-        // prepareDatabase) can lose the last commits on power loss. An answer to a storefront or
-        // to Fintoc promises durability, so the writer syncs every commit.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try Self.migrator.migrate(pool)
-    }
-
+/// Every schema change of the gateway's store, in order. Migrations are versioned: an applied
+/// one is never edited, a change is a new one.
+extension GatewayStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: orders, checkouts, keys, idempotency, outbox") { db in
@@ -157,7 +138,7 @@ public struct GatewayDatabase: Sendable {
         }
         migrator.registerMigration("v4: Fintoc customers by tax id") { db in
             // Seed 002: a session whose customer_data names a tax id Fintoc already has is refused
-            // (409); the Customer's id must be sent instead. See FintocCustomers.
+            // (409); the Customer's id must be sent instead. See GatewayStore+Customers.
             try db.create(table: "fintoc_customer") { t in
                 t.column("mode", .text).notNull()
                 t.column("tax_id_type", .text).notNull()
