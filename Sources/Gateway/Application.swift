@@ -16,11 +16,19 @@ import ServiceRuntime
 /// `/metrics`, `/readyz`, `/healthz`), which runs as one of the public application's services.
 /// Both cut off slow clients and cap their connections (HTTPServerLimits).
 public func buildApplication(configuration: GatewayConfiguration, logger: Logger = Logger(label: "payments-gateway")) async throws -> some ApplicationProtocol {
+    let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
+    return try await buildApplication(configuration: configuration, fintoc: fintoc, checkoutAPI: fintoc, logger: logger)
+}
+
+/// The same gateway with `checkoutAPI` making the checkout path's Fintoc calls: the router tests
+/// put a test double there, at the boundary we do not own. Reconciliation keeps `fintoc`.
+func buildApplication(
+    configuration: GatewayConfiguration, fintoc: FintocClient, checkoutAPI: any FintocCheckoutAPI, logger: Logger
+) async throws -> some ApplicationProtocol {
     let database = try GatewayStore(path: configuration.databasePath)
     let keys = StorefrontKeys(database: database)
     try keys.syncConfigured(configuration.storefrontKeys)
     let metrics = GatewayMetrics()
-    let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
     var amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "payments-gateway")
     // Only what the gateway owns: its user may configure nothing else (deploy/rabbitmq); the
     // worker declares its queues and bindings. Until a queue is bound, publishes come back
@@ -31,7 +39,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     var idempotency = IdempotencyStore(database: database)
     idempotency.abandonedAfter = IdempotencyStore.abandonedAfter(for: configuration.fintoc)
     let service = CheckoutService(
-        database: database, fintoc: fintoc, idempotency: idempotency,
+        database: database, fintoc: checkoutAPI, idempotency: idempotency,
         publicKey: configuration.fintocPublicKey, recipientAccount: configuration.fintocRecipientAccount,
         defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: { signal.notify() }, metrics: metrics, logger: logger
     )

@@ -26,4 +26,14 @@ public enum LogLevelSetting {
         logger.logLevel = level
         return logger
     }
+
+    /// `bootstrap(label:)` for an executable's start: a bad `LOG_LEVEL` ends the process as a
+    /// configuration error (`ConfigurationExit`).
+    public static func bootstrapOrExit(label: String) -> Logger {
+        do {
+            return try bootstrap(label: label)
+        } catch {
+            ConfigurationExit.exit(label, error)
+        }
+    }
 }

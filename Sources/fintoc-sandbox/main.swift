@@ -36,13 +36,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: SandboxConfiguration
-        let logger: Logger
         do {
             configuration = try SandboxConfiguration(environment: ProcessInfo.processInfo.environment)
-            logger = try LogLevelSetting.bootstrap(label: "fintoc-sandbox")
         } catch {
             ConfigurationExit.exit("fintoc-sandbox", error)
         }
+        let logger = LogLevelSetting.bootstrapOrExit(label: "fintoc-sandbox")
         let sandbox = Sandbox(configuration: configuration, logger: logger)
         let app = buildApplication(sandbox: sandbox)
         logger.info(

@@ -39,15 +39,6 @@ func fail(_ message: String, status: Int32) -> Never {
     Foundation.exit(status)
 }
 
-/// The logger at `LOG_LEVEL`, or exits as a configuration error (78).
-func makeLogger() -> Logger {
-    do {
-        return try LogLevelSetting.bootstrap(label: "fulfillment-worker")
-    } catch {
-        ConfigurationExit.exit("fulfillment-worker", error)
-    }
-}
-
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Consume events, send emails and serve health and metrics until SIGINT or SIGTERM (the default command)."
@@ -55,7 +46,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration()
-        let logger = makeLogger()
+        let logger = LogLevelSetting.bootstrapOrExit(label: "fulfillment-worker")
         logger.info("fulfillment-worker starting", metadata: [
             "health_address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
             "prefetch": "\(configuration.prefetch)",

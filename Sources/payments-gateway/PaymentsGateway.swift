@@ -34,15 +34,6 @@ func loadConfiguration() throws -> GatewayConfiguration {
     }
 }
 
-/// The logger at `LOG_LEVEL`, or exits as a configuration error (78).
-func makeLogger() -> Logger {
-    do {
-        return try LogLevelSetting.bootstrap(label: "payments-gateway")
-    } catch {
-        ConfigurationExit.exit("payments-gateway", error)
-    }
-}
-
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP API and the outbox relay until SIGINT or SIGTERM (the default command)."
@@ -50,7 +41,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration()
-        let logger = makeLogger()
+        let logger = LogLevelSetting.bootstrapOrExit(label: "payments-gateway")
         logger.info("payments-gateway starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "admin_address": "\(configuration.adminHost):\(configuration.adminPort)",
             "database": "\(configuration.databasePath)",

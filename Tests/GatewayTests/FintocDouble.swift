@@ -1,0 +1,126 @@
+import Fintoc
+import Foundation
+import Synchronization
+
+@testable import Gateway
+
+/// Stands in for Fintoc on the checkout path in the router tests: it answers each call as
+/// Fintoc's test mode would (objects in test mode, echoing what was asked, one object per
+/// idempotency key), records the calls, and refuses with an error it is told to.
+final class FintocDouble: FintocCheckoutAPI {
+    struct Call: Sendable, Equatable {
+        let operation: String
+        let idempotencyKey: String?
+    }
+
+    let configuration: FintocClientConfiguration
+    private struct State {
+        var calls: [Call] = []
+        var failures: [FintocClientError] = []
+        var sessions: [String: CheckoutSession] = [:]
+        var intents: [String: PaymentIntent] = [:]
+    }
+    private let state = Mutex(State())
+
+    init(configuration: FintocClientConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// The calls made so far, in order.
+    var calls: [Call] { state.withLock { $0.calls } }
+
+    /// The next `errors.count` calls fail with these errors, in order.
+    func fail(with errors: [FintocClientError]) {
+        state.withLock { $0.failures.append(contentsOf: errors) }
+    }
+
+    /// Records the call; throws the next queued failure, if any.
+    private func record(_ operation: String, key: String?) throws(FintocClientError) {
+        let failure = state.withLock { state -> FintocClientError? in
+            state.calls.append(Call(operation: operation, idempotencyKey: key))
+            return state.failures.isEmpty ? nil : state.failures.removeFirst()
+        }
+        if let failure { throw failure }
+    }
+
+    private static let expiry: TimeInterval = 24 * 3600
+
+    func createCheckoutSession(_ parameters: CreateCheckoutSessionV2, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession {
+        try record("create_checkout_session_v2", key: idempotencyKey)
+        return state.withLock { state in
+            if let made = state.sessions[idempotencyKey] { return made }
+            let id = "cs_double_\(state.sessions.count + 1)"
+            let now = Date()
+            let made = CheckoutSession(
+                id: id, mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency, createdAt: now,
+                expiresAt: now.addingTimeInterval(Self.expiry), successURL: parameters.successURL, cancelURL: parameters.cancelURL,
+                redirectURL: "https://pay.fintoc.test/checkout/\(id)", lineItems: parameters.lineItems,
+                paymentMethodTypes: parameters.paymentMethodTypes, metadata: parameters.metadata ?? [:]
+            )
+            state.sessions[idempotencyKey] = made
+            return made
+        }
+    }
+
+    func createCheckoutSession(_ parameters: CreateCheckoutSessionV1, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession {
+        try record("create_checkout_session_v1", key: idempotencyKey)
+        return state.withLock { state in
+            if let made = state.sessions[idempotencyKey] { return made }
+            let id = "cs_double_\(state.sessions.count + 1)"
+            let now = Date()
+            let made = CheckoutSession(
+                id: id, mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency, createdAt: now,
+                expiresAt: now.addingTimeInterval(Self.expiry), successURL: parameters.successURL, cancelURL: parameters.cancelURL,
+                sessionToken: "cs_token_double_\(state.sessions.count + 1)", customerEmail: parameters.customerEmail,
+                metadata: parameters.metadata ?? [:]
+            )
+            state.sessions[idempotencyKey] = made
+            return made
+        }
+    }
+
+    func expireCheckoutSession(_ id: String, api: CheckoutSessionAPI, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession {
+        try record("expire_checkout_session", key: idempotencyKey)
+        return try state.withLock { state throws(FintocClientError) in
+            guard let key = state.sessions.first(where: { $0.value.id == id })?.key, var session = state.sessions[key] else {
+                throw .api(FintocAPIError(status: 404, envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such checkout session"), requestID: nil))
+            }
+            session.status = .expired
+            state.sessions[key] = session
+            return session
+        }
+    }
+
+    func createPaymentIntent(_ parameters: CreatePaymentIntent, idempotencyKey: String) async throws(FintocClientError) -> PaymentIntent {
+        try record("create_payment_intent", key: idempotencyKey)
+        return state.withLock { state in
+            if let made = state.intents[idempotencyKey] { return made }
+            let id = "pi_double_\(state.intents.count + 1)"
+            let now = Date()
+            let made = PaymentIntent(
+                id: id, mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency, createdAt: now,
+                expiresAt: now.addingTimeInterval(Self.expiry), widgetToken: "pi_token_double_\(state.intents.count + 1)",
+                customerEmail: parameters.customerEmail, recipientAccount: parameters.recipientAccount, metadata: parameters.metadata ?? [:]
+            )
+            state.intents[idempotencyKey] = made
+            return made
+        }
+    }
+
+    func expirePaymentIntent(_ id: String, idempotencyKey: String) async throws(FintocClientError) -> PaymentIntent {
+        try record("expire_payment_intent", key: idempotencyKey)
+        return try state.withLock { state throws(FintocClientError) in
+            guard let key = state.intents.first(where: { $0.value.id == id })?.key, var intent = state.intents[key] else {
+                throw .api(FintocAPIError(status: 404, envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such payment intent"), requestID: nil))
+            }
+            intent.status = .expired
+            state.intents[key] = intent
+            return intent
+        }
+    }
+
+    func findCustomers(query: [URLQueryItem]) async throws(FintocClientError) -> [FintocCustomer] {
+        try record("find_customers", key: nil)
+        return []
+    }
+}
