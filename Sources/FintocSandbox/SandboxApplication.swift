@@ -39,8 +39,8 @@ public struct Sandbox: Sendable {
 
 /// The application the executable runs and the tests start: the HTTP server plus the webhook
 /// dispatcher and the expiry sweeper as services, all stopped together on graceful shutdown.
-public func buildApplication(configuration: SandboxConfiguration) -> some ApplicationProtocol {
-    buildApplication(sandbox: Sandbox(configuration: configuration))
+public func buildApplication(configuration: SandboxConfiguration, logger: Logger = Logger(label: "fintoc-sandbox")) async throws -> some ApplicationProtocol {
+    buildApplication(sandbox: Sandbox(configuration: configuration, logger: logger))
 }
 
 /// Same, from parts built by the caller, who keeps `sandbox.store` in hand. Without

@@ -80,6 +80,6 @@ public func buildApplication(worker: Worker, logger: Logger = Logger(label: "ful
     )
 }
 
-public func buildApplication(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws -> some ApplicationProtocol {
+public func buildApplication(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) async throws -> some ApplicationProtocol {
     buildApplication(worker: try Worker(configuration: configuration, logger: logger), logger: logger)
 }

@@ -42,8 +42,7 @@ struct Serve: AsyncParsableCommand {
             ConfigurationExit.exit("fintoc-sandbox", error)
         }
         let logger = LogLevelSetting.bootstrapOrExit(label: "fintoc-sandbox")
-        let sandbox = Sandbox(configuration: configuration, logger: logger)
-        let app = buildApplication(sandbox: sandbox)
+        let app = try await buildApplication(configuration: configuration, logger: logger)
         logger.info(
             "fintoc-sandbox listening",
             metadata: [

@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
             "prefetch": "\(configuration.prefetch)",
             "mail": "\(configuration.smtp.map(\.description) ?? "files in \(configuration.mailDirectory)")",
         ])
-        let app = try buildApplication(configuration: configuration, logger: logger)
+        let app = try await buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
         logger.info("fulfillment-worker stopped")
     }

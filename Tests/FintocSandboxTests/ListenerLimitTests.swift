@@ -14,7 +14,7 @@ struct ListenerLimitTests {
     @Test("a client trickling its headers is cut off after the request timeout; past the cap a connection gets 503")
     func slowClientAndCap() async throws {
         let limits = HTTPServerLimits(requestTimeout: .milliseconds(1500), idleTimeout: .seconds(30), maxConnections: 2)
-        let app = buildApplication(configuration: SandboxConfiguration(host: "127.0.0.1", port: 0, limits: limits))
+        let app = try await buildApplication(configuration: SandboxConfiguration(host: "127.0.0.1", port: 0, limits: limits))
         try await app.test(.live) { client in
             let port = try #require(client.port)
             // The live test client holds one connection; the trickler takes the other slot.

@@ -28,7 +28,7 @@ struct WorkerListenerLimitTests {
         configuration.amqpURL = "amqp://guest:guest@127.0.0.1:\(refusing.port)/"
         var logger = Logger(label: "worker-limits-test")
         logger.logLevel = .critical
-        let group = ServiceGroup(configuration: .init(services: [try buildApplication(configuration: configuration, logger: logger)], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [try await buildApplication(configuration: configuration, logger: logger)], logger: logger))
         let running = Task { try await group.run() }
         defer { running.cancel() }
 

@@ -53,7 +53,7 @@ struct OperationsTests {
         configuration.amqpURL = "amqp://guest:secret-password@127.0.0.1:\(refusing.port)/"
         var logger = Logger(label: "worker-ops-test")
         logger.logLevel = .critical
-        let group = ServiceGroup(configuration: .init(services: [try buildApplication(configuration: configuration, logger: logger)], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [try await buildApplication(configuration: configuration, logger: logger)], logger: logger))
         let running = Task { try await group.run() }
         defer { running.cancel() }
         var healthy: (status: Int, body: String)?
