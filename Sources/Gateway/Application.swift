@@ -25,8 +25,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
 func buildApplication(
     configuration: GatewayConfiguration, fintoc: FintocClient, checkoutAPI: any FintocCheckoutAPI, logger: Logger
 ) async throws -> some ApplicationProtocol {
-    let database = try GatewayStore(path: configuration.databasePath)
-    let keys = StorefrontKeys(database: database)
+    let store = try GatewayStore(path: configuration.databasePath)
+    let keys = StorefrontKeys(store: store)
     try keys.syncConfigured(configuration.storefrontKeys)
     let metrics = GatewayMetrics()
     var amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "payments-gateway")
@@ -35,24 +35,24 @@ func buildApplication(
     // unroutable and the events wait in the outbox.
     amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions()))
     let signal = WakeSignal()
-    let relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
-    var idempotency = IdempotencyStore(database: database)
+    let relay = OutboxRelay(store: store, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
+    var idempotency = IdempotencyStore(store: store)
     idempotency.abandonedAfter = IdempotencyStore.abandonedAfter(for: configuration.fintoc)
     let service = CheckoutService(
-        database: database, fintoc: checkoutAPI, idempotency: idempotency,
+        store: store, fintoc: checkoutAPI, idempotency: idempotency,
         publicKey: configuration.fintocPublicKey, recipientAccount: configuration.fintocRecipientAccount,
         defaultLifetime: configuration.defaultCheckoutLifetime, outboxChanged: { signal.notify() }, metrics: metrics, logger: logger
     )
 
-    let ingestor = WebhookIngestor(database: database, committed: { _ in signal.notify() }, logger: logger)
+    let ingestor = WebhookIngestor(store: store, committed: { _ in signal.notify() }, logger: logger)
     let reconciler = Reconciler(
-        database: database, fintoc: fintoc, ingestor: ingestor, metrics: metrics, interval: configuration.reconcileInterval,
+        store: store, fintoc: fintoc, ingestor: ingestor, metrics: metrics, interval: configuration.reconcileInterval,
         grace: configuration.reconcileGrace, pendingEvery: configuration.reconcilePendingEvery, logger: logger
     )
 
     // `/readyz`: the database answers and the relay holds a broker connection.
     let health = HealthController(checks: [
-        .init("database") { await database.isReachable() },
+        .init("database") { await store.isReachable() },
         .init("broker") { relay.isBrokerConnected },
     ], exposition: { metrics.exposition() })
     let router = Router(context: GatewayRequestContext.self)
@@ -80,7 +80,7 @@ func buildApplication(
         services: [
             adminApplication(configuration: configuration, health: health, metrics: metrics, logger: logger),
             relay,
-            IdempotencyJanitor(store: idempotency, database: database, interval: .seconds(3600), logger: logger),
+            IdempotencyJanitor(idempotency: idempotency, store: store, interval: .seconds(3600), logger: logger),
             reconciler,
             ShutdownHook { try await fintoc.shutdown() },
         ],

@@ -27,7 +27,7 @@ struct APIKeys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let keys = StorefrontKeys(database: try GatewayStore(path: loadConfiguration().databasePath))
+            let keys = StorefrontKeys(store: try GatewayStore(path: loadConfiguration().databasePath))
             let made = try keys.create(name: name)
             if json {
                 print(try jsonText(["id": made.id, "name": name, "key": made.secret]))
@@ -44,7 +44,7 @@ struct APIKeys: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let keys = try StorefrontKeys(database: GatewayStore(path: loadConfiguration().databasePath)).list()
+            let keys = try StorefrontKeys(store: GatewayStore(path: loadConfiguration().databasePath)).list()
             if json {
                 let encoder = Timestamp.jsonEncoder()
                 encoder.outputFormatting.insert(.prettyPrinted)
@@ -66,7 +66,7 @@ struct APIKeys: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let keys = StorefrontKeys(database: try GatewayStore(path: loadConfiguration().databasePath))
+            let keys = StorefrontKeys(store: try GatewayStore(path: loadConfiguration().databasePath))
             guard try keys.revoke(id: id) else {
                 FileHandle.standardError.write(Data("payments-gateway: no active key with id \(id)\n".utf8))
                 throw ExitCode(1)

@@ -61,7 +61,7 @@ struct GatewayExecutableTests {
         let id = try #require(made["id"])
         let key = try #require(made["key"])
         #expect(key.hasPrefix("cbk_") && key.count == 44)
-        let keys = StorefrontKeys(database: try GatewayStore(path: database), refreshInterval: .zero)
+        let keys = StorefrontKeys(store: try GatewayStore(path: database), refreshInterval: .zero)
         #expect(try await keys.authenticate(key)?.name == "shop-cli")
 
         let listed = try await Self.run(["api-keys", "list"], environment)

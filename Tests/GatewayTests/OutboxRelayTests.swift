@@ -23,7 +23,7 @@ struct RelayHarness {
         var amqp = try AMQPConfiguration(url: url, connectionName: "relay-test")
         amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
         amqp.reconnectBackoff = Backoff(base: .milliseconds(50), cap: .milliseconds(500))
-        relay = OutboxRelay(database: database, amqp: amqp, signal: signal, metrics: GatewayMetrics(),
+        relay = OutboxRelay(store: database, amqp: amqp, signal: signal, metrics: GatewayMetrics(),
                             logger: Logger(label: "relay-test"), idleWait: .milliseconds(200))
     }
 

@@ -60,7 +60,7 @@ struct StorefrontAPITests {
     func revocation() async throws {
         let configuration = GatewayFixture.configuration()
         let app = try await buildApplication(configuration: configuration)
-        let keys = StorefrontKeys(database: try GatewayStore(path: configuration.databasePath), refreshInterval: .zero)
+        let keys = StorefrontKeys(store: try GatewayStore(path: configuration.databasePath), refreshInterval: .zero)
         let made = try keys.create(name: "cli-shop")
         #expect(made.secret.hasPrefix("cbk_"))
         #expect(try await keys.authenticate(made.secret)?.name == "cli-shop")
@@ -251,13 +251,13 @@ struct IdempotencyRecordTests {
 
     @Test("answers are replayed for 24 hours, then forgotten and purged; keys are per storefront key")
     func expiry() async throws {
-        let store = IdempotencyStore(database: try GatewayStore(path: GatewayFixture.configuration().databasePath))
+        let store = IdempotencyStore(store: try GatewayStore(path: GatewayFixture.configuration().databasePath))
         let hash = IdempotencyStore.hash(Data("request".utf8))
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         let claim = try #require(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start)))
         #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(1)) == .inProgress)
         #expect(Self.claim(try await store.begin(storefront: "key_2", key: "k", requestHash: hash, now: start)) != nil, "scoped per storefront key")
-        try await store.database.pool.write { db in
+        try await store.store.pool.write { db in
             try store.complete(storefront: "key_1", key: "k", claim: claim, status: 201, body: Data("{}".utf8), in: db)
         }
         #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(3600)) == .replay(status: 201, body: Data("{}".utf8)))
@@ -268,7 +268,7 @@ struct IdempotencyRecordTests {
 
     @Test("an abandoned key is taken over only by the same request, and the old holder can neither answer nor free it")
     func takeover() async throws {
-        var configured = IdempotencyStore(database: try GatewayStore(path: GatewayFixture.configuration().databasePath))
+        var configured = IdempotencyStore(store: try GatewayStore(path: GatewayFixture.configuration().databasePath))
         configured.abandonedAfter = 120
         let store = configured
         let hash = IdempotencyStore.hash(Data("A".utf8))
@@ -279,13 +279,13 @@ struct IdempotencyRecordTests {
         let second = try #require(Self.claim(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(121))))
         #expect(second != first)
         await #expect(throws: IdempotencyStore.ClaimLost.self) {
-            try await store.database.pool.write { db in
+            try await store.store.pool.write { db in
                 try store.complete(storefront: "s", key: "k", claim: first, status: 201, body: Data("old".utf8), in: db)
             }
         }
         await store.release(storefront: "s", key: "k", claim: first)
         #expect(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(122)) == .inProgress, "the new holder keeps it")
-        try await store.database.pool.write { db in
+        try await store.store.pool.write { db in
             try store.complete(storefront: "s", key: "k", claim: second, status: 201, body: Data("new".utf8), in: db)
         }
         #expect(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(123)) == .replay(status: 201, body: Data("new".utf8)))

@@ -93,7 +93,7 @@ struct StorefrontScopeTests {
                                arguments: ["\(storefront)/1001/checkout.created/1", storefront, now])
             }
         }
-        let log = EventLog(database: database)
+        let log = EventLog(store: database)
         await #expect(throws: EventLog.LookupError.ambiguous(id: "1001", storefronts: ["other-shop", "shop"])) {
             _ = try await log.history(order: .init(id: "1001"))
         }

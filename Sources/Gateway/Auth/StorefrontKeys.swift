@@ -19,7 +19,7 @@ public struct Storefront: Sendable, Hashable {
 public final class StorefrontKeys: Sendable {
     public static let keyPrefix = "cbk_"
 
-    private let database: GatewayStore
+    private let store: GatewayStore
     private let refreshInterval: Duration
     private let cache: Mutex<Cache>
 
@@ -28,8 +28,8 @@ public final class StorefrontKeys: Sendable {
         var loadedAt: ContinuousClock.Instant?
     }
 
-    public init(database: GatewayStore, refreshInterval: Duration = .seconds(5)) {
-        self.database = database
+    public init(store: GatewayStore, refreshInterval: Duration = .seconds(5)) {
+        self.store = store
         self.refreshInterval = refreshInterval
         self.cache = Mutex(Cache())
     }
@@ -53,7 +53,7 @@ public final class StorefrontKeys: Sendable {
             keyPrefix: Self.displayPrefix(secret), source: StorefrontKeyRecord.Source(rawValue: source) ?? .cli,
             createdAt: now, revokedAt: nil
         )
-        try database.insertKey(record)
+        try store.insertKey(record)
         invalidate()
         return (record.id, secret)
     }
@@ -62,7 +62,7 @@ public final class StorefrontKeys: Sendable {
     /// new ones are added, ones no longer configured are revoked. CLI keys are left alone.
     public func syncConfigured(_ pairs: [(name: String, key: String)], now: Date = Date()) throws {
         let wanted = Dictionary(pairs.map { (Self.hash($0.key), $0.name) }, uniquingKeysWith: { first, _ in first })
-        try database.syncEnvironmentKeys(wanted: wanted, now: now) { hash, name in
+        try store.syncEnvironmentKeys(wanted: wanted, now: now) { hash, name in
             let key = pairs.first { Self.hash($0.key) == hash }!.key
             return StorefrontKeyRecord(
                 id: "key_" + RandomID.base62(count: 16), name: name, keyHash: hash,
@@ -74,14 +74,14 @@ public final class StorefrontKeys: Sendable {
 
     /// Every key, revoked ones included, newest first.
     public func list() throws -> [StorefrontKeyInfo] {
-        try database.allKeys().map {
+        try store.allKeys().map {
             StorefrontKeyInfo(id: $0.id, name: $0.name, prefix: $0.keyPrefix, source: $0.source.rawValue, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
         }
     }
 
     /// Revokes the key with `id`; false when there is no such active key.
     public func revoke(id: String, now: Date = Date()) throws -> Bool {
-        let changed = try database.revokeKey(id: id, now: now)
+        let changed = try store.revokeKey(id: id, now: now)
         invalidate()
         return changed
     }
@@ -93,7 +93,7 @@ public final class StorefrontKeys: Sendable {
         }) {
             return keys
         }
-        let keys = try await database.activeKeys()
+        let keys = try await store.activeKeys()
         cache.withLock { $0 = Cache(keys: keys, loadedAt: now) }
         return keys
     }

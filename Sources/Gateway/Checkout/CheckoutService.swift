@@ -11,7 +11,7 @@ import PaymentsCore
 /// makes and expires the Fintoc objects (with their metrics), `CheckoutErrors` says what the
 /// storefront is answered, and `GatewayStore` records.
 struct CheckoutService: Sendable {
-    let database: GatewayStore
+    let store: GatewayStore
     let fintoc: any FintocCheckoutAPI
     let idempotency: IdempotencyStore
     let publicKey: String
@@ -36,7 +36,7 @@ struct CheckoutService: Sendable {
 
     private var fintocCheckouts: FintocCheckouts {
         FintocCheckouts(
-            fintoc: fintoc, database: database, recipientAccount: recipientAccount, defaultLifetime: defaultLifetime,
+            fintoc: fintoc, store: store, recipientAccount: recipientAccount, defaultLifetime: defaultLifetime,
             metrics: metrics, logger: logger)
     }
 
@@ -53,12 +53,12 @@ struct CheckoutService: Sendable {
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts\n".utf8) + request.canonicalForm)
         return try await requests.run(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
             let checkoutID = FintocMapping.checkoutID(storefront: storefront, key: key, requestHash: requestHash)
-            switch try await database.lookUpCheckout(checkoutID, orElseOrder: request.order.id.rawValue, storefront: storefront.name) {
+            switch try await store.lookUpCheckout(checkoutID, orElseOrder: request.order.id.rawValue, storefront: storefront.name) {
             case .made(let existing):
                 // The same request after both we and Fintoc forgot its key (24 h): the checkout it
                 // made stands, and Fintoc must not be asked for a second object.
                 let answer = try answerCreated(existing)
-                try await database.storeAnswer(status: answer.status, body: answer.body, for: claim)
+                try await store.storeAnswer(status: answer.status, body: answer.body, for: claim)
                 return Answer(status: answer.status, body: answer.body)
             case .order(let order):
                 if let order, let refusal = CheckoutErrors.refusal(of: order, for: request) { try await refuse(refusal, claim) }
@@ -69,7 +69,7 @@ struct CheckoutService: Sendable {
             let made = try await fintocCheckouts.make(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
             let new = NewCheckout(request: request, made: made, storefront: storefront.name, checkoutID: checkoutID, traceparent: traceparent, now: now)
             do {
-                let stored = try await database.recordCheckout(
+                let stored = try await store.recordCheckout(
                     new, answering: claim, refusal: { order in CheckoutErrors.refusal(of: order, for: request) }, answer: answerCreated)
                 return Answer(status: stored.status, body: stored.body)
             } catch let refusal as APIError where refusal.status == .conflict {
@@ -86,7 +86,7 @@ struct CheckoutService: Sendable {
         let key = try IdempotentRequests.requireKey(idempotencyKey)
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts/\(checkoutID)/expire\n".utf8))
         return try await requests.run(storefront: storefront, key: key, hash: requestHash, now: now) { claim in
-            guard let checkout = try await database.checkout(checkoutID, storefront: storefront.name) else {
+            guard let checkout = try await store.checkout(checkoutID, storefront: storefront.name) else {
                 throw APIError.notFound("checkout \(checkoutID)")
             }
             if checkout.status != .created { try await refuse(CheckoutErrors.notOpen(checkout), claim) }
@@ -100,7 +100,7 @@ struct CheckoutService: Sendable {
                 throw CheckoutErrors.provider(error)
             }
             let publicKey = self.publicKey
-            let stored = try await database.expireCheckout(checkout.id, now: now, traceparent: traceparent, answering: claim) { current in
+            let stored = try await store.expireCheckout(checkout.id, now: now, traceparent: traceparent, answering: claim) { current in
                 StoredAnswer(status: 200, body: try CheckoutView(current, publicKey: publicKey).encoded())
             }
             guard let stored else { throw APIError.notFound("checkout \(checkoutID)") }
@@ -110,7 +110,7 @@ struct CheckoutService: Sendable {
 
     /// Stores `refusal` as the answer to the claimed key, then throws it.
     private func refuse(_ refusal: APIError, _ claim: IdempotencyClaim) async throws -> Never {
-        try await database.storeAnswer(status: Int(refusal.status.code), body: refusal.body, for: claim)
+        try await store.storeAnswer(status: Int(refusal.status.code), body: refusal.body, for: claim)
         throw refusal
     }
 
@@ -124,7 +124,7 @@ struct CheckoutService: Sendable {
 
     func checkoutView(_ id: String, storefront: Storefront) async throws(APIError) -> Data {
         do {
-            guard let checkout = try await database.checkout(id, storefront: storefront.name) else {
+            guard let checkout = try await store.checkout(id, storefront: storefront.name) else {
                 throw APIError.notFound("checkout \(id)")
             }
             return try CheckoutView(checkout, publicKey: publicKey).encoded()
@@ -137,7 +137,7 @@ struct CheckoutService: Sendable {
 
     func orderView(_ id: String, storefront: Storefront) async throws(APIError) -> Data {
         do {
-            guard let found = try await database.orderWithHistory(id, storefront: storefront.name) else {
+            guard let found = try await store.orderWithHistory(id, storefront: storefront.name) else {
                 throw APIError.notFound("order \(id)")
             }
             let view = OrderView(found.order, checkouts: found.checkouts, events: found.events, publicKey: publicKey)

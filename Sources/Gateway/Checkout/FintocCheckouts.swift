@@ -9,7 +9,7 @@ import PaymentsCore
 struct FintocCheckouts: Sendable {
     let fintoc: any FintocCheckoutAPI
     /// Where returning customers are remembered (`HostedSessions`).
-    let database: GatewayStore
+    let store: GatewayStore
     let recipientAccount: BankAccount?
     /// Lifetime assumed for a checkout whose Fintoc object names no `expires_at`.
     let defaultLifetime: TimeInterval
@@ -74,7 +74,7 @@ struct FintocCheckouts: Sendable {
     }
 
     private var hostedSessions: HostedSessions {
-        HostedSessions(fintoc: fintoc, database: database, mode: Self.mode(ofKey: fintoc.configuration.secretKey), logger: logger)
+        HostedSessions(fintoc: fintoc, store: store, mode: Self.mode(ofKey: fintoc.configuration.secretKey), logger: logger)
     }
 
     /// The mode of an object Fintoc made: the mode of our secret key (`sk_live_…` is live). Test

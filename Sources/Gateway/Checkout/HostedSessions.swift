@@ -20,7 +20,7 @@ struct HostedSessions: Sendable {
     static let maxSessionCreates = 3
 
     let fintoc: any FintocCheckoutAPI
-    let database: GatewayStore
+    let store: GatewayStore
     /// The mode of the secret key: customers are remembered per mode.
     let mode: String
     let logger: Logger
@@ -31,7 +31,7 @@ struct HostedSessions: Sendable {
             // No tax id: nothing for Fintoc to match a Customer by, so nothing to conflict with.
             return try await fintoc.createCheckoutSession(FintocMapping.sessionV2(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
         }
-        var reference = try await recording { try await database.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
+        var reference = try await recording { try await store.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
         for attempt in 1...Self.maxSessionCreates {
             let refusal: FintocAPIError
             do {
@@ -47,13 +47,13 @@ struct HostedSessions: Sendable {
                 }
                 logger.debug("returning customer found at Fintoc", metadata: ["customer_id": "\(found)", "checkout_id": "\(checkoutID)"])
                 reference = .existing(found)
-                try await recording { try await database.chooseCustomer(reference, checkoutID: checkoutID, now: now) }
+                try await recording { try await store.chooseCustomer(reference, checkoutID: checkoutID, now: now) }
             } else if refusal.status == 404, refusal.param == "customer", let gone = reference.customerID {
                 // A Customer the gateway knew is gone at Fintoc: forget it and start again from
                 // what Fintoc says now.
                 logger.warning("Fintoc no longer has a remembered customer", metadata: ["customer_id": "\(gone)"])
-                try await recording { try await database.forgetCustomer(customerID: gone, checkoutID: checkoutID) }
-                reference = try await recording { try await database.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
+                try await recording { try await store.forgetCustomer(customerID: gone, checkoutID: checkoutID) }
+                reference = try await recording { try await store.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
             } else {
                 throw FintocClientError.api(refusal)
             }

@@ -8,10 +8,10 @@ import PaymentsCore
 /// time) and the Fintoc events behind them; and replay, which publishes stored domain events again
 /// with their original ids for a consumer that lost data.
 public struct EventLog: Sendable {
-    public let database: GatewayStore
+    public let store: GatewayStore
 
-    public init(database: GatewayStore) {
-        self.database = database
+    public init(store: GatewayStore) {
+        self.store = store
     }
 
     /// One stored domain event.
@@ -97,7 +97,7 @@ public struct EventLog: Sendable {
 
     /// Everything stored about the order, oldest first.
     public func history(order name: OrderName) async throws -> OrderHistory {
-        let (order, domain, fintoc) = try await database.history(of: name)
+        let (order, domain, fintoc) = try await store.history(of: name)
         return OrderHistory(storefront: order.storefront, orderID: order.id, domainEvents: domain.map(Self.entry), fintocEvents: fintoc.map(Self.entry))
     }
 
@@ -138,7 +138,7 @@ public struct EventLog: Sendable {
     }
 
     private func storedEvents(order name: OrderName?, since: Date?, limit: Int) async throws -> [OutboxRecord] {
-        try await database.domainEvents(order: name, since: since, limit: limit)
+        try await store.domainEvents(order: name, since: since, limit: limit)
     }
 
     static func entry(_ row: OutboxRecord) -> DomainEntry {
@@ -156,11 +156,11 @@ public struct EventLog: Sendable {
 public struct ReconcileNow: Sendable {
     /// `everythingOpen` re-reads every checkout not yet final, not only those due.
     public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws -> ReconcileReport {
-        let database = try GatewayStore(path: configuration.databasePath)
+        let store = try GatewayStore(path: configuration.databasePath)
         let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
-        let ingestor = WebhookIngestor(database: database, committed: { _ in }, logger: logger)
+        let ingestor = WebhookIngestor(store: store, committed: { _ in }, logger: logger)
         let reconciler = Reconciler(
-            database: database, fintoc: fintoc, ingestor: ingestor, metrics: GatewayMetrics(), interval: 0,
+            store: store, fintoc: fintoc, ingestor: ingestor, metrics: GatewayMetrics(), interval: 0,
             grace: configuration.reconcileGrace, pendingEvery: configuration.reconcilePendingEvery, logger: logger
         )
         let report = await reconciler.pass(everythingOpen: everythingOpen)

@@ -16,7 +16,7 @@ import Synchronization
 /// The relay wakes when a commit adds rows, and also every `idleWait` for rows written by another
 /// process (the `events replay` command).
 final class OutboxRelay: Service, Sendable {
-    let database: GatewayStore
+    let store: GatewayStore
     let metrics: GatewayMetrics
     let logger: Logger
     let batchSize: Int
@@ -29,9 +29,9 @@ final class OutboxRelay: Service, Sendable {
     /// Connection attempts made so far (for tests and diagnostics).
     var connectionAttempts: Int { broker.connectionAttempts }
 
-    init(database: GatewayStore, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
+    init(store: GatewayStore, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
          batchSize: Int = 512, idleWait: Duration = .seconds(1)) {
-        self.database = database
+        self.store = store
         self.metrics = metrics
         self.logger = logger
         self.batchSize = batchSize
@@ -55,7 +55,7 @@ final class OutboxRelay: Service, Sendable {
             await updateGauges()
             return .failed
         }
-        let rows = try await database.claimOutboxBatch(limit: batchSize)
+        let rows = try await store.claimOutboxBatch(limit: batchSize)
         await updateGauges()
         guard !rows.isEmpty else { return .idle(timeout: idleWait) }
         return try await publish(rows, on: connection) ? .failed : .worked
@@ -72,7 +72,7 @@ final class OutboxRelay: Service, Sendable {
         let acked = outcomes.filter { $0.1.isAcked }.map(\.0)
         let failed = outcomes.filter { !$0.1.isAcked }
         let now = Date()
-        try await database.markOutbox(published: acked, failed: failed.map(\.0), now: now)
+        try await store.markOutbox(published: acked, failed: failed.map(\.0), now: now)
         for (sequence, outcome) in failed.prefix(3) {
             if case .returned(let code, let text) = outcome {
                 logger.error("event was unroutable: no queue is bound for it", metadata: ["sequence": "\(sequence)", "reply_code": "\(code)", "reply_text": "\(text)"])
@@ -116,7 +116,7 @@ final class OutboxRelay: Service, Sendable {
             last = now
             return true
         }) else { return }
-        if let waiting = try? await database.outboxWaiting(now: Date()) {
+        if let waiting = try? await store.outboxWaiting(now: Date()) {
             metrics.outbox(depth: waiting.depth, oldestAgeSeconds: waiting.oldestAgeSeconds)
         }
     }

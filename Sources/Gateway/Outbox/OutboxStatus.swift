@@ -17,7 +17,7 @@ public struct OutboxStatus: Sendable, Hashable, Codable {
         case lastPublishedAt = "last_published_at"
     }
 
-    public static func read(_ database: GatewayStore, now: Date = Date()) async throws -> OutboxStatus {
-        try await database.outboxStatus(now: now)
+    public static func read(_ store: GatewayStore, now: Date = Date()) async throws -> OutboxStatus {
+        try await store.outboxStatus(now: now)
     }
 }

@@ -12,7 +12,7 @@ import ServiceRuntime
 struct IdempotencyStore: Sendable {
     static let maxKeyLength = 255
 
-    let database: GatewayStore
+    let store: GatewayStore
     /// How long an answer is replayed.
     var lifetime: TimeInterval = 24 * 3600
     /// A request still `in_progress` after this long died with its process; its key is free for
@@ -32,7 +32,7 @@ struct IdempotencyStore: Sendable {
     struct ClaimLost: Error {}
 
     func begin(storefront: String, key: String, requestHash: Data, now: Date) async throws -> Begin {
-        try await database.claimIdempotencyKey(
+        try await store.claimIdempotencyKey(
             storefront: storefront, key: key, requestHash: requestHash, now: now, lifetime: lifetime, abandonedAfter: abandonedAfter)
     }
 
@@ -45,13 +45,13 @@ struct IdempotencyStore: Sendable {
     /// Frees the key after a failure that must not be replayed (Fintoc down, an internal error),
     /// so the storefront's retry with the same key tries again. Only the claim's holder frees it.
     func release(storefront: String, key: String, claim: String) async {
-        try? await database.releaseIdempotencyKey(IdempotencyClaim(storefront: storefront, key: key, claim: claim))
+        try? await store.releaseIdempotencyKey(IdempotencyClaim(storefront: storefront, key: key, claim: claim))
     }
 
     /// Deletes answers older than `lifetime`; returns how many.
     @discardableResult
     func purgeExpired(now: Date) async throws -> Int {
-        try await database.pruneIdempotencyKeys(createdBefore: now.addingTimeInterval(-lifetime))
+        try await store.pruneIdempotencyKeys(createdBefore: now.addingTimeInterval(-lifetime))
     }
 
     /// Longer than any live request can take: every Fintoc attempt at its timeout, every wait

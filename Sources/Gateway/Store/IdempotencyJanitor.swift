@@ -6,8 +6,8 @@ import ServiceLifecycle
 /// the gateway's whole history. Expired keys are already ignored when read; this only frees
 /// the space. The customer choice of a request that never completed goes with its key.
 struct IdempotencyJanitor: Service {
-    let store: IdempotencyStore
-    let database: GatewayStore
+    let idempotency: IdempotencyStore
+    let store: GatewayStore
     let interval: Duration
     let logger: Logger
 
@@ -15,9 +15,9 @@ struct IdempotencyJanitor: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let now = Date()
-                let removed = try await store.purgeExpired(now: now)
+                let removed = try await idempotency.purgeExpired(now: now)
                 if removed > 0 { logger.debug("expired idempotency keys removed", metadata: ["count": "\(removed)"]) }
-                let choices = try await database.pruneCustomerChoices(createdBefore: now.addingTimeInterval(-store.lifetime))
+                let choices = try await store.pruneCustomerChoices(createdBefore: now.addingTimeInterval(-idempotency.lifetime))
                 if choices > 0 { logger.debug("abandoned customer choices removed", metadata: ["count": "\(choices)"]) }
             } catch {
                 logger.warning("idempotency keys could not be purged", metadata: ["error": "\(error)"])

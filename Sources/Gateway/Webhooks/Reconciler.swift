@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// What Fintoc answers is authoritative: it may move a final state (e.g. a payment a webhook
 /// called failed that Fintoc says succeeded), which is how a contradiction is settled.
 struct Reconciler: Service {
-    let database: GatewayStore
+    let store: GatewayStore
     let fintoc: FintocClient
     let ingestor: WebhookIngestor
     let metrics: GatewayMetrics
@@ -66,7 +66,7 @@ struct Reconciler: Service {
                         changed = changed || result == .applied || events > 0
                     }
                 }
-                try await database.markReconciled(checkout.id, at: now)
+                try await store.markReconciled(checkout.id, at: now)
                 if changed { report.changed += 1 } else { report.unchanged += 1 }
             } catch {
                 report.failed += 1
@@ -79,7 +79,7 @@ struct Reconciler: Service {
     /// The checkouts due now: marked for review, overdue by `grace`, or pending for longer than
     /// `pendingEvery`; with `everythingOpen`, every checkout not yet final.
     func dueCheckouts(now: Date, everythingOpen: Bool = false) async throws -> [CheckoutRecord] {
-        try await database.checkoutsToReconcile(
+        try await store.checkoutsToReconcile(
             overdueBefore: everythingOpen ? Date.distantFuture : now.addingTimeInterval(-grace),
             pendingBefore: everythingOpen ? Date.distantFuture : now.addingTimeInterval(-pendingEvery),
             everythingOpen: everythingOpen, limit: batchLimit)

@@ -17,7 +17,7 @@ final class WebhookIngestor: Sendable {
         var draining = false
     }
 
-    private let database: GatewayStore
+    private let store: GatewayStore
     private let queue = Mutex(Queue())
     /// Most events in one transaction: bounds how long the writer is held.
     let maxGroup: Int
@@ -25,8 +25,8 @@ final class WebhookIngestor: Sendable {
     private let committed: @Sendable (_ events: Int) -> Void
     private let logger: Logger
 
-    init(database: GatewayStore, maxGroup: Int = 256, committed: @escaping @Sendable (_ events: Int) -> Void, logger: Logger) {
-        self.database = database
+    init(store: GatewayStore, maxGroup: Int = 256, committed: @escaping @Sendable (_ events: Int) -> Void, logger: Logger) {
+        self.store = store
         self.maxGroup = maxGroup
         self.committed = committed
         self.logger = logger
@@ -39,7 +39,7 @@ final class WebhookIngestor: Sendable {
             // Worked out on the reader pool, concurrently with other requests; the writer only
             // checks it is still current (else works it out again) and writes.
             // A redelivery is not worked out at all: the writer answers it as a duplicate.
-            item.plan = try? await database.prepareIngest(item)
+            item.plan = try? await store.prepareIngest(item)
         }
         let prepared = item
         return try await withCheckedThrowingContinuation { (continuation: Completion) in
@@ -75,7 +75,7 @@ final class WebhookIngestor: Sendable {
     private func commit(_ group: [(IngestItem, Completion)]) async {
         let items = group.map(\.0)
         do {
-            let results = try await database.ingest(items)
+            let results = try await store.ingest(items)
             var events = 0
             for ((item, completion), result) in zip(group, results) {
                 if case .success(.recorded(_, _, let count, _)) = result { events += count }
