@@ -40,9 +40,9 @@ struct StorefrontScopeTests {
         let database = try GatewayStore(path: path)
         try database.pool.read { db in
             let order = try #require(try OrderRecord.find(storefront: "shop", id: "1001", in: db))
-            #expect(order.status == .paid && order.paidCheckoutId == "chk_old")
+            #expect(order.status == .paid && order.paidCheckoutID == "chk_old")
             let checkout = try #require(try CheckoutRecord.fetchOne(db, key: "chk_old"))
-            #expect(checkout.storefront == "shop" && checkout.orderId == "1001" && checkout.version == 3 && checkout.status == .succeeded)
+            #expect(checkout.storefront == "shop" && checkout.orderID == "1001" && checkout.version == 3 && checkout.status == .succeeded)
             #expect(try checkout.order(in: db)?.amount == 350_000)
             #expect(try String.fetchOne(db, sql: "SELECT storefront FROM outbox WHERE event_id = '1001/checkout.created/1'") == "shop")
             #expect(try String.fetchOne(db, sql: "SELECT checkout_id FROM payment_intent WHERE id = 'pi_old'") == "chk_old")
@@ -57,9 +57,9 @@ struct StorefrontScopeTests {
                 status: .open, createdAt: now, updatedAt: now
             ).insert(db)
             try CheckoutRecord(
-                id: "chk_new", storefront: "other-shop", orderId: "1001", attempt: 1, ui: .redirect, status: .created, mode: "test",
-                providerId: "cs_new", paymentIntentId: nil, redirectUrl: nil, sessionToken: nil, widgetToken: nil,
-                successUrl: "https://o.example/ok", cancelUrl: "https://o.example/ko", metadata: [:], failureReason: nil,
+                id: "chk_new", storefront: "other-shop", orderID: "1001", attempt: 1, ui: .redirect, status: .created, mode: "test",
+                providerID: "cs_new", paymentIntentID: nil, redirectURL: nil, sessionToken: nil, widgetToken: nil,
+                successURL: "https://o.example/ok", cancelURL: "https://o.example/ko", metadata: [:], failureReason: nil,
                 expiresAt: nil, createdAt: now, updatedAt: now
             ).insert(db)
         }
@@ -67,9 +67,9 @@ struct StorefrontScopeTests {
         #expect(throws: DatabaseError.self) {
             try database.pool.write { db in
                 try CheckoutRecord(
-                    id: "chk_orphan", storefront: "third-shop", orderId: "1001", attempt: 1, ui: .redirect, status: .created, mode: "test",
-                    providerId: "cs_orphan", paymentIntentId: nil, redirectUrl: nil, sessionToken: nil, widgetToken: nil,
-                    successUrl: "https://o.example/ok", cancelUrl: "https://o.example/ko", metadata: [:], failureReason: nil,
+                    id: "chk_orphan", storefront: "third-shop", orderID: "1001", attempt: 1, ui: .redirect, status: .created, mode: "test",
+                    providerID: "cs_orphan", paymentIntentID: nil, redirectURL: nil, sessionToken: nil, widgetToken: nil,
+                    successURL: "https://o.example/ok", cancelURL: "https://o.example/ko", metadata: [:], failureReason: nil,
                     expiresAt: nil, createdAt: now, updatedAt: now
                 ).insert(db)
             }

@@ -157,9 +157,9 @@ struct StoreFixture {
                 ).insert(db)
             }
             try CheckoutRecord(
-                id: checkoutID, storefront: "shop", orderId: orderID, attempt: attempt, ui: ui, status: .created, mode: "test", providerId: providerID,
-                paymentIntentId: ui == .paymentIntent ? providerID : nil, redirectUrl: nil, sessionToken: nil, widgetToken: nil,
-                successUrl: "https://shop.example/ok", cancelUrl: "https://shop.example/ko", metadata: [:], failureReason: nil,
+                id: checkoutID, storefront: "shop", orderID: orderID, attempt: attempt, ui: ui, status: .created, mode: "test", providerID: providerID,
+                paymentIntentID: ui == .paymentIntent ? providerID : nil, redirectURL: nil, sessionToken: nil, widgetToken: nil,
+                successURL: "https://shop.example/ok", cancelURL: "https://shop.example/ko", metadata: [:], failureReason: nil,
                 expiresAt: now.addingTimeInterval(600), createdAt: now, updatedAt: now
             ).insert(db)
         }

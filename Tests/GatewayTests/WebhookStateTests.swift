@@ -125,7 +125,7 @@ struct WebhookStateTests {
         try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_first", status: "succeeded", checkout: nil)))
         try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_second", status: "succeeded", checkout: nil)))
         #expect(try store.eventIDs() == ["shop/\(Scenario.orderID)/payment.succeeded/1", "shop/\(Scenario.orderID)/payment.duplicate/2"])
-        #expect(try store.order().paidCheckoutId == Scenario.checkoutID)
+        #expect(try store.order().paidCheckoutID == Scenario.checkoutID)
     }
 
     @Test("a payment's own event before its session names it is kept, then taken in when the session finishes")
@@ -142,7 +142,7 @@ struct WebhookStateTests {
         #expect(try store.eventTypes() == [.paymentActionRequired, .paymentPending])
         #expect(try store.checkout().status == .pending)
         let adopted = try store.database.pool.read { db in try InboxRecord.fetchOne(db, key: "evt_early") }
-        #expect(adopted?.checkoutId == Scenario.checkoutID)
+        #expect(adopted?.checkoutID == Scenario.checkoutID)
         #expect(adopted?.outcome == .applied)
     }
 

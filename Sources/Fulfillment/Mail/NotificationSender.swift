@@ -86,16 +86,16 @@ final class NotificationSender: Service, Sendable {
     }
 
     private func send(_ row: NotificationRecord) async -> Result {
-        let mail = OutgoingMail(messageID: row.messageId, from: from.address, recipients: [row.recipient], message: row.message)
+        let mail = OutgoingMail(messageID: row.messageID, from: from.address, recipients: [row.recipient], message: row.message)
         do {
             try await transport.send(mail)
             metrics.emailSent()
-            logger.debug("email sent", metadata: ["storefront": "\(row.storefront)", "order_id": "\(row.orderId)", "kind": "\(row.kind)", "message_id": "\(row.messageId)"])
+            logger.debug("email sent", metadata: ["storefront": "\(row.storefront)", "order_id": "\(row.orderID)", "kind": "\(row.kind)", "message_id": "\(row.messageID)"])
             return .sent(row.id)
         } catch {
             metrics.emailFailed()
             logger.debug("email not sent", metadata: [
-                "storefront": "\(row.storefront)", "order_id": "\(row.orderId)", "kind": "\(row.kind)", "attempt": "\(row.attempts + 1)", "error": "\(error)",
+                "storefront": "\(row.storefront)", "order_id": "\(row.orderID)", "kind": "\(row.kind)", "attempt": "\(row.attempts + 1)", "error": "\(error)",
             ])
             return .failed(row.id, attempts: row.attempts + 1, error: error)
         }

@@ -7,24 +7,24 @@ struct EventOutboxRecord: Sendable, FetchableRecord, TableRecord, Decodable {
     static let databaseTableName = "event_outbox"
     /// The order of writing, which is the order of publishing.
     var sequence: Int64
-    var eventId: String
+    var eventID: String
     var type: String
     var body: Data
     var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case sequence, type, body
-        case eventId = "event_id"
+        case eventID = "event_id"
         case createdAt = "created_at"
     }
 
     /// The table's columns, the publication state included (which the record does not carry).
     enum Columns {
         static let sequence = Column(CodingKeys.sequence)
-        static let eventId = Column(CodingKeys.eventId)
+        static let eventID = Column(CodingKeys.eventID)
         static let type = Column(CodingKeys.type)
         static let storefront = Column("storefront")
-        static let orderId = Column("order_id")
+        static let orderID = Column("order_id")
         static let body = Column(CodingKeys.body)
         static let createdAt = Column(CodingKeys.createdAt)
         /// Set once the broker confirmed the publish; never published again after that.

@@ -7,28 +7,28 @@ struct NotificationRecord: Sendable, Codable, FetchableRecord, TableRecord {
     static let databaseTableName = "notification"
     var id: Int64
     var storefront: String
-    var orderId: String
+    var orderID: String
     var kind: String
     var recipient: String
-    var messageId: String
+    var messageID: String
     var subject: String
     var message: Data
     var attempts: Int
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, storefront, kind, recipient, subject, message, attempts
-        case orderId = "order_id"
-        case messageId = "message_id"
+        case orderID = "order_id"
+        case messageID = "message_id"
     }
 
     /// The table's columns, the delivery state included (which the record does not carry).
     enum Columns {
         static let id = Column(CodingKeys.id)
         static let storefront = Column(CodingKeys.storefront)
-        static let orderId = Column(CodingKeys.orderId)
+        static let orderID = Column(CodingKeys.orderID)
         static let kind = Column(CodingKeys.kind)
         static let recipient = Column(CodingKeys.recipient)
-        static let messageId = Column(CodingKeys.messageId)
+        static let messageID = Column(CodingKeys.messageID)
         static let subject = Column(CodingKeys.subject)
         static let message = Column(CodingKeys.message)
         static let attempts = Column(CodingKeys.attempts)

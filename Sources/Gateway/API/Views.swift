@@ -29,20 +29,20 @@ struct CheckoutView: Encodable, Sendable {
 
     init(_ record: CheckoutRecord, publicKey: String) {
         id = record.id
-        orderID = record.orderId
+        orderID = record.orderID
         attempt = record.attempt
         status = record.status.rawValue
         ui = record.ui.rawValue
         mode = record.mode
-        providerID = record.providerId
-        paymentIntentID = record.paymentIntentId
-        redirectURL = record.redirectUrl
+        providerID = record.providerID
+        paymentIntentID = record.paymentIntentID
+        redirectURL = record.redirectURL
         sessionToken = record.sessionToken
         widgetToken = record.widgetToken
         self.publicKey = record.ui == .redirect ? nil : publicKey
         failureReason = record.failureReason
-        successURL = record.successUrl
-        cancelURL = record.cancelUrl
+        successURL = record.successURL
+        cancelURL = record.cancelURL
         metadata = record.metadata
         expiresAt = record.expiresAt
         createdAt = record.createdAt
@@ -109,7 +109,7 @@ struct OrderView: Encodable, Sendable {
         customer = order.customer
         lineItems = order.lineItems
         self.checkouts = checkouts.map { CheckoutView($0, publicKey: publicKey) }
-        self.events = events.map { EventEntry(id: $0.eventId, type: $0.type, createdAt: $0.createdAt, publishedAt: $0.publishedAt) }
+        self.events = events.map { EventEntry(id: $0.eventID, type: $0.type, createdAt: $0.createdAt, publishedAt: $0.publishedAt) }
         createdAt = order.createdAt
         updatedAt = order.updatedAt
     }

@@ -67,9 +67,9 @@ struct FintocCheckouts: Sendable {
     /// Expires the Fintoc object behind `checkout`, in the API its kind belongs to.
     func expire(_ checkout: CheckoutRecord, idempotencyKey: String) async throws(FintocClientError) {
         switch checkout.ui {
-        case .redirect: _ = try await fintoc.expireCheckoutSession(checkout.providerId, api: .v2, idempotencyKey: idempotencyKey)
-        case .widget: _ = try await fintoc.expireCheckoutSession(checkout.providerId, api: .v1, idempotencyKey: idempotencyKey)
-        case .paymentIntent: _ = try await fintoc.expirePaymentIntent(checkout.providerId, idempotencyKey: idempotencyKey)
+        case .redirect: _ = try await fintoc.expireCheckoutSession(checkout.providerID, api: .v2, idempotencyKey: idempotencyKey)
+        case .widget: _ = try await fintoc.expireCheckoutSession(checkout.providerID, api: .v1, idempotencyKey: idempotencyKey)
+        case .paymentIntent: _ = try await fintoc.expirePaymentIntent(checkout.providerID, idempotencyKey: idempotencyKey)
         }
     }
 

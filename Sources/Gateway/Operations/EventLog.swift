@@ -129,7 +129,7 @@ public struct EventLog: Sendable {
                     report.published += 1
                 } else {
                     report.failed += 1
-                    if report.failures.count < 20 { report.failures.append("\(row.eventId): \(OutboxRelay.label(outcome))") }
+                    if report.failures.count < 20 { report.failures.append("\(row.eventID): \(OutboxRelay.label(outcome))") }
                 }
             }
         }
@@ -142,11 +142,11 @@ public struct EventLog: Sendable {
     }
 
     static func entry(_ row: OutboxRecord) -> DomainEntry {
-        DomainEntry(sequence: row.sequence ?? 0, id: row.eventId, type: row.type, storefront: row.storefront, orderID: row.orderId, createdAt: row.createdAt, publishedAt: row.publishedAt)
+        DomainEntry(sequence: row.sequence ?? 0, id: row.eventID, type: row.type, storefront: row.storefront, orderID: row.orderID, createdAt: row.createdAt, publishedAt: row.publishedAt)
     }
 
     static func entry(_ row: InboxRecord) -> FintocEntry {
-        FintocEntry(id: row.id, type: row.type, source: row.source.rawValue, objectID: row.objectId, checkoutID: row.checkoutId,
+        FintocEntry(id: row.id, type: row.type, source: row.source.rawValue, objectID: row.objectID, checkoutID: row.checkoutID,
                     outcome: row.outcome.rawValue, detail: row.detail, receivedAt: row.receivedAt)
     }
 }

@@ -84,7 +84,7 @@ final class OutboxRelay: Service, Sendable {
     }
 
     static func message(for row: OutboxRecord) -> OutboundMessage {
-        let values = EventMessageProperties(id: row.eventId, type: row.type, time: row.createdAt, source: EventContract.gatewaySource, traceparent: row.traceparent)
+        let values = EventMessageProperties(id: row.eventID, type: row.type, time: row.createdAt, source: EventContract.gatewaySource, traceparent: row.traceparent)
         let properties = BasicProperties(
             contentType: values.contentType,
             headers: FieldTable(uniqueKeysWithValues: values.headers.map { ($0.key, FieldValue.string($0.value)) }),

@@ -53,10 +53,10 @@ extension GatewayStore {
         try await pool.read { db in
             guard let order = try OrderRecord.find(storefront: storefront, id: id, in: db) else { return nil }
             let checkouts = try CheckoutRecord
-                .filter(CheckoutRecord.Columns.storefront == storefront && CheckoutRecord.Columns.orderId == id)
+                .filter(CheckoutRecord.Columns.storefront == storefront && CheckoutRecord.Columns.orderID == id)
                 .order(CheckoutRecord.Columns.attempt).fetchAll(db)
             let events = try OutboxRecord
-                .filter(OutboxRecord.Columns.storefront == storefront && OutboxRecord.Columns.orderId == id)
+                .filter(OutboxRecord.Columns.storefront == storefront && OutboxRecord.Columns.orderID == id)
                 .order(OutboxRecord.Columns.sequence).fetchAll(db)
             return (order, checkouts, events)
         }
@@ -114,10 +114,10 @@ extension GatewayStore {
         }
         let attempt = (try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM checkout WHERE storefront = ? AND order_id = ?", arguments: [order.storefront, order.id]) ?? 0) + 1
         let checkout = CheckoutRecord(
-            id: new.checkoutID, storefront: order.storefront, orderId: order.id, attempt: attempt, ui: request.ui, status: .created, mode: made.mode,
-            providerId: made.providerID, paymentIntentId: made.paymentIntentID, redirectUrl: made.redirectURL,
-            sessionToken: made.sessionToken, widgetToken: made.widgetToken, successUrl: request.successURL,
-            cancelUrl: request.cancelURL, metadata: request.metadata, failureReason: nil,
+            id: new.checkoutID, storefront: order.storefront, orderID: order.id, attempt: attempt, ui: request.ui, status: .created, mode: made.mode,
+            providerID: made.providerID, paymentIntentID: made.paymentIntentID, redirectURL: made.redirectURL,
+            sessionToken: made.sessionToken, widgetToken: made.widgetToken, successURL: request.successURL,
+            cancelURL: request.cancelURL, metadata: request.metadata, failureReason: nil,
             expiresAt: made.expiresAt, createdAt: now, updatedAt: now
         )
         try checkout.insert(db)

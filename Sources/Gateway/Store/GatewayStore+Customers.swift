@@ -11,11 +11,11 @@ extension GatewayStore {
     func customerReference(checkoutID: String, mode: String, taxID: TaxID, normalized: String, now: Date) async throws -> CustomerReference {
         try await pool.write { db in
             if let choice = try CustomerChoiceRecord.fetchOne(db, key: checkoutID) {
-                return choice.customerId.map(CustomerReference.existing) ?? .data
+                return choice.customerID.map(CustomerReference.existing) ?? .data
             }
             let known = try FintocCustomerRecord.fetchOne(db, key: ["mode": mode, "tax_id_type": taxID.type.rawValue, "tax_id": normalized])
-            try CustomerChoiceRecord(checkoutId: checkoutID, customerId: known?.customerId, createdAt: now).insert(db)
-            return known.map { .existing($0.customerId) } ?? .data
+            try CustomerChoiceRecord(checkoutID: checkoutID, customerID: known?.customerID, createdAt: now).insert(db)
+            return known.map { .existing($0.customerID) } ?? .data
         }
     }
 
@@ -23,14 +23,14 @@ extension GatewayStore {
     /// customer), before it is sent.
     func chooseCustomer(_ reference: CustomerReference, checkoutID: String, now: Date) async throws {
         try await pool.write { db in
-            try CustomerChoiceRecord(checkoutId: checkoutID, customerId: reference.customerID, createdAt: now).upsert(db)
+            try CustomerChoiceRecord(checkoutID: checkoutID, customerID: reference.customerID, createdAt: now).upsert(db)
         }
     }
 
     /// Forgets a customer Fintoc says does not exist, and the request's choice of it.
     func forgetCustomer(customerID: String, checkoutID: String) async throws {
         _ = try await pool.write { db in
-            try FintocCustomerRecord.filter(FintocCustomerRecord.Columns.customerId == customerID).deleteAll(db)
+            try FintocCustomerRecord.filter(FintocCustomerRecord.Columns.customerID == customerID).deleteAll(db)
             try CustomerChoiceRecord.deleteOne(db, key: checkoutID)
         }
     }
@@ -40,7 +40,7 @@ extension GatewayStore {
     static func customerRecorded(checkoutID: String, mode: String, taxID: TaxID?, customerID: String?, now: Date, in db: Database) throws {
         try CustomerChoiceRecord.deleteOne(db, key: checkoutID)
         guard let taxID, let normalized = taxID.normalizedValue, let customerID else { return }
-        try FintocCustomerRecord(mode: mode, taxIdType: taxID.type.rawValue, taxId: normalized, customerId: customerID, updatedAt: now).upsert(db)
+        try FintocCustomerRecord(mode: mode, taxIDType: taxID.type.rawValue, taxID: normalized, customerID: customerID, updatedAt: now).upsert(db)
     }
 
     /// Deletes choices made before `cutoff`; returns how many. Past Fintoc's idempotency window a

@@ -9,7 +9,7 @@ extension GatewayStore {
         try await pool.read { db in
             let order = try Self.resolve(name, in: db)
             let domain = try OutboxRecord
-                .filter(OutboxRecord.Columns.storefront == order.storefront && OutboxRecord.Columns.orderId == order.id)
+                .filter(OutboxRecord.Columns.storefront == order.storefront && OutboxRecord.Columns.orderID == order.id)
                 .order(OutboxRecord.Columns.sequence).fetchAll(db)
             let fintoc = try InboxRecord.fetchAll(db, sql: """
                 SELECT * FROM inbox WHERE checkout_id IN (SELECT id FROM checkout WHERE storefront = ? AND order_id = ?)
@@ -26,7 +26,7 @@ extension GatewayStore {
             var request = OutboxRecord.all()
             if let name {
                 let order = try Self.resolve(name, in: db)
-                request = request.filter(OutboxRecord.Columns.storefront == order.storefront && OutboxRecord.Columns.orderId == order.id)
+                request = request.filter(OutboxRecord.Columns.storefront == order.storefront && OutboxRecord.Columns.orderID == order.id)
             }
             if let since { request = request.filter(OutboxRecord.Columns.createdAt >= since) }
             return try request.order(OutboxRecord.Columns.sequence).limit(limit).fetchAll(db)

@@ -96,7 +96,7 @@ extension WebhookApplier {
         guard let checkout = try findCheckout(for: event, in: db) else {
             return IngestPlan(outcome: .unmatched, detail: "no checkout of this gateway has this object")
         }
-        guard let order = try OrderRecord.fetchOne(db.cachedStatement(sql: #"SELECT * FROM "order" WHERE storefront = ? AND id = ?"#), arguments: [checkout.storefront, checkout.orderId]) else {
+        guard let order = try OrderRecord.fetchOne(db.cachedStatement(sql: #"SELECT * FROM "order" WHERE storefront = ? AND id = ?"#), arguments: [checkout.storefront, checkout.orderID]) else {
             return IngestPlan(outcome: .unmatched, checkoutID: checkout.id, detail: "the checkout's order is missing")
         }
         let attempts = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, status, reason FROM payment_intent WHERE checkout_id = ?"), arguments: [checkout.id])
@@ -115,7 +115,7 @@ extension WebhookApplier {
             try db.cachedStatement(sql: """
                 INSERT INTO payment_intent (id, checkout_id, status, reason, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at
-                """).execute(arguments: [attempt.id, attempt.checkoutId, attempt.status.rawValue, attempt.reason, attempt.updatedAt])
+                """).execute(arguments: [attempt.id, attempt.checkoutID, attempt.status.rawValue, attempt.reason, attempt.updatedAt])
         }
         if let change = plan.checkout, let checkoutID = plan.checkoutID {
             try db.cachedStatement(sql: """
@@ -157,7 +157,7 @@ extension WebhookApplier {
         if let hint = event.checkoutHint, let checkout = try CheckoutRecord.fetchOne(byID, arguments: [hint]) {
             // Metadata is copied onto a session's attempts; a widget payment intent is its own
             // object, so a different intent naming it is not believed.
-            if checkout.ui != .paymentIntent || checkout.providerId == event.intentID { return checkout }
+            if checkout.ui != .paymentIntent || checkout.providerID == event.intentID { return checkout }
         }
         return nil
     }
@@ -166,7 +166,7 @@ extension WebhookApplier {
     /// `checkoutID` (a payment's own event delivered before the session's).
     static func adoptUnmatched(intentID: String, checkoutID: String, now: Date, in db: Database) throws {
         let waiting = try InboxRecord
-            .filter(InboxRecord.Columns.objectId == intentID && InboxRecord.Columns.outcome == InboxRecord.Outcome.unmatched.rawValue)
+            .filter(InboxRecord.Columns.objectID == intentID && InboxRecord.Columns.outcome == InboxRecord.Outcome.unmatched.rawValue)
             .order(InboxRecord.Columns.receivedAt)
             .limit(adoptLimit)
             .fetchAll(db)
@@ -175,7 +175,7 @@ extension WebhookApplier {
             let plan = try plan(event, source: row.source, now: now, in: db)
             _ = try write(plan, now: now, in: db)
             row.outcome = plan.outcome
-            row.checkoutId = plan.checkoutID
+            row.checkoutID = plan.checkoutID
             row.detail = plan.detail
             try row.update(db, columns: ["outcome", "checkout_id", "detail"])
         }

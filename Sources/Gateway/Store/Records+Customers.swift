@@ -6,14 +6,14 @@ struct FintocCustomerRecord: GatewayRecord {
     static let databaseTableName = "fintoc_customer"
 
     var mode: String
-    var taxIdType: String
+    var taxIDType: String
     /// `TaxID.normalizedValue`: one spelling per person.
-    var taxId: String
-    var customerId: String
+    var taxID: String
+    var customerID: String
     var updatedAt: Date
 
     enum Columns {
-        static let customerId = Column("customer_id")
+        static let customerID = Column("customer_id")
     }
 }
 
@@ -27,9 +27,9 @@ struct FintocCustomerRecord: GatewayRecord {
 struct CustomerChoiceRecord: GatewayRecord {
     static let databaseTableName = "checkout_customer_choice"
 
-    var checkoutId: String
+    var checkoutID: String
     /// Nil: `customer_data`.
-    var customerId: String?
+    var customerID: String?
     var createdAt: Date
 
     enum Columns {

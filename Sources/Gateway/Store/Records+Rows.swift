@@ -40,7 +40,7 @@ extension OrderRecord {
         status = try row.enumValue(Status.self, "status")
         createdAt = try row.decode(Date.self, forColumn: "created_at")
         updatedAt = try row.decode(Date.self, forColumn: "updated_at")
-        paidCheckoutId = try row.decode(String?.self, forColumn: "paid_checkout_id")
+        paidCheckoutID = try row.decode(String?.self, forColumn: "paid_checkout_id")
     }
 }
 
@@ -48,18 +48,18 @@ extension CheckoutRecord {
     init(row: Row) throws {
         id = try row.decode(String.self, forColumn: "id")
         storefront = try row.decode(String.self, forColumn: "storefront")
-        orderId = try row.decode(String.self, forColumn: "order_id")
+        orderID = try row.decode(String.self, forColumn: "order_id")
         attempt = try row.decode(Int.self, forColumn: "attempt")
         ui = try row.enumValue(CheckoutUI.self, "ui")
         status = try row.enumValue(Status.self, "status")
         mode = try row.decode(String.self, forColumn: "mode")
-        providerId = try row.decode(String.self, forColumn: "provider_id")
-        paymentIntentId = try row.decode(String?.self, forColumn: "payment_intent_id")
-        redirectUrl = try row.decode(String?.self, forColumn: "redirect_url")
+        providerID = try row.decode(String.self, forColumn: "provider_id")
+        paymentIntentID = try row.decode(String?.self, forColumn: "payment_intent_id")
+        redirectURL = try row.decode(String?.self, forColumn: "redirect_url")
         sessionToken = try row.decode(String?.self, forColumn: "session_token")
         widgetToken = try row.decode(String?.self, forColumn: "widget_token")
-        successUrl = try row.decode(String.self, forColumn: "success_url")
-        cancelUrl = try row.decode(String.self, forColumn: "cancel_url")
+        successURL = try row.decode(String.self, forColumn: "success_url")
+        cancelURL = try row.decode(String.self, forColumn: "cancel_url")
         metadata = try RowJSON.decode([String: String].self, row, "metadata")
         failureReason = try row.decode(String?.self, forColumn: "failure_reason")
         expiresAt = try row.decode(Date?.self, forColumn: "expires_at")

@@ -32,8 +32,8 @@ struct InboxRecord: GatewayRecord {
     var id: String
     var type: String
     var source: Source
-    var objectId: String?
-    var checkoutId: String?
+    var objectID: String?
+    var checkoutID: String?
     var outcome: Outcome
     var detail: String?
     var body: Data
@@ -41,7 +41,7 @@ struct InboxRecord: GatewayRecord {
     var receivedAt: Date
 
     enum Columns {
-        static let objectId = Column("object_id")
+        static let objectID = Column("object_id")
         static let outcome = Column("outcome")
         static let receivedAt = Column("received_at")
     }
@@ -53,7 +53,7 @@ struct PaymentIntentRecord: GatewayRecord, Identifiable {
     static let databaseTableName = "payment_intent"
 
     var id: String
-    var checkoutId: String
+    var checkoutID: String
     var status: PaymentStatus
     var reason: String?
     var updatedAt: Date

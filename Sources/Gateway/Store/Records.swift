@@ -2,14 +2,62 @@ import Foundation
 import GRDB
 import PaymentsCore
 
-/// Column names are the snake_case of the properties. Each record names the columns that queries
-/// filter or order by in its `Columns` enum, so a column's name is spelled once, next to its
-/// property (with the snake-case strategy, `Column(CodingKeys.x)` would name the wrong column).
+/// Column names are the snake_case of the properties (`paidCheckoutID` is `paid_checkout_id`).
+/// Each record names the columns that queries filter or order by in its `Columns` enum, so a
+/// column's name is spelled once, next to its property (`Column(CodingKeys.x)` would name the
+/// property, not the column).
 protocol GatewayRecord: Codable, FetchableRecord, PersistableRecord, Sendable {}
 
 extension GatewayRecord {
-    static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
-    static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+    static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy {
+        .custom { column in ColumnName.key(column) }
+    }
+    static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy {
+        .custom { key in ColumnName.column(key.stringValue) }
+    }
+}
+
+/// Between snake_case columns and Swift's property names, where `ID` and `URL` are written in
+/// capitals (`order_id` ⇄ `orderID`, `redirect_url` ⇄ `redirectURL`), which the plain snake-case
+/// strategies would turn into `orderId`.
+enum ColumnName {
+    struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    static func key(_ column: String) -> any CodingKey {
+        let words = column.split(separator: "_")
+        guard let first = words.first else { return Key(stringValue: column) }
+        let rest = words.dropFirst().map { word in
+            switch word {
+            case "id": "ID"
+            case "url": "URL"
+            default: word.prefix(1).uppercased() + word.dropFirst()
+            }
+        }
+        return Key(stringValue: ([String(first)] + rest).joined())
+    }
+
+    static func column(_ property: String) -> String {
+        var column = ""
+        let characters = Array(property)
+        for (index, character) in characters.enumerated() {
+            if character.isUppercase, index > 0 {
+                let previous = characters[index - 1]
+                let next = index + 1 < characters.count ? characters[index + 1] : nil
+                // A word starts at a capital after a lower-case letter, or at the last capital of
+                // a run followed by a lower-case letter ("URLPath" would be url_path).
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && next?.isLowercase == true) {
+                    column.append("_")
+                }
+            }
+            column.append(contentsOf: character.lowercased())
+        }
+        return column
+    }
 }
 
 /// An order as the storefront described it on its first checkout; its key is (storefront, id),
@@ -34,7 +82,7 @@ struct OrderRecord: GatewayRecord {
     var status: Status
     var createdAt: Date
     var updatedAt: Date
-    var paidCheckoutId: String? = nil
+    var paidCheckoutID: String? = nil
 
     enum Columns {
         static let id = Column("id")
@@ -74,18 +122,18 @@ struct CheckoutRecord: GatewayRecord, Identifiable {
     var id: String
     /// The order is (storefront, order_id).
     var storefront: String
-    var orderId: String
+    var orderID: String
     var attempt: Int
     var ui: CheckoutUI
     var status: Status
     var mode: String
-    var providerId: String
-    var paymentIntentId: String?
-    var redirectUrl: String?
+    var providerID: String
+    var paymentIntentID: String?
+    var redirectURL: String?
     var sessionToken: String?
     var widgetToken: String?
-    var successUrl: String
-    var cancelUrl: String
+    var successURL: String
+    var cancelURL: String
     var metadata: [String: String]
     var failureReason: String?
     var expiresAt: Date?
@@ -98,20 +146,20 @@ struct CheckoutRecord: GatewayRecord, Identifiable {
 
     enum Columns {
         static let storefront = Column("storefront")
-        static let orderId = Column("order_id")
+        static let orderID = Column("order_id")
         static let attempt = Column("attempt")
         static let reviewSince = Column("review_since")
     }
 
     /// The order this checkout pays.
     func order(in db: Database) throws -> OrderRecord? {
-        try OrderRecord.find(storefront: storefront, id: orderId, in: db)
+        try OrderRecord.find(storefront: storefront, id: orderID, in: db)
     }
 
     var snapshot: CheckoutSnapshot {
         CheckoutSnapshot(
             id: CheckoutID(uncheckedRawValue: id), attempt: attempt, ui: ui,
-            providerID: providerId, expiresAt: expiresAt
+            providerID: providerID, expiresAt: expiresAt
         )
     }
 }
@@ -150,9 +198,9 @@ struct OutboxRecord: GatewayRecord {
     static let databaseTableName = "outbox"
 
     var sequence: Int64?
-    var eventId: String
+    var eventID: String
     var storefront: String
-    var orderId: String
+    var orderID: String
     var type: String
     var body: Data
     var traceparent: String?
@@ -163,7 +211,7 @@ struct OutboxRecord: GatewayRecord {
     enum Columns {
         static let sequence = Column("sequence")
         static let storefront = Column("storefront")
-        static let orderId = Column("order_id")
+        static let orderID = Column("order_id")
         static let createdAt = Column("created_at")
         static let publishedAt = Column("published_at")
         static let publishAttempts = Column("publish_attempts")
@@ -171,9 +219,9 @@ struct OutboxRecord: GatewayRecord {
 
     init(envelope: EventEnvelope) throws {
         sequence = nil
-        eventId = envelope.id
+        eventID = envelope.id
         storefront = envelope.event.payload.order.storefront?.rawValue ?? ""
-        orderId = envelope.subject
+        orderID = envelope.subject
         type = envelope.type.rawValue
         body = try envelope.encoded()
         traceparent = envelope.traceparent
@@ -195,7 +243,7 @@ struct OutboxRecord: GatewayRecord {
         try db.cachedStatement(sql: """
             INSERT INTO outbox (event_id, storefront, order_id, type, body, traceparent, created_at, publish_attempts)
             VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(event_id) DO NOTHING
-            """).execute(arguments: [eventId, storefront, orderId, type, body, traceparent, createdAt])
+            """).execute(arguments: [eventID, storefront, orderID, type, body, traceparent, createdAt])
         return db.changesCount > 0
     }
 }

@@ -90,11 +90,11 @@ struct Reconciler: Service {
         let stamp = Int64((now.timeIntervalSince1970 * 1000).rounded())
         switch checkout.ui {
         case .paymentIntent:
-            let intent = try await fintoc.paymentIntent(checkout.providerId)
+            let intent = try await fintoc.paymentIntent(checkout.providerID)
             guard PaymentStatus(rawValue: intent.status.rawValue) != nil else { return [] }
             return [try item(type: "payment_intent.\(intent.status.rawValue)", object: intent, objectID: intent.id, mode: intent.mode, stamp: stamp, now: now)]
         case .redirect, .widget:
-            let session = try await fintoc.checkoutSession(checkout.providerId, api: checkout.ui == .widget ? .v1 : .v2)
+            let session = try await fintoc.checkoutSession(checkout.providerID, api: checkout.ui == .widget ? .v1 : .v2)
             var items: [IngestItem] = []
             // A failed attempt leaves the session open: its own status is what there is to say.
             if let intent = session.paymentResource?.paymentIntent, [.failed, .rejected].contains(intent.status) {

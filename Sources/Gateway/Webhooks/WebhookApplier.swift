@@ -79,14 +79,14 @@ enum WebhookApplier {
         _ event: NormalisedEvent, source: InboxRecord.Source, now: Date, checkout: CheckoutRecord, order: OrderRecord,
         attempts: [(String, CheckoutStateMachine.Attempt)], readTraceparent: (_ eventID: String) throws -> String?
     ) throws -> IngestPlan {
-        let basis = IngestPlan.Basis(checkoutVersion: checkout.version, orderUpdatedAt: order.updatedAt, paidCheckoutID: order.paidCheckoutId)
+        let basis = IngestPlan.Basis(checkoutVersion: checkout.version, orderUpdatedAt: order.updatedAt, paidCheckoutID: order.paidCheckoutID)
         if let mode = event.mode, mode != checkout.mode {
             return IngestPlan(outcome: .unmatched, checkoutID: checkout.id, detail: "a \(mode)-mode event for a \(checkout.mode)-mode checkout", basis: basis)
         }
         var machine = CheckoutStateMachine(
             checkoutID: checkout.id, ui: checkout.ui, status: checkout.status,
             attempts: Dictionary(attempts, uniquingKeysWith: { first, _ in first }),
-            sessionFinished: checkout.sessionFinished, orderPaidBy: order.paidCheckoutId, needsReview: checkout.reviewSince != nil
+            sessionFinished: checkout.sessionFinished, orderPaidBy: order.paidCheckoutID, needsReview: checkout.reviewSince != nil
         )
         let before = machine
         var step: CheckoutStateMachine.Step
@@ -101,9 +101,9 @@ enum WebhookApplier {
 
         var plan = IngestPlan(outcome: step.outcome, checkoutID: checkout.id, detail: step.detail, review: machine.needsReview, basis: basis)
         for (id, attempt) in machine.attempts.sorted(by: { $0.key < $1.key }) where before.attempts[id] != attempt {
-            plan.attempts.append(PaymentIntentRecord(id: id, checkoutId: checkout.id, status: attempt.status, reason: attempt.reason, updatedAt: now))
+            plan.attempts.append(PaymentIntentRecord(id: id, checkoutID: checkout.id, status: attempt.status, reason: attempt.reason, updatedAt: now))
         }
-        var intentID = checkout.paymentIntentId
+        var intentID = checkout.paymentIntentID
         if let learned = event.intentID, learned != intentID, checkout.ui != .paymentIntent, step.outcome != .contradiction {
             // The attempt behind the session: later events naming only it find the checkout.
             if before.attempts[learned] == nil { plan.learnedIntent = learned }
@@ -116,11 +116,11 @@ enum WebhookApplier {
             paymentIntentID: intentID, reconciledAt: source == .reconciliation ? now : nil
         )
         if change.status != checkout.status || change.sessionFinished != checkout.sessionFinished || reviewSince != checkout.reviewSince
-            || failure != checkout.failureReason || intentID != checkout.paymentIntentId || source == .reconciliation || !plan.attempts.isEmpty
+            || failure != checkout.failureReason || intentID != checkout.paymentIntentID || source == .reconciliation || !plan.attempts.isEmpty
         {
             plan.checkout = change
         }
-        if let paidBy = machine.orderPaidBy, order.paidCheckoutId == nil {
+        if let paidBy = machine.orderPaidBy, order.paidCheckoutID == nil {
             plan.orderPaid = (order.storefront, order.id, paidBy)
         }
         if !step.emissions.isEmpty {
@@ -129,7 +129,7 @@ enum WebhookApplier {
                 type: .checkoutCreated, attempt: checkout.attempt))
             var updated = checkout
             updated.status = change.status
-            updated.paymentIntentId = intentID
+            updated.paymentIntentID = intentID
             let mode = Mode(rawValue: checkout.mode) ?? .test
             for emission in step.emissions {
                 let domainEvent = makeEvent(emission, order: order.snapshot, checkout: updated.snapshot, mode: mode, occurredAt: event.occurredAt ?? now)
