@@ -37,8 +37,10 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible, CustomDebugS
         public var verifyPeer: Bool
         public var verifyHostname: Bool
 
-        public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil,
-                    verifyPeer: Bool = true, verifyHostname: Bool = true) {
+        public init(
+            caFile: String, certificateFile: String? = nil, keyFile: String? = nil,
+            verifyPeer: Bool = true, verifyHostname: Bool = true
+        ) {
             self.caFile = caFile
             self.certificateFile = certificateFile
             self.keyFile = keyFile
@@ -47,11 +49,13 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible, CustomDebugS
         }
     }
 
-    public init(host: String = "127.0.0.1", port: Int = 5672, user: String = "guest", password: String = "guest",
-                virtualHost: String = "/", connectionName: String = "cobro", heartbeat: Int = 30,
-                connectTimeout: Duration = .seconds(10), rpcTimeout: Duration = .seconds(30),
-                frameMax: Int = 131_072, publishWindow: Int = 256, reconnectBackoff: Backoff = Backoff(),
-                topology: Topology = Topology(), tls: TLS? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 5672, user: String = "guest", password: String = "guest",
+        virtualHost: String = "/", connectionName: String = "cobro", heartbeat: Int = 30,
+        connectTimeout: Duration = .seconds(10), rpcTimeout: Duration = .seconds(30),
+        frameMax: Int = 131_072, publishWindow: Int = 256, reconnectBackoff: Backoff = Backoff(),
+        topology: Topology = Topology(), tls: TLS? = nil
+    ) {
         self.host = host
         self.port = port
         self.user = user
@@ -102,7 +106,9 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible, CustomDebugS
         } else {
             let encoded = path.dropFirst()
             guard !encoded.contains("/") else { throw AMQPError.invalidURL("the virtual host must be one path segment; encode '/' as %2F") }
-            guard let decoded = encoded.removingPercentEncoding else { throw AMQPError.invalidURL("bad percent-encoding in the virtual host") }
+            guard let decoded = encoded.removingPercentEncoding else {
+                throw AMQPError.invalidURL("bad percent-encoding in the virtual host")
+            }
             virtualHost = decoded
         }
         var ca = caFile
@@ -158,7 +164,11 @@ public struct AMQPConfiguration: Sendable, CustomStringConvertible, CustomDebugS
     }
 
     public var customMirror: Mirror {
-        Mirror(self, children: ["url": redactedURL, "connectionName": connectionName, "heartbeat": heartbeat,
-                                "publishWindow": publishWindow, "tls": tls as Any], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "url": redactedURL, "connectionName": connectionName, "heartbeat": heartbeat,
+                "publishWindow": publishWindow, "tls": tls as Any,
+            ], displayStyle: .struct)
     }
 }

@@ -24,8 +24,10 @@ public final class AMQPConnection: Sendable {
     }
 
     /// Connects (and declares `configuration.topology`); throws if this first attempt fails.
-    public static func connect(_ configuration: AMQPConfiguration,
-                               logger: Logger = Logger(label: "cobro.amqp")) async throws -> AMQPConnection {
+    public static func connect(
+        _ configuration: AMQPConfiguration,
+        logger: Logger = Logger(label: "cobro.amqp")
+    ) async throws -> AMQPConnection {
         let driver = try ConnectionDriver(configuration: configuration, logger: logger)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             driver.start(connected: continuation)
@@ -33,8 +35,10 @@ public final class AMQPConnection: Sendable {
         return AMQPConnection(driver: driver)
     }
 
-    public static func connect(url: String, connectionName: String = "cobro",
-                               logger: Logger = Logger(label: "cobro.amqp")) async throws -> AMQPConnection {
+    public static func connect(
+        url: String, connectionName: String = "cobro",
+        logger: Logger = Logger(label: "cobro.amqp")
+    ) async throws -> AMQPConnection {
         try await connect(AMQPConfiguration(url: url, connectionName: connectionName), logger: logger)
     }
 
@@ -116,10 +120,14 @@ public final class AMQPConnection: Sendable {
         }
     }
 
-    public func publish(_ body: Data, exchange: String, routingKey: String,
-                        properties: BasicProperties = BasicProperties(), mandatory: Bool = true) async -> PublishOutcome {
-        await publish(OutboundMessage(exchange: exchange, routingKey: routingKey, body: body, properties: properties,
-                                      mandatory: mandatory))
+    public func publish(
+        _ body: Data, exchange: String, routingKey: String,
+        properties: BasicProperties = BasicProperties(), mandatory: Bool = true
+    ) async -> PublishOutcome {
+        await publish(
+            OutboundMessage(
+                exchange: exchange, routingKey: routingKey, body: body, properties: properties,
+                mandatory: mandatory))
     }
 
     // MARK: Consuming
@@ -128,10 +136,13 @@ public final class AMQPConnection: Sendable {
     /// unsettled at a time. The consumer is re-subscribed after a reconnection; deliveries of
     /// the lost connection can no longer be settled (the broker redelivers them, flagged
     /// `redelivered`).
-    public func consume(queue: String, prefetch: UInt16 = 64, exclusive: Bool = false,
-                        arguments: FieldTable = [:], tag: String? = nil) async throws -> Consumer {
-        let spec = ConsumerSpec(queue: queue, tag: tag ?? "cobro-\(UUID().uuidString.lowercased())",
-                                prefetch: prefetch, exclusive: exclusive, arguments: arguments)
+    public func consume(
+        queue: String, prefetch: UInt16 = 64, exclusive: Bool = false,
+        arguments: FieldTable = [:], tag: String? = nil
+    ) async throws -> Consumer {
+        let spec = ConsumerSpec(
+            queue: queue, tag: tag ?? "cobro-\(UUID().uuidString.lowercased())",
+            prefetch: prefetch, exclusive: exclusive, arguments: arguments)
         let (stream, continuation) = AsyncThrowingStream<Delivery, any Error>.makeStream()
         let driver = driver
         continuation.onTermination = { termination in

@@ -25,10 +25,12 @@ public struct BasicProperties: Sendable, Hashable {
     public var userID: String?
     public var appID: String?
 
-    public init(contentType: String? = nil, contentEncoding: String? = nil, headers: FieldTable = [:],
-                deliveryMode: DeliveryMode? = .persistent, priority: UInt8? = nil, correlationID: String? = nil,
-                replyTo: String? = nil, expiration: String? = nil, messageID: String? = nil, timestamp: Date? = nil,
-                type: String? = nil, userID: String? = nil, appID: String? = nil) {
+    public init(
+        contentType: String? = nil, contentEncoding: String? = nil, headers: FieldTable = [:],
+        deliveryMode: DeliveryMode? = .persistent, priority: UInt8? = nil, correlationID: String? = nil,
+        replyTo: String? = nil, expiration: String? = nil, messageID: String? = nil, timestamp: Date? = nil,
+        type: String? = nil, userID: String? = nil, appID: String? = nil
+    ) {
         self.contentType = contentType
         self.contentEncoding = contentEncoding
         self.headers = headers
@@ -54,8 +56,10 @@ public struct OutboundMessage: Sendable {
     /// Unroutable messages come back as `.returned` instead of vanishing.
     public var mandatory: Bool
 
-    public init(exchange: String, routingKey: String, body: Data, properties: BasicProperties = BasicProperties(),
-                mandatory: Bool = true) {
+    public init(
+        exchange: String, routingKey: String, body: Data, properties: BasicProperties = BasicProperties(),
+        mandatory: Bool = true
+    ) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body

@@ -76,8 +76,9 @@ final class ConnectionCore {
             ],
         ]
         var properties = arena.table(clientProperties)
-        let reply = cobro_login_plain(state, configuration.virtualHost, 0, Int32(configuration.frameMax),
-                                      Int32(configuration.heartbeat), &properties, configuration.user, configuration.password)
+        let reply = cobro_login_plain(
+            state, configuration.virtualHost, 0, Int32(configuration.frameMax),
+            Int32(configuration.heartbeat), &properties, configuration.user, configuration.password)
         arena.recycle()
         try check(reply, channel: 0)
     }
@@ -123,8 +124,9 @@ final class ConnectionCore {
 
     func consume(_ channel: UInt16, queue: String, tag: String, exclusive: Bool, arguments: FieldTable) throws {
         defer { arena.recycle() }
-        _ = amqp_basic_consume(state, channel, arena.bytes(queue), arena.bytes(tag), 0, 0, exclusive ? 1 : 0,
-                               arena.table(arguments))
+        _ = amqp_basic_consume(
+            state, channel, arena.bytes(queue), arena.bytes(tag), 0, 0, exclusive ? 1 : 0,
+            arena.table(arguments))
         try check(amqp_get_rpc_reply(state), channel: channel)
     }
 
@@ -139,16 +141,18 @@ final class ConnectionCore {
     func declare(_ topology: Topology, on channel: UInt16) throws {
         for exchange in topology.exchanges where !exchange.name.isEmpty && !exchange.name.hasPrefix("amq.") {
             defer { arena.recycle() }
-            _ = amqp_exchange_declare(state, channel, arena.bytes(exchange.name), arena.bytes(exchange.type), 0,
-                                      exchange.durable ? 1 : 0, exchange.autoDelete ? 1 : 0, exchange.internal ? 1 : 0,
-                                      arena.table(exchange.arguments))
+            _ = amqp_exchange_declare(
+                state, channel, arena.bytes(exchange.name), arena.bytes(exchange.type), 0,
+                exchange.durable ? 1 : 0, exchange.autoDelete ? 1 : 0, exchange.internal ? 1 : 0,
+                arena.table(exchange.arguments))
             try check(amqp_get_rpc_reply(state), channel: channel)
             logger.trace("declared exchange", metadata: ["amqp.exchange": "\(exchange.name)"])
         }
         for queue in topology.queues {
             defer { arena.recycle() }
-            _ = amqp_queue_declare(state, channel, arena.bytes(queue.name), 0, queue.durable ? 1 : 0,
-                                   queue.exclusive ? 1 : 0, queue.autoDelete ? 1 : 0, arena.table(queue.arguments))
+            _ = amqp_queue_declare(
+                state, channel, arena.bytes(queue.name), 0, queue.durable ? 1 : 0,
+                queue.exclusive ? 1 : 0, queue.autoDelete ? 1 : 0, arena.table(queue.arguments))
             try check(amqp_get_rpc_reply(state), channel: channel)
             logger.trace("declared queue", metadata: ["amqp.queue": "\(queue.name)"])
         }
@@ -156,11 +160,13 @@ final class ConnectionCore {
             defer { arena.recycle() }
             switch binding.destinationType {
             case .queue:
-                _ = amqp_queue_bind(state, channel, arena.bytes(binding.destination), arena.bytes(binding.source),
-                                    arena.bytes(binding.routingKey), arena.table(binding.arguments))
+                _ = amqp_queue_bind(
+                    state, channel, arena.bytes(binding.destination), arena.bytes(binding.source),
+                    arena.bytes(binding.routingKey), arena.table(binding.arguments))
             case .exchange:
-                _ = amqp_exchange_bind(state, channel, arena.bytes(binding.destination), arena.bytes(binding.source),
-                                       arena.bytes(binding.routingKey), arena.table(binding.arguments))
+                _ = amqp_exchange_bind(
+                    state, channel, arena.bytes(binding.destination), arena.bytes(binding.source),
+                    arena.bytes(binding.routingKey), arena.table(binding.arguments))
             }
             try check(amqp_get_rpc_reply(state), channel: channel)
         }
@@ -171,8 +177,9 @@ final class ConnectionCore {
         let ok = amqp_queue_declare(state, channel, arena.bytes(name), 1, 0, 0, 0, amqp_table_t(num_entries: 0, entries: nil))
         try check(amqp_get_rpc_reply(state), channel: channel)
         guard let ok else { throw AMQPError.socket(status: AMQP_STATUS_BAD_AMQP_DATA.rawValue, message: "no queue.declare-ok") }
-        return QueueStatus(name: CDecode.string(ok.pointee.queue), messageCount: Int(ok.pointee.message_count),
-                           consumerCount: Int(ok.pointee.consumer_count))
+        return QueueStatus(
+            name: CDecode.string(ok.pointee.queue), messageCount: Int(ok.pointee.message_count),
+            consumerCount: Int(ok.pointee.consumer_count))
     }
 
     func deleteQueue(_ name: String, on channel: UInt16) throws -> Int {
@@ -203,8 +210,9 @@ final class ConnectionCore {
         let exchange = arena.bytes(message.exchange)
         let routingKey = arena.bytes(message.routingKey)
         let status = message.body.withUnsafeBytes { body in
-            amqp_basic_publish(state, channel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
-                               amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            amqp_basic_publish(
+                state, channel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
+                amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
         }
         try check(status, "publishing")
     }
@@ -233,8 +241,9 @@ final class ConnectionCore {
                 }
                 let error = errno
                 guard written < 0, error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
-                    throw AMQPError.socket(status: AMQP_STATUS_SOCKET_ERROR.rawValue,
-                                           message: "writing to the broker: \(String(cString: strerror(error)))")
+                    throw AMQPError.socket(
+                        status: AMQP_STATUS_SOCKET_ERROR.rawValue,
+                        message: "writing to the broker: \(String(cString: strerror(error)))")
                 }
                 guard ContinuousClock.now < deadline else { throw AMQPError.timeout("writing to the broker") }
                 var pollfd = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
@@ -300,8 +309,9 @@ final class ConnectionCore {
             let method = reply.reply
             if method.id == cobro_channel_close_method, let decoded = method.decoded {
                 let close = decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
-                let error = AMQPError.channelClosed(replyCode: close.reply_code, replyText: CDecode.string(close.reply_text),
-                                                    classID: close.class_id, methodID: close.method_id)
+                let error = AMQPError.channelClosed(
+                    replyCode: close.reply_code, replyText: CDecode.string(close.reply_text),
+                    classID: close.class_id, methodID: close.method_id)
                 sendChannelCloseOk(channel)
                 throw error
             }

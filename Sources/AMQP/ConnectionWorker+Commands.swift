@@ -68,7 +68,11 @@ extension ConnectionWorker {
         case .inspect(let name): .status(try core.inspectQueue(name, on: Self.controlChannel))
         case .purge(let name): .count(try core.purgeQueue(name, on: Self.controlChannel))
         case .deleteQueue(let name): .count(try core.deleteQueue(name, on: Self.controlChannel))
-        case .deleteExchange(let name): try { try core.deleteExchange(name, on: Self.controlChannel); return .done }()
+        case .deleteExchange(let name):
+            try {
+                try core.deleteExchange(name, on: Self.controlChannel)
+                return .done
+            }()
         }
     }
 
@@ -116,15 +120,18 @@ extension ConnectionWorker {
         record.resetSettlement()
         channelConsumers[channel] = record
         do {
-            try core.consume(channel, queue: record.spec.queue, tag: record.spec.tag, exclusive: record.spec.exclusive,
-                             arguments: record.spec.arguments)
+            try core.consume(
+                channel, queue: record.spec.queue, tag: record.spec.tag, exclusive: record.spec.exclusive,
+                arguments: record.spec.arguments)
         } catch {
             channelConsumers[channel] = nil
             record.channel = nil
             throw error
         }
-        logger.debug("AMQP consumer subscribed", metadata: [
-            "amqp.queue": "\(record.spec.queue)", "amqp.consumer": "\(record.spec.tag)", "amqp.channel": "\(channel)",
-        ])
+        logger.debug(
+            "AMQP consumer subscribed",
+            metadata: [
+                "amqp.queue": "\(record.spec.queue)", "amqp.consumer": "\(record.spec.tag)", "amqp.channel": "\(channel)",
+            ])
     }
 }

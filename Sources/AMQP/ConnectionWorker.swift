@@ -119,9 +119,11 @@ final class ConnectionWorker {
                 }
                 connectedAt = nil
                 let delay = configuration.reconnectBackoff.delay(attempt: attempt)
-                logger.debug("AMQP connection lost; reconnecting", metadata: [
-                    "amqp.error": "\(failure)", "amqp.attempt": "\(attempt)", "amqp.delay": "\(delay)",
-                ])
+                logger.debug(
+                    "AMQP connection lost; reconnecting",
+                    metadata: [
+                        "amqp.error": "\(failure)", "amqp.attempt": "\(attempt)", "amqp.delay": "\(delay)",
+                    ])
                 attempt += 1
                 idle(for: delay)
             }

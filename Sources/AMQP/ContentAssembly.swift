@@ -58,10 +58,11 @@ extension ConnectionWorker {
             let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             // One consumer per channel: its tag is already known, no need to decode it again.
             let consumerTag = channelConsumers[channel]?.spec.tag ?? CDecode.string(deliver.consumer_tag)
-            assemblies[channel] = ContentAssembly(kind: .delivery(
-                consumerTag: consumerTag, deliveryTag: deliver.delivery_tag,
-                redelivered: deliver.redelivered != 0, exchange: CDecode.string(deliver.exchange),
-                routingKey: CDecode.string(deliver.routing_key)))
+            assemblies[channel] = ContentAssembly(
+                kind: .delivery(
+                    consumerTag: consumerTag, deliveryTag: deliver.delivery_tag,
+                    redelivered: deliver.redelivered != 0, exchange: CDecode.string(deliver.exchange),
+                    routingKey: CDecode.string(deliver.routing_key)))
         case cobro_basic_ack_method where channel == Self.publishChannel:
             let ack = decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             publishes.ack(ack.delivery_tag, multiple: ack.multiple != 0)
@@ -70,16 +71,18 @@ extension ConnectionWorker {
             publishes.nack(nack.delivery_tag, multiple: nack.multiple != 0)
         case cobro_basic_return_method:
             let returned = decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
-            assemblies[channel] = ContentAssembly(kind: .returned(
-                replyCode: returned.reply_code, replyText: CDecode.string(returned.reply_text),
-                exchange: CDecode.string(returned.exchange), routingKey: CDecode.string(returned.routing_key)))
+            assemblies[channel] = ContentAssembly(
+                kind: .returned(
+                    replyCode: returned.reply_code, replyText: CDecode.string(returned.reply_text),
+                    exchange: CDecode.string(returned.exchange), routingKey: CDecode.string(returned.routing_key)))
         case cobro_basic_cancel_method:
             let cancel = decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
             brokerCancelled(tag: CDecode.string(cancel.consumer_tag), channel: channel)
         case cobro_channel_close_method:
             let close = decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
-            let error = AMQPError.channelClosed(replyCode: close.reply_code, replyText: CDecode.string(close.reply_text),
-                                                classID: close.class_id, methodID: close.method_id)
+            let error = AMQPError.channelClosed(
+                replyCode: close.reply_code, replyText: CDecode.string(close.reply_text),
+                classID: close.class_id, methodID: close.method_id)
             core.sendChannelCloseOk(channel)
             channelClosedByBroker(channel, error)
         case cobro_connection_close_method:
@@ -100,14 +103,16 @@ extension ConnectionWorker {
         switch assembly.kind {
         case .delivery(let consumerTag, let deliveryTag, let redelivered, let exchange, let routingKey):
             guard let record = channelConsumers[channel] else { return }
-            record.stream.yield(Delivery(
-                body: assembly.body, properties: assembly.properties, exchange: exchange, routingKey: routingKey,
-                redelivered: redelivered, deliveryTag: deliveryTag, consumerTag: consumerTag, channel: channel,
-                epoch: epoch, settler: driver))
+            record.stream.yield(
+                Delivery(
+                    body: assembly.body, properties: assembly.properties, exchange: exchange, routingKey: routingKey,
+                    redelivered: redelivered, deliveryTag: deliveryTag, consumerTag: consumerTag, channel: channel,
+                    epoch: epoch, settler: driver))
         case .returned(let code, let text, let exchange, let routingKey):
             guard channel == Self.publishChannel else { return }
-            publishes.returned(code: code, text: text, exchange: exchange, routingKey: routingKey,
-                               messageID: assembly.properties.messageID, body: assembly.body)
+            publishes.returned(
+                code: code, text: text, exchange: exchange, routingKey: routingKey,
+                messageID: assembly.properties.messageID, body: assembly.body)
         }
     }
 

@@ -54,7 +54,8 @@ struct PublishEncoder {
         // other publish in flight with it. Refused here, for this message only.
         let headerPayload = bytes.count - frame - 4
         if headerPayload + 8 > frameMax {
-            throw AMQPError.invalidMessage("the properties and headers take \(headerPayload) bytes, more than the frame size \(frameMax) allows")
+            throw AMQPError.invalidMessage(
+                "the properties and headers take \(headerPayload) bytes, more than the frame size \(frameMax) allows")
         }
         endFrame(&frame)
 
@@ -117,28 +118,53 @@ struct PublishEncoder {
 
     private mutating func field(_ value: FieldValue) throws {
         switch value {
-        case .bool(let v): u8(UInt8(ascii: "t")); u8(v ? 1 : 0)
-        case .int8(let v): u8(UInt8(ascii: "b")); u8(UInt8(bitPattern: v))
-        case .uint8(let v): u8(UInt8(ascii: "B")); u8(v)
-        case .int16(let v): u8(UInt8(ascii: "s")); u16(UInt16(bitPattern: v))
-        case .int32(let v): u8(UInt8(ascii: "I")); u32(UInt32(bitPattern: v))
-        case .int64(let v): u8(UInt8(ascii: "l")); u64(UInt64(bitPattern: v))
-        case .float(let v): u8(UInt8(ascii: "f")); u32(v.bitPattern)
-        case .double(let v): u8(UInt8(ascii: "d")); u64(v.bitPattern)
-        case .decimal(let scale, let v): u8(UInt8(ascii: "D")); u8(scale); u32(v)
-        case .string(let v): u8(UInt8(ascii: "S")); longString(v)
+        case .bool(let v):
+            u8(UInt8(ascii: "t"))
+            u8(v ? 1 : 0)
+        case .int8(let v):
+            u8(UInt8(ascii: "b"))
+            u8(UInt8(bitPattern: v))
+        case .uint8(let v):
+            u8(UInt8(ascii: "B"))
+            u8(v)
+        case .int16(let v):
+            u8(UInt8(ascii: "s"))
+            u16(UInt16(bitPattern: v))
+        case .int32(let v):
+            u8(UInt8(ascii: "I"))
+            u32(UInt32(bitPattern: v))
+        case .int64(let v):
+            u8(UInt8(ascii: "l"))
+            u64(UInt64(bitPattern: v))
+        case .float(let v):
+            u8(UInt8(ascii: "f"))
+            u32(v.bitPattern)
+        case .double(let v):
+            u8(UInt8(ascii: "d"))
+            u64(v.bitPattern)
+        case .decimal(let scale, let v):
+            u8(UInt8(ascii: "D"))
+            u8(scale)
+            u32(v)
+        case .string(let v):
+            u8(UInt8(ascii: "S"))
+            longString(v)
         case .bytes(let v):
             u8(UInt8(ascii: "x"))
             u32(UInt32(v.count))
             bytes.append(contentsOf: v)
-        case .timestamp(let date): u8(UInt8(ascii: "T")); u64(UInt64(max(0, date.timeIntervalSince1970.rounded(.down))))
+        case .timestamp(let date):
+            u8(UInt8(ascii: "T"))
+            u64(UInt64(max(0, date.timeIntervalSince1970.rounded(.down))))
         case .array(let values):
             u8(UInt8(ascii: "A"))
             let lengthAt = bytes.count
             u32(0)
             for element in values { try field(element) }
             patch32(at: lengthAt, UInt32(bytes.count - lengthAt - 4))
-        case .table(let nested): u8(UInt8(ascii: "F")); try table(nested)
+        case .table(let nested):
+            u8(UInt8(ascii: "F"))
+            try table(nested)
         case .void: u8(UInt8(ascii: "V"))
         }
     }

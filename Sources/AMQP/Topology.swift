@@ -18,9 +18,10 @@ public struct Topology: Sendable, Hashable {
     /// Both topologies, the other's new entries after this one's (an entry already present is
     /// not repeated, so declaring the same thing twice does not grow what recovery re-declares).
     public func merging(_ other: Topology) -> Topology {
-        Topology(exchanges: exchanges + other.exchanges.filter { !exchanges.contains($0) },
-                 queues: queues + other.queues.filter { !queues.contains($0) },
-                 bindings: bindings + other.bindings.filter { !bindings.contains($0) })
+        Topology(
+            exchanges: exchanges + other.exchanges.filter { !exchanges.contains($0) },
+            queues: queues + other.queues.filter { !queues.contains($0) },
+            bindings: bindings + other.bindings.filter { !bindings.contains($0) })
     }
 
     public struct Exchange: Sendable, Hashable {
@@ -32,8 +33,10 @@ public struct Topology: Sendable, Hashable {
         public var `internal`: Bool
         public var arguments: FieldTable
 
-        public init(name: String, type: String = "topic", durable: Bool = true, autoDelete: Bool = false,
-                    internal: Bool = false, arguments: FieldTable = [:]) {
+        public init(
+            name: String, type: String = "topic", durable: Bool = true, autoDelete: Bool = false,
+            internal: Bool = false, arguments: FieldTable = [:]
+        ) {
             self.name = name
             self.type = type
             self.durable = durable
@@ -56,8 +59,10 @@ public struct Topology: Sendable, Hashable {
         /// `x-dead-letter-exchange`, `x-message-ttl`, `x-delivery-limit`.
         public var arguments: FieldTable
 
-        public init(name: String, durable: Bool = true, exclusive: Bool = false, autoDelete: Bool = false,
-                    arguments: FieldTable = [:]) {
+        public init(
+            name: String, durable: Bool = true, exclusive: Bool = false, autoDelete: Bool = false,
+            arguments: FieldTable = [:]
+        ) {
             self.name = name
             self.durable = durable
             self.exclusive = exclusive
@@ -88,8 +93,10 @@ public struct Topology: Sendable, Hashable {
         public var routingKey: String
         public var arguments: FieldTable
 
-        public init(source: String, destination: String, destinationType: Destination = .queue,
-                    routingKey: String = "", arguments: FieldTable = [:]) {
+        public init(
+            source: String, destination: String, destinationType: Destination = .queue,
+            routingKey: String = "", arguments: FieldTable = [:]
+        ) {
             self.source = source
             self.destination = destination
             self.destinationType = destinationType

@@ -20,8 +20,9 @@ extension Topology {
         }
         self.init(
             exchanges: (document.exchanges ?? []).filter { keep($0.vhost) }.map {
-                Exchange(name: $0.name, type: $0.type, durable: $0.durable ?? true, autoDelete: $0.auto_delete ?? false,
-                         internal: $0.internal ?? false, arguments: ($0.arguments ?? [:]).mapValues(\.fieldValue))
+                Exchange(
+                    name: $0.name, type: $0.type, durable: $0.durable ?? true, autoDelete: $0.autoDelete ?? false,
+                    internal: $0.internal ?? false, arguments: ($0.arguments ?? [:]).mapValues(\.fieldValue))
             },
             queues: (document.queues ?? []).filter { keep($0.vhost) }.map {
                 var arguments = ($0.arguments ?? [:]).mapValues(\.fieldValue)
@@ -29,15 +30,17 @@ extension Topology {
                 if let type = $0.type, arguments["x-queue-type"] == nil, type != "classic" {
                     arguments["x-queue-type"] = .string(type)
                 }
-                return Queue(name: $0.name, durable: $0.durable ?? true, exclusive: $0.exclusive ?? false,
-                             autoDelete: $0.auto_delete ?? false, arguments: arguments)
+                return Queue(
+                    name: $0.name, durable: $0.durable ?? true, exclusive: $0.exclusive ?? false,
+                    autoDelete: $0.autoDelete ?? false, arguments: arguments)
             },
             bindings: try (document.bindings ?? []).filter { keep($0.vhost) }.map {
-                guard let destinationType = Binding.Destination(rawValue: $0.destination_type ?? "queue") else {
+                guard let destinationType = Binding.Destination(rawValue: $0.destinationType ?? "queue") else {
                     throw AMQPError.invalidConfiguration("binding destination_type must be queue or exchange")
                 }
-                return Binding(source: $0.source, destination: $0.destination, destinationType: destinationType,
-                               routingKey: $0.routing_key ?? "", arguments: ($0.arguments ?? [:]).mapValues(\.fieldValue))
+                return Binding(
+                    source: $0.source, destination: $0.destination, destinationType: destinationType,
+                    routingKey: $0.routingKey ?? "", arguments: ($0.arguments ?? [:]).mapValues(\.fieldValue))
             }
         )
     }
@@ -50,9 +53,14 @@ private struct Definitions: Decodable {
         var vhost: String?
         var type: String
         var durable: Bool?
-        var auto_delete: Bool?
+        var autoDelete: Bool?
         var `internal`: Bool?
         var arguments: [String: JSONArgument]?
+
+        enum CodingKeys: String, CodingKey {
+            case name, vhost, type, durable, `internal`, arguments
+            case autoDelete = "auto_delete"
+        }
     }
 
     struct QueueEntry: Decodable {
@@ -61,17 +69,28 @@ private struct Definitions: Decodable {
         var type: String?
         var durable: Bool?
         var exclusive: Bool?
-        var auto_delete: Bool?
+        var autoDelete: Bool?
         var arguments: [String: JSONArgument]?
+
+        enum CodingKeys: String, CodingKey {
+            case name, vhost, type, durable, exclusive, arguments
+            case autoDelete = "auto_delete"
+        }
     }
 
     struct BindingEntry: Decodable {
         var source: String
         var vhost: String?
         var destination: String
-        var destination_type: String?
-        var routing_key: String?
+        var destinationType: String?
+        var routingKey: String?
         var arguments: [String: JSONArgument]?
+
+        enum CodingKeys: String, CodingKey {
+            case source, vhost, destination, arguments
+            case destinationType = "destination_type"
+            case routingKey = "routing_key"
+        }
     }
 
     var exchanges: [ExchangeEntry]?
@@ -82,7 +101,13 @@ private struct Definitions: Decodable {
 /// A JSON argument value, told apart the way RabbitMQ's own import does: booleans, integers,
 /// floats, strings, lists and objects.
 private enum JSONArgument: Decodable {
-    case bool(Bool), int(Int64), double(Double), string(String), array([JSONArgument]), object([String: JSONArgument]), null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONArgument])
+    case object([String: JSONArgument])
+    case null
 
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()

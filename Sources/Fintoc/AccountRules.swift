@@ -70,10 +70,12 @@ extension BankAccount {
         switch currency {
         case .clp:
             if ChileanRUT.normalized(holderID) == nil {
-                issues.add(field("holder_id"), "invalid_tax_id", "must be the holder's RUT with its check digit, e.g. 11.111.111-1 or 111111111")
+                issues.add(
+                    field("holder_id"), "invalid_tax_id", "must be the holder's RUT with its check digit, e.g. 11.111.111-1 or 111111111")
             }
             if number.count > Self.maxChileanNumberLength || !number.allSatisfy({ $0.isASCII && $0.isNumber }) {
-                issues.add(field("number"), "invalid_account_number", "must be the account number, 1 to \(Self.maxChileanNumberLength) digits")
+                issues.add(
+                    field("number"), "invalid_account_number", "must be the account number, 1 to \(Self.maxChileanNumberLength) digits")
             }
         case .mxn:
             if !MexicanRFC.isWellFormed(holderID) {

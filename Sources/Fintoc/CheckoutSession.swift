@@ -205,7 +205,10 @@ public struct CreateCheckoutSessionV1: Sendable, Hashable, Codable {
     public var cancelURL: String?
     public var metadata: Metadata?
 
-    public init(amount: Int64, currency: FintocCurrency, customerEmail: String? = nil, successURL: String? = nil, cancelURL: String? = nil, metadata: Metadata? = nil) {
+    public init(
+        amount: Int64, currency: FintocCurrency, customerEmail: String? = nil, successURL: String? = nil, cancelURL: String? = nil,
+        metadata: Metadata? = nil
+    ) {
         self.amount = amount
         self.currency = currency
         self.customerEmail = customerEmail

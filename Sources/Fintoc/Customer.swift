@@ -35,7 +35,10 @@ public struct FintocCustomer: Sendable, Hashable, Codable {
         /// ISO 3166-1 alpha-2, lower case (`cl`, `mx`).
         public var country: String?
 
-        public init(line1: String? = nil, line2: String? = nil, city: String? = nil, state: String? = nil, postalCode: String? = nil, country: String? = nil) {
+        public init(
+            line1: String? = nil, line2: String? = nil, city: String? = nil, state: String? = nil, postalCode: String? = nil,
+            country: String? = nil
+        ) {
             self.line1 = line1
             self.line2 = line2
             self.city = city

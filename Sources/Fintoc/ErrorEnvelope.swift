@@ -39,5 +39,7 @@ public struct ErrorType: OpenEnum {
     public static let institutionError: Self = "institution_error"
     public static let amountError: Self = "amount_error"
     public static let newContactError: Self = "new_contact_error"
-    public static let known: [Self] = [.apiError, .authenticationError, .invalidRequestError, .linkError, .institutionError, .amountError, .newContactError]
+    public static let known: [Self] = [
+        .apiError, .authenticationError, .invalidRequestError, .linkError, .institutionError, .amountError, .newContactError,
+    ]
 }

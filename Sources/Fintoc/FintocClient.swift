@@ -122,10 +122,12 @@ public final class FintocClient: Sendable {
             case .failure(let error, let retryAfter):
                 guard error.isTransient, attempt < configuration.retry.maxAttempts else { throw error }
                 let delay = configuration.retry.delay(beforeRetry: attempt, retryAfter: retryAfter)
-                logger.debug("fintoc request will be retried", metadata: [
-                    "method": "\(method.rawValue)", "path": "\(target.path)", "attempt": "\(attempt)",
-                    "delay_ms": "\(delay.milliseconds)", "error": "\(error)",
-                ])
+                logger.debug(
+                    "fintoc request will be retried",
+                    metadata: [
+                        "method": "\(method.rawValue)", "path": "\(target.path)", "attempt": "\(attempt)",
+                        "delay_ms": "\(delay.milliseconds)", "error": "\(error)",
+                    ])
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
@@ -151,16 +153,20 @@ public final class FintocClient: Sendable {
         } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
             return .failure(.timeout, retryAfter: nil)
         } catch is NIOTooManyBytesError {
-            return .failure(.invalidResponse(status: 0, requestID: nil, reason: "answer larger than \(configuration.maxResponseBytes) bytes"), retryAfter: nil)
+            return .failure(
+                .invalidResponse(status: 0, requestID: nil, reason: "answer larger than \(configuration.maxResponseBytes) bytes"),
+                retryAfter: nil)
         } catch {
             return .failure(.transport(String(describing: error)), retryAfter: nil)
         }
         let status = Int(response.status.code)
         let requestID = response.headers.first(name: "X-Request-Id")
-        logger.debug("fintoc answered", metadata: [
-            "method": "\(method.rawValue)", "path": "\(path)", "status": "\(status)", "attempt": "\(attempt)",
-            "request_id": "\(requestID ?? "-")", "elapsed_ms": "\((ContinuousClock.now - started).milliseconds)",
-        ])
+        logger.debug(
+            "fintoc answered",
+            metadata: [
+                "method": "\(method.rawValue)", "path": "\(path)", "status": "\(status)", "attempt": "\(attempt)",
+                "request_id": "\(requestID ?? "-")", "elapsed_ms": "\((ContinuousClock.now - started).milliseconds)",
+            ])
         let body = Data(buffer: bytes)
         if (200...299).contains(status) {
             return .success(status: status, headers: response.headers, body: body)
@@ -168,7 +174,9 @@ public final class FintocClient: Sendable {
         let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
         guard let envelope = try? FintocJSON.decoder().decode(ErrorEnvelope.self, from: body) else {
             let snippet = String(decoding: body.prefix(200), as: UTF8.self)
-            return .failure(.invalidResponse(status: status, requestID: requestID, reason: "error answer without Fintoc's envelope: \(snippet)"), retryAfter: retryAfter)
+            return .failure(
+                .invalidResponse(status: status, requestID: requestID, reason: "error answer without Fintoc's envelope: \(snippet)"),
+                retryAfter: retryAfter)
         }
         return .failure(.api(FintocAPIError(status: status, envelope: envelope.error, requestID: requestID)), retryAfter: retryAfter)
     }

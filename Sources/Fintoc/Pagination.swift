@@ -54,7 +54,9 @@ public struct PagedList<Item: Sendable & Decodable>: AsyncSequence, Sendable {
                 index = 0
                 if let link = page.next {
                     guard let url = client.sameOrigin(link) else {
-                        throw .invalidResponse(status: 200, requestID: nil, reason: "the Link header points away from the configured API: \(link.absoluteString)")
+                        throw .invalidResponse(
+                            status: 200, requestID: nil,
+                            reason: "the Link header points away from the configured API: \(link.absoluteString)")
                     }
                     next = .url(url)
                 } else {
@@ -71,7 +73,8 @@ extension FintocClient {
     /// `link` resolved against the base URL, if it stays on the base URL's scheme, host and port:
     /// every request carries the secret key, so a `Link` must not send it anywhere else.
     func sameOrigin(_ link: URL) -> URL? {
-        guard let base = URL(string: configuration.baseURL + "/"), let resolved = URL(string: link.absoluteString, relativeTo: base)?.absoluteURL,
+        guard let base = URL(string: configuration.baseURL + "/"),
+            let resolved = URL(string: link.absoluteString, relativeTo: base)?.absoluteURL,
             resolved.scheme == base.scheme, resolved.host == base.host, resolved.port == base.port
         else { return nil }
         return resolved

@@ -117,7 +117,10 @@ public struct CreatePaymentIntent: Sendable, Hashable, Codable {
     public var recipientAccount: BankAccount?
     public var metadata: Metadata?
 
-    public init(amount: Int64, currency: FintocCurrency, customerEmail: String? = nil, recipientAccount: BankAccount? = nil, metadata: Metadata? = nil) {
+    public init(
+        amount: Int64, currency: FintocCurrency, customerEmail: String? = nil, recipientAccount: BankAccount? = nil,
+        metadata: Metadata? = nil
+    ) {
         self.amount = amount
         self.currency = currency
         self.customerEmail = customerEmail

@@ -25,7 +25,10 @@ public struct Refund: Sendable, Hashable, Codable, Identifiable {
     public var createdAt: Date?
     public var metadata: Metadata?
 
-    public init(id: String, mode: FintocMode, status: Status, amount: Int64, currency: FintocCurrency, resourceID: String, resourceType: String = "payment_intent", createdAt: Date, metadata: Metadata = [:]) {
+    public init(
+        id: String, mode: FintocMode, status: Status, amount: Int64, currency: FintocCurrency, resourceID: String,
+        resourceType: String = "payment_intent", createdAt: Date, metadata: Metadata = [:]
+    ) {
         self.id = id
         self.object = "refund"
         self.mode = mode

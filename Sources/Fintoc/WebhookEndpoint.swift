@@ -22,7 +22,10 @@ public struct WebhookEndpoint: Sendable, Hashable, Codable, Identifiable {
     public var createdAt: Date?
     public var metadata: Metadata?
 
-    public init(id: String, mode: FintocMode, url: String, enabledEvents: [String], status: Status, description: String?, secret: String?, createdAt: Date, metadata: Metadata = [:]) {
+    public init(
+        id: String, mode: FintocMode, url: String, enabledEvents: [String], status: Status, description: String?, secret: String?,
+        createdAt: Date, metadata: Metadata = [:]
+    ) {
         self.id = id
         self.object = "webhook_endpoint"
         self.mode = mode
@@ -51,7 +54,9 @@ public struct WebhookEndpointParameters: Sendable, Hashable, Codable {
     public var disabled: Bool?
     public var metadata: Metadata?
 
-    public init(url: String? = nil, enabledEvents: [String]? = nil, description: String? = nil, disabled: Bool? = nil, metadata: Metadata? = nil) {
+    public init(
+        url: String? = nil, enabledEvents: [String]? = nil, description: String? = nil, disabled: Bool? = nil, metadata: Metadata? = nil
+    ) {
         self.url = url
         self.enabledEvents = enabledEvents
         self.description = description

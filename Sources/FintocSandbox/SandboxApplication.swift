@@ -39,7 +39,9 @@ public struct Sandbox: Sendable {
 
 /// The application the executable runs and the tests start: the HTTP server plus the webhook
 /// dispatcher and the expiry sweeper as services, all stopped together on graceful shutdown.
-public func buildApplication(configuration: SandboxConfiguration, logger: Logger = Logger(label: "fintoc-sandbox")) async throws -> some ApplicationProtocol {
+public func buildApplication(configuration: SandboxConfiguration, logger: Logger = Logger(label: "fintoc-sandbox")) async throws
+    -> some ApplicationProtocol
+{
     buildApplication(sandbox: Sandbox(configuration: configuration, logger: logger))
 }
 
@@ -51,7 +53,8 @@ public func buildApplication(sandbox: Sandbox, httpClient: HTTPClient? = nil) ->
     var app = Application(
         router: sandbox.buildRouter(),
         server: .http1(limitedBy: limiter),
-        configuration: .init(address: .hostname(sandbox.configuration.host, port: sandbox.configuration.port), serverName: "fintoc-sandbox"),
+        configuration: .init(
+            address: .hostname(sandbox.configuration.host, port: sandbox.configuration.port), serverName: "fintoc-sandbox"),
         logger: sandbox.logger
     )
     let client = httpClient ?? WebhookPoster.makeClient()

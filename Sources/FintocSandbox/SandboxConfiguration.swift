@@ -92,14 +92,20 @@ extension SandboxConfiguration {
         .init("SANDBOX_PUBLIC_KEY", default: "pk_test_sandbox", "public key the widget accepts"),
         .init("SANDBOX_PUBLIC_URL", default: "http://<host>:<port>", "base of redirect_url and widget.js as a browser reaches them"),
         .init("SANDBOX_WEBHOOK_URL", default: "", "endpoint subscribed to all events at start (needs SANDBOX_WEBHOOK_SECRET)"),
-        .init("SANDBOX_WEBHOOK_SECRET", default: "", "signing secret of that endpoint (whsec_...); also what `trigger` signs with", secret: true),
+        .init(
+            "SANDBOX_WEBHOOK_SECRET", default: "", "signing secret of that endpoint (whsec_...); also what `trigger` signs with",
+            secret: true),
         .init("SANDBOX_SESSION_LIFETIME", default: "86400", "seconds a v2 checkout session stays open"),
         .init("SANDBOX_TOKEN_LIFETIME", default: "600", "seconds a session_token / widget_token (and a v1 session) lives"),
-        .init("SANDBOX_WEBHOOK_RETRY_SCHEDULE", default: "3,6,12,...,196608 (17 retries)", "comma-separated seconds before each retry of a failed delivery"),
+        .init(
+            "SANDBOX_WEBHOOK_RETRY_SCHEDULE", default: "3,6,12,...,196608 (17 retries)",
+            "comma-separated seconds before each retry of a failed delivery"),
         .init("SANDBOX_WEBHOOK_TIMEOUT", default: "10", "seconds allowed to one delivery attempt"),
         .init("SANDBOX_SWEEP_INTERVAL", default: "1", "seconds between looks for expired sessions and intents"),
         .init("SANDBOX_SETTLE_DELAY", default: "5", "seconds before a pending test payment on account 422159212 settles"),
-        .init("SANDBOX_REQUEST_TIMEOUT", default: "15", "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
+        .init(
+            "SANDBOX_REQUEST_TIMEOUT", default: "15",
+            "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
         .init("SANDBOX_IDLE_TIMEOUT", default: "75", "seconds a connection may stay open with no request in progress"),
         .init("SANDBOX_MAX_CONNECTIONS", default: "512", "connections open at once; past it a new one gets 503 and is closed"),
     ]
@@ -169,7 +175,9 @@ extension SandboxConfiguration {
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let item = part.trimmingCharacters(in: .whitespaces)
                 guard let number = Double(item), number.isFinite, number >= 0, number <= Self.maxSeconds else {
-                    throw ConfigurationError("SANDBOX_WEBHOOK_RETRY_SCHEDULE", "\"\(item)\" is not a number of seconds up to \(Int(Self.maxSeconds)) (expected e.g. 3,6,12)")
+                    throw ConfigurationError(
+                        "SANDBOX_WEBHOOK_RETRY_SCHEDULE",
+                        "\"\(item)\" is not a number of seconds up to \(Int(Self.maxSeconds)) (expected e.g. 3,6,12)")
                 }
                 schedule.append(number)
             }
@@ -178,14 +186,20 @@ extension SandboxConfiguration {
         func limitSeconds(_ name: String, default fallback: Double) throws(ConfigurationError) -> Duration {
             let number = try seconds(name, default: fallback)
             guard HTTPServerLimits.timeoutRange.contains(number) else {
-                throw ConfigurationError(name, "must be between \(HTTPServerLimits.timeoutRange.lowerBound) and \(Int(HTTPServerLimits.timeoutRange.upperBound)) seconds, not \(number)")
+                throw ConfigurationError(
+                    name,
+                    "must be between \(HTTPServerLimits.timeoutRange.lowerBound) and \(Int(HTTPServerLimits.timeoutRange.upperBound)) seconds, not \(number)"
+                )
             }
             return .milliseconds(Int64(number * 1000))
         }
         var maxConnections = 512
         if let text = value("SANDBOX_MAX_CONNECTIONS") {
             guard let number = Int(text), HTTPServerLimits.connectionsRange.contains(number) else {
-                throw ConfigurationError("SANDBOX_MAX_CONNECTIONS", "\"\(text)\" is not a whole number from \(HTTPServerLimits.connectionsRange.lowerBound) to \(HTTPServerLimits.connectionsRange.upperBound)")
+                throw ConfigurationError(
+                    "SANDBOX_MAX_CONNECTIONS",
+                    "\"\(text)\" is not a whole number from \(HTTPServerLimits.connectionsRange.lowerBound) to \(HTTPServerLimits.connectionsRange.upperBound)"
+                )
             }
             maxConnections = number
         }

@@ -24,10 +24,11 @@ enum SandboxID {
     /// Whether `text` could be an id or token the sandbox made (letters, digits, `_`), so text
     /// from a URL is never echoed into a header or a page otherwise.
     static func isWellFormed(_ text: some StringProtocol) -> Bool {
-        !text.isEmpty && text.count <= 128 && text.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
-        }
+        !text.isEmpty && text.count <= 128
+            && text.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+            }
     }
 
     /// The object id a `<id>_sec_<random>` token opens, if it is shaped like one.

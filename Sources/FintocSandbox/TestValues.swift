@@ -23,18 +23,34 @@ public enum TestValues {
     public static let chilePassword = "jonsnow"
 
     public static let chileAccounts: [Account] = [
-        .init(number: "422159212", type: "checking_account", label: "Cuenta Corriente (se completa en unos segundos)", behavior: .pendingThenSucceeded),
-        .init(number: "813990168", type: "checking_account", label: "Cuenta Corriente (se aprueba al instante)", behavior: .immediately(.succeeded, errorReason: nil)),
-        .init(number: "500000001", type: "sight_account", label: "Cuenta Vista (fondos insuficientes)", behavior: .immediately(.failed, errorReason: "insufficient_funds")),
-        .init(number: "500000002", type: "checking_account", label: "Cuenta Corriente (autorización rechazada)", behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
-        .init(number: "500000003", type: "checking_account", label: "Cuenta Empresa (requiere un segundo aprobador)", behavior: .immediately(.requiresAction, errorReason: nil)),
-        .init(number: "500000004", type: "checking_account", label: "Cuenta Corriente (queda pendiente)", behavior: .immediately(.pending, errorReason: nil)),
+        .init(
+            number: "422159212", type: "checking_account", label: "Cuenta Corriente (se completa en unos segundos)",
+            behavior: .pendingThenSucceeded),
+        .init(
+            number: "813990168", type: "checking_account", label: "Cuenta Corriente (se aprueba al instante)",
+            behavior: .immediately(.succeeded, errorReason: nil)),
+        .init(
+            number: "500000001", type: "sight_account", label: "Cuenta Vista (fondos insuficientes)",
+            behavior: .immediately(.failed, errorReason: "insufficient_funds")),
+        .init(
+            number: "500000002", type: "checking_account", label: "Cuenta Corriente (autorización rechazada)",
+            behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
+        .init(
+            number: "500000003", type: "checking_account", label: "Cuenta Empresa (requiere un segundo aprobador)",
+            behavior: .immediately(.requiresAction, errorReason: nil)),
+        .init(
+            number: "500000004", type: "checking_account", label: "Cuenta Corriente (queda pendiente)",
+            behavior: .immediately(.pending, errorReason: nil)),
     ]
 
     public static let mexicoPhones: [Account] = [
         .init(number: "5555555555", type: "clabe", label: "se completa en unos segundos", behavior: .pendingThenSucceeded),
-        .init(number: "5555555001", type: "clabe", label: "fondos insuficientes", behavior: .immediately(.failed, errorReason: "insufficient_funds")),
-        .init(number: "5555555002", type: "clabe", label: "autorización rechazada", behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
+        .init(
+            number: "5555555001", type: "clabe", label: "fondos insuficientes",
+            behavior: .immediately(.failed, errorReason: "insufficient_funds")),
+        .init(
+            number: "5555555002", type: "clabe", label: "autorización rechazada",
+            behavior: .immediately(.rejected, errorReason: "mfa_invalid_authorization")),
         .init(number: "5555555003", type: "clabe", label: "requiere una acción", behavior: .immediately(.requiresAction, errorReason: nil)),
         .init(number: "5555555004", type: "clabe", label: "queda pendiente", behavior: .immediately(.pending, errorReason: nil)),
     ]

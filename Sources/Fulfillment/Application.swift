@@ -34,7 +34,8 @@ public struct Worker: Sendable {
         var relayAMQP = amqp
         relayAMQP.connectionName = "fulfillment-worker-events"
         relay = EventRelay(store: store, amqp: relayAMQP, signal: events, logger: logger)
-        let transport: any MailTransport = configuration.smtp.map { SMTPTransport(settings: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
+        let transport: any MailTransport =
+            configuration.smtp.map { SMTPTransport(settings: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
         sender = NotificationSender(
             store: store, transport: transport, from: configuration.mailFrom, signal: emails, metrics: metrics,
             initialDelay: configuration.mailRetryInitialDelay, maxDelay: configuration.mailRetryMaxDelay, logger: logger
@@ -63,10 +64,12 @@ public struct Worker: Sendable {
 public func buildApplication(worker: Worker, logger: Logger = Logger(label: "fulfillment-worker")) -> some ApplicationProtocol {
     let router = Router()
     // `/readyz`: the database answers and the consumer holds a broker connection.
-    HealthController(checks: [
-        .init("database") { await worker.store.isReachable() },
-        .init("broker") { worker.isBrokerConnected },
-    ], exposition: { worker.metrics.exposition() }).addRoutes(to: router)
+    HealthController(
+        checks: [
+            .init("database") { await worker.store.isReachable() },
+            .init("broker") { worker.isBrokerConnected },
+        ], exposition: { worker.metrics.exposition() }
+    ).addRoutes(to: router)
     let limiter = ConnectionLimiter(
         limits: worker.configuration.limits, listener: "admin",
         metrics: ConnectionMetrics(registry: worker.metrics.registry, namespace: "worker", listener: "admin"), logger: logger
@@ -74,12 +77,15 @@ public func buildApplication(worker: Worker, logger: Logger = Logger(label: "ful
     return Application(
         router: router,
         server: .http1(limitedBy: limiter),
-        configuration: .init(address: .hostname(worker.configuration.host, port: worker.configuration.port), serverName: "fulfillment-worker"),
+        configuration: .init(
+            address: .hostname(worker.configuration.host, port: worker.configuration.port), serverName: "fulfillment-worker"),
         services: worker.services,
         logger: logger
     )
 }
 
-public func buildApplication(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) async throws -> some ApplicationProtocol {
+public func buildApplication(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) async throws
+    -> some ApplicationProtocol
+{
     buildApplication(worker: try Worker(configuration: configuration, logger: logger), logger: logger)
 }

@@ -36,13 +36,17 @@ public struct WorkerConfiguration: Sendable {
     public static let variables: [ConfigurationVariable] = [
         .init("WORKER_HOST", default: "127.0.0.1", "address of the health and metrics server (admin only: keep it off the internet)"),
         .init("WORKER_PORT", default: "8081", "port of /healthz, /readyz and /metrics"),
-        .init("WORKER_REQUEST_TIMEOUT", default: "15", "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
+        .init(
+            "WORKER_REQUEST_TIMEOUT", default: "15",
+            "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
         .init("WORKER_IDLE_TIMEOUT", default: "75", "seconds a connection may stay open with no request in progress"),
         .init("WORKER_MAX_CONNECTIONS", default: "32", "connections open at once; past it a new one gets 503 and is closed"),
         .init("WORKER_DATABASE", default: "./var/fulfillment.sqlite", "SQLite file of inventory, processed messages and emails"),
         .init("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ the worker consumes from", secret: true),
         .init("WORKER_PREFETCH", default: "1024", "deliveries in hand at once (1 to 4096); the largest batch per SQLite commit"),
-        .init("SMTP_URL", default: "", "smtp://[user:password@]host[:port][?starttls=required|never] or smtps://…; unset writes .eml files", secret: true),
+        .init(
+            "SMTP_URL", default: "", "smtp://[user:password@]host[:port][?starttls=required|never] or smtps://…; unset writes .eml files",
+            secret: true),
         .init("SMTP_CA_FILE", default: "", "PEM file of CAs to trust for SMTP TLS instead of the system's"),
         .init("MAIL_DIR", default: "./var/mail/", "where .eml files go when SMTP_URL is unset"),
         .init("MAIL_FROM", default: "Cobro <pedidos@cobro.local>", "sender of customer emails; its domain names the Message-IDs"),
@@ -51,7 +55,9 @@ public struct WorkerConfiguration: Sendable {
     ]
 
     /// Reads and checks every variable; the first unusable one is the error.
-    public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> WorkerConfiguration {
+    public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError)
+        -> WorkerConfiguration
+    {
         var configuration = WorkerConfiguration()
         // A secret X may come from the file X_FILE names (Docker and Kubernetes secrets).
         let environment = try environment.resolvingSecretFiles(for: variables)

@@ -1,10 +1,10 @@
 import AMQP
 import Fintoc
 import Foundation
-import PaymentsCore
 import HTTPServerLimits
 import Hummingbird
 import Logging
+import PaymentsCore
 import ServiceLifecycle
 import ServiceRuntime
 
@@ -15,7 +15,9 @@ import ServiceRuntime
 /// webhooks, a bare `/healthz`) and the admin one (`GATEWAY_ADMIN_PORT`, loopback by default:
 /// `/metrics`, `/readyz`, `/healthz`), which runs as one of the public application's services.
 /// Both cut off slow clients and cap their connections (HTTPServerLimits).
-public func buildApplication(configuration: GatewayConfiguration, logger: Logger = Logger(label: "payments-gateway")) async throws -> some ApplicationProtocol {
+public func buildApplication(configuration: GatewayConfiguration, logger: Logger = Logger(label: "payments-gateway")) async throws
+    -> some ApplicationProtocol
+{
     let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
     return try await buildApplication(configuration: configuration, fintoc: fintoc, checkoutAPI: fintoc, logger: logger)
 }
@@ -51,10 +53,11 @@ func buildApplication(
     )
 
     // `/readyz`: the database answers and the relay holds a broker connection.
-    let health = HealthController(checks: [
-        .init("database") { await store.isReachable() },
-        .init("broker") { relay.isBrokerConnected },
-    ], exposition: { metrics.exposition() })
+    let health = HealthController(
+        checks: [
+            .init("database") { await store.isReachable() },
+            .init("broker") { relay.isBrokerConnected },
+        ], exposition: { metrics.exposition() })
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTableHolder()
@@ -100,7 +103,9 @@ struct ShutdownHook: Service {
 
 /// The admin listener: `/metrics`, `/readyz` and `/healthz` for Prometheus and the orchestrator,
 /// with the same error envelope and request metrics as the public one.
-func adminApplication(configuration: GatewayConfiguration, health: HealthController, metrics: GatewayMetrics, logger: Logger) -> some Service {
+func adminApplication(configuration: GatewayConfiguration, health: HealthController, metrics: GatewayMetrics, logger: Logger)
+    -> some Service
+{
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTableHolder()
@@ -117,7 +122,8 @@ func adminApplication(configuration: GatewayConfiguration, health: HealthControl
     return Application(
         router: router,
         server: .http1(limitedBy: limiter),
-        configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "payments-gateway-admin"),
+        configuration: .init(
+            address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "payments-gateway-admin"),
         logger: adminLogger
     )
 }

@@ -50,32 +50,49 @@ public struct GatewayConfiguration: Sendable {
     public static let variables: [ConfigurationVariable] = [
         .init("GATEWAY_HOST", default: "127.0.0.1", "address the HTTP server listens on"),
         .init("GATEWAY_PORT", default: "8080", "port of the public HTTP server: storefront API, Fintoc webhooks, bare /healthz"),
-        .init("GATEWAY_ADMIN_HOST", default: "127.0.0.1", "address of the admin server (/metrics, /readyz, /healthz); keep it off the internet"),
+        .init(
+            "GATEWAY_ADMIN_HOST", default: "127.0.0.1",
+            "address of the admin server (/metrics, /readyz, /healthz); keep it off the internet"),
         .init("GATEWAY_ADMIN_PORT", default: "9080", "port of the admin server (0: any free port)"),
-        .init("GATEWAY_REQUEST_TIMEOUT", default: "15", "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
-        .init("GATEWAY_IDLE_TIMEOUT", default: "75", "seconds a connection may stay open with no request in progress (kept-alive or never used)"),
-        .init("GATEWAY_MAX_CONNECTIONS", default: "512", "connections open at once on the public server; past it a new one gets 503 and is closed"),
+        .init(
+            "GATEWAY_REQUEST_TIMEOUT", default: "15",
+            "seconds a client may take to send a request's headers and body, from its first byte; then the connection is closed"),
+        .init(
+            "GATEWAY_IDLE_TIMEOUT", default: "75",
+            "seconds a connection may stay open with no request in progress (kept-alive or never used)"),
+        .init(
+            "GATEWAY_MAX_CONNECTIONS", default: "512",
+            "connections open at once on the public server; past it a new one gets 503 and is closed"),
         .init("GATEWAY_ADMIN_MAX_CONNECTIONS", default: "32", "connections open at once on the admin server"),
         .init("GATEWAY_DATABASE", default: "./var/gateway.sqlite", "SQLite file (created with its folder)"),
         .init("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ the outbox relay publishes to", secret: true),
-        .init("FINTOC_API_URL", default: "http://127.0.0.1:8090", "Fintoc's API base URL (https://api.fintoc.com in production; the local sandbox by default)"),
+        .init(
+            "FINTOC_API_URL", default: "http://127.0.0.1:8090",
+            "Fintoc's API base URL (https://api.fintoc.com in production; the local sandbox by default)"),
         .init("FINTOC_SECRET_KEY", default: "sk_test_sandbox", "Fintoc secret key (sk_test_… or sk_live_…)", secret: true),
         .init("FINTOC_PUBLIC_KEY", default: "pk_test_sandbox", "Fintoc public key, handed to widget checkouts"),
         .init("FINTOC_API_VERSION", default: "", "Fintoc-Version header to pin (e.g. 2026-02-01)"),
         .init("FINTOC_TIMEOUT", default: "15", "seconds one Fintoc request may take"),
-        .init("FINTOC_RECIPIENT_ACCOUNT", default: "", "holder_id:number:type:institution_id of the account direct payment intents pay into"),
+        .init(
+            "FINTOC_RECIPIENT_ACCOUNT", default: "", "holder_id:number:type:institution_id of the account direct payment intents pay into"),
         .init("STOREFRONT_API_KEYS", default: "", "storefront keys as name:key,name:key (more with `api-keys create`)", secret: true),
         .init("GATEWAY_MAX_BODY_BYTES", default: "65536", "largest storefront request body"),
-        .init("FINTOC_WEBHOOK_SECRETS", default: sandboxWebhookSecret, "secrets that may sign webhooks, comma-separated (two while rotating); the default is refused with a live key", secret: true),
+        .init(
+            "FINTOC_WEBHOOK_SECRETS", default: sandboxWebhookSecret,
+            "secrets that may sign webhooks, comma-separated (two while rotating); the default is refused with a live key", secret: true),
         .init("FINTOC_WEBHOOK_TOLERANCE", default: "300", "seconds a webhook signature's timestamp may differ from now, either way"),
         .init("GATEWAY_MAX_WEBHOOK_BYTES", default: "262144", "largest webhook body (413 past it)"),
         .init("GATEWAY_RECONCILE_INTERVAL", default: "300", "seconds between reconciliation passes (0 turns it off)"),
-        .init("GATEWAY_RECONCILE_GRACE", default: "300", "seconds past its expected end an open checkout waits for a webhook before it is re-read"),
+        .init(
+            "GATEWAY_RECONCILE_GRACE", default: "300",
+            "seconds past its expected end an open checkout waits for a webhook before it is re-read"),
         .init("GATEWAY_RECONCILE_PENDING_EVERY", default: "3600", "seconds between re-reads of a pending payment"),
     ]
 
     /// Reads and checks every variable; the first unusable one is the error.
-    public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> GatewayConfiguration {
+    public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError)
+        -> GatewayConfiguration
+    {
         var configuration = GatewayConfiguration()
         // A secret X may come from the file X_FILE names (Docker and Kubernetes secrets).
         let environment = try environment.resolvingSecretFiles(for: variables)
@@ -84,7 +101,9 @@ public struct GatewayConfiguration: Sendable {
         configuration.adminHost = environment.string("GATEWAY_ADMIN_HOST", default: configuration.adminHost)
         configuration.adminPort = try environment.port("GATEWAY_ADMIN_PORT", default: configuration.adminPort)
         if configuration.adminPort != 0, configuration.adminPort == configuration.port {
-            throw ConfigurationError("GATEWAY_ADMIN_PORT", "must differ from GATEWAY_PORT (\(configuration.port)): /metrics and /readyz stay off the public port")
+            throw ConfigurationError(
+                "GATEWAY_ADMIN_PORT", "must differ from GATEWAY_PORT (\(configuration.port)): /metrics and /readyz stay off the public port"
+            )
         }
         let requestTimeout = try environment.seconds("GATEWAY_REQUEST_TIMEOUT", default: 15, in: HTTPServerLimits.timeoutRange)
         let idleTimeout = try environment.seconds("GATEWAY_IDLE_TIMEOUT", default: 75, in: HTTPServerLimits.timeoutRange)
@@ -93,7 +112,8 @@ public struct GatewayConfiguration: Sendable {
             maxConnections: try environment.integer("GATEWAY_MAX_CONNECTIONS", default: 512, in: HTTPServerLimits.connectionsRange)
         )
         configuration.adminLimits = configuration.limits
-        configuration.adminLimits.maxConnections = try environment.integer("GATEWAY_ADMIN_MAX_CONNECTIONS", default: 32, in: HTTPServerLimits.connectionsRange)
+        configuration.adminLimits.maxConnections = try environment.integer(
+            "GATEWAY_ADMIN_MAX_CONNECTIONS", default: 32, in: HTTPServerLimits.connectionsRange)
         configuration.databasePath = environment.string("GATEWAY_DATABASE", default: configuration.databasePath)
         configuration.amqpURL = try environment.url("AMQP_URL", default: configuration.amqpURL, schemes: ["amqp", "amqps"], secret: true)
         let secretKey = environment.string("FINTOC_SECRET_KEY", default: "sk_test_sandbox")
@@ -115,18 +135,22 @@ public struct GatewayConfiguration: Sendable {
             guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty }) else {
                 throw ConfigurationError("FINTOC_RECIPIENT_ACCOUNT", "must be holder_id:number:type:institution_id")
             }
-            configuration.fintocRecipientAccount = BankAccount(holderID: parts[0], number: parts[1], type: parts[2], institutionID: parts[3])
+            configuration.fintocRecipientAccount = BankAccount(
+                holderID: parts[0], number: parts[1], type: parts[2], institutionID: parts[3])
         }
         for entry in environment.list("STOREFRONT_API_KEYS") {
             guard let colon = entry.firstIndex(of: ":"), !entry[..<colon].isEmpty, entry[entry.index(after: colon)...].count >= 16 else {
                 throw ConfigurationError("STOREFRONT_API_KEYS", "each entry must be name:key with a key of 16 characters or more")
             }
             guard (try? StorefrontID(String(entry[..<colon]))) != nil else {
-                throw ConfigurationError("STOREFRONT_API_KEYS", "a storefront name must be 1 to 64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit")
+                throw ConfigurationError(
+                    "STOREFRONT_API_KEYS",
+                    "a storefront name must be 1 to 64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit")
             }
             configuration.storefrontKeys.append((String(entry[..<colon]), String(entry[entry.index(after: colon)...])))
         }
-        configuration.maxBodyBytes = try environment.integer("GATEWAY_MAX_BODY_BYTES", default: configuration.maxBodyBytes, in: 1024...(16 << 20))
+        configuration.maxBodyBytes = try environment.integer(
+            "GATEWAY_MAX_BODY_BYTES", default: configuration.maxBodyBytes, in: 1024...(16 << 20))
         let secrets = environment.list("FINTOC_WEBHOOK_SECRETS")
         if !secrets.isEmpty {
             guard secrets.allSatisfy({ $0.count >= 8 && $0.count <= 256 }) else {
@@ -135,13 +159,19 @@ public struct GatewayConfiguration: Sendable {
             configuration.webhookSecrets = secrets
         }
         if secretKey.hasPrefix("sk_live_"), configuration.webhookSecrets.contains(sandboxWebhookSecret) {
-            throw ConfigurationError("FINTOC_WEBHOOK_SECRETS", "must be set to the live endpoint's secret: the sandbox's default secret is public")
+            throw ConfigurationError(
+                "FINTOC_WEBHOOK_SECRETS", "must be set to the live endpoint's secret: the sandbox's default secret is public")
         }
-        configuration.webhookTolerance = try environment.seconds("FINTOC_WEBHOOK_TOLERANCE", default: configuration.webhookTolerance, in: 1...86_400)
-        configuration.maxWebhookBytes = try environment.integer("GATEWAY_MAX_WEBHOOK_BYTES", default: configuration.maxWebhookBytes, in: 1024...(16 << 20))
-        configuration.reconcileInterval = try environment.seconds("GATEWAY_RECONCILE_INTERVAL", default: configuration.reconcileInterval, in: 0...86_400)
-        configuration.reconcileGrace = try environment.seconds("GATEWAY_RECONCILE_GRACE", default: configuration.reconcileGrace, in: 0...86_400)
-        configuration.reconcilePendingEvery = try environment.seconds("GATEWAY_RECONCILE_PENDING_EVERY", default: configuration.reconcilePendingEvery, in: 1...(30 * 86_400))
+        configuration.webhookTolerance = try environment.seconds(
+            "FINTOC_WEBHOOK_TOLERANCE", default: configuration.webhookTolerance, in: 1...86_400)
+        configuration.maxWebhookBytes = try environment.integer(
+            "GATEWAY_MAX_WEBHOOK_BYTES", default: configuration.maxWebhookBytes, in: 1024...(16 << 20))
+        configuration.reconcileInterval = try environment.seconds(
+            "GATEWAY_RECONCILE_INTERVAL", default: configuration.reconcileInterval, in: 0...86_400)
+        configuration.reconcileGrace = try environment.seconds(
+            "GATEWAY_RECONCILE_GRACE", default: configuration.reconcileGrace, in: 0...86_400)
+        configuration.reconcilePendingEvery = try environment.seconds(
+            "GATEWAY_RECONCILE_PENDING_EVERY", default: configuration.reconcilePendingEvery, in: 1...(30 * 86_400))
         return configuration
     }
 }

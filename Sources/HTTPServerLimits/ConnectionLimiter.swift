@@ -59,19 +59,23 @@ public final class ConnectionLimiter: Sendable {
             return state.refusedSince
         }
         if let report {
-            logger.warning("connection limit reached: refusing new connections", metadata: [
-                "listener": "\(listener)", "max_connections": "\(limits.maxConnections)",
-                "refused_since_last_report": "\(report)",
-            ])
+            logger.warning(
+                "connection limit reached: refusing new connections",
+                metadata: [
+                    "listener": "\(listener)", "max_connections": "\(limits.maxConnections)",
+                    "refused_since_last_report": "\(report)",
+                ])
         }
     }
 
     func requestTimedOut() {
         timedOut.add(1, ordering: .relaxed)
         metrics?.requestTimeouts.increment()
-        logger.debug("request not received in time: connection closed", metadata: [
-            "listener": "\(listener)", "request_timeout": "\(limits.requestTimeout)",
-        ])
+        logger.debug(
+            "request not received in time: connection closed",
+            metadata: [
+                "listener": "\(listener)", "request_timeout": "\(limits.requestTimeout)",
+            ])
     }
 }
 
@@ -86,18 +90,21 @@ public struct ConnectionMetrics: Sendable {
     public init(registry: PrometheusCollectorRegistry, namespace: String, listener: String) {
         let labels = [("listener", listener)]
         open = registry.makeGauge(
-            descriptor: .init(namespace: namespace, subsystem: "http", metricName: "connections", unitName: "open",
-                              helpText: "HTTP connections open now"),
+            descriptor: .init(
+                namespace: namespace, subsystem: "http", metricName: "connections", unitName: "open",
+                helpText: "HTTP connections open now"),
             labels: labels
         )
         refused = registry.makeCounter(
-            descriptor: .init(namespace: namespace, subsystem: "http", metricName: "connections_refused", unitName: "total",
-                              helpText: "HTTP connections refused (503 and closed) because the connection limit was reached"),
+            descriptor: .init(
+                namespace: namespace, subsystem: "http", metricName: "connections_refused", unitName: "total",
+                helpText: "HTTP connections refused (503 and closed) because the connection limit was reached"),
             labels: labels
         )
         requestTimeouts = registry.makeCounter(
-            descriptor: .init(namespace: namespace, subsystem: "http", metricName: "request_timeouts", unitName: "total",
-                              helpText: "HTTP connections closed because a request's headers and body took longer than the request timeout"),
+            descriptor: .init(
+                namespace: namespace, subsystem: "http", metricName: "request_timeouts", unitName: "total",
+                helpText: "HTTP connections closed because a request's headers and body took longer than the request timeout"),
             labels: labels
         )
     }

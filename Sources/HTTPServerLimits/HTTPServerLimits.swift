@@ -36,7 +36,8 @@ extension HTTPServerBuilder {
             LimitedHTTP1Channel(
                 base: HTTP1Channel(
                     responder: responder,
-                    configuration: .init(additionalChannelHandlers: [RequestEndObserver()], idleTimeout: TimeAmount(limiter.limits.idleTimeout))
+                    configuration: .init(
+                        additionalChannelHandlers: [RequestEndObserver()], idleTimeout: TimeAmount(limiter.limits.idleTimeout))
                 ),
                 limiter: limiter
             )

@@ -81,7 +81,8 @@ final class RefuseConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     private var refused = false
     static let body = #"{"error":{"type":"api_error","code":"too_many_connections","message":"too many connections; try again shortly"}}"#
-    static let answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+    static let answer =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
         + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -103,21 +103,25 @@ extension PaymentsTopology {
             .init(source: source, vhost: vhost, destination: queue, destinationType: "queue", routingKey: key, arguments: [:])
         }
 
-        let workQueue = queue(fulfillmentQueue, [
-            "x-queue-type": .string("quorum"),
-            "x-dead-letter-exchange": .string(deadLetterExchange),
-            "x-delivery-limit": .int(deliveryLimit),
-        ])
+        let workQueue = queue(
+            fulfillmentQueue,
+            [
+                "x-queue-type": .string("quorum"),
+                "x-dead-letter-exchange": .string(deadLetterExchange),
+                "x-delivery-limit": .int(deliveryLimit),
+            ])
         let parkedQueue = queue(deadLetterQueue, ["x-queue-type": .string("quorum")])
         // Retry queues are classic: they only hold a message for its delay, then the broker
         // dead-letters it back to the work queue through the default exchange.
         let retryQueues = retrySteps.map { step in
-            queue(step.queue, [
-                "x-queue-type": .string("classic"),
-                "x-message-ttl": .int(step.delayMilliseconds),
-                "x-dead-letter-exchange": .string(""),
-                "x-dead-letter-routing-key": .string(fulfillmentQueue),
-            ])
+            queue(
+                step.queue,
+                [
+                    "x-queue-type": .string("classic"),
+                    "x-message-ttl": .int(step.delayMilliseconds),
+                    "x-dead-letter-exchange": .string(""),
+                    "x-dead-letter-routing-key": .string(fulfillmentQueue),
+                ])
         }
 
         return BrokerDefinitions(

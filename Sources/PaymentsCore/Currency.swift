@@ -40,7 +40,8 @@ public enum Currency: String, Sendable, Hashable, CaseIterable, Codable {
         guard let currency = Currency(code: raw) else {
             throw DecodingError.dataCorruptedError(
                 in: container,
-                debugDescription: "unsupported currency \"\(raw)\"; expected one of \(Currency.allCases.map(\.code).joined(separator: ", "))"
+                debugDescription:
+                    "unsupported currency \"\(raw)\"; expected one of \(Currency.allCases.map(\.code).joined(separator: ", "))"
             )
         }
         self = currency

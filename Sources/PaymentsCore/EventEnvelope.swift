@@ -121,9 +121,11 @@ public enum EnvelopeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .malformed(let reason): "malformed event: \(reason)"
-        case .unsupportedSpecVersion(let version): "unsupported CloudEvents specversion \"\(version)\"; expected \(EventContract.specVersion)"
+        case .unsupportedSpecVersion(let version):
+            "unsupported CloudEvents specversion \"\(version)\"; expected \(EventContract.specVersion)"
         case .unknownType(let type): "unknown event type \"\(type)\""
-        case .unsupportedDataSchema(let type, let schema): "unsupported dataschema \"\(schema)\" for \(type.rawValue); expected one of \(EventType.readableVersions.map { type.dataSchema(version: $0) }.joined(separator: ", "))"
+        case .unsupportedDataSchema(let type, let schema):
+            "unsupported dataschema \"\(schema)\" for \(type.rawValue); expected one of \(EventType.readableVersions.map { type.dataSchema(version: $0) }.joined(separator: ", "))"
         case .unsupportedContentType(let type): "unsupported datacontenttype \"\(type)\"; expected \(EventContract.dataContentType)"
         case .invalidData(let error): "invalid event data: \(error)"
         }
@@ -158,7 +160,8 @@ extension EventEnvelope: Codable {
             throw EnvelopeError.malformed("subject \"\(subject)\" is not the order id \"\(event.payload.order.id)\"")
         }
         if dataVersion >= 2, event.payload.order.storefront == nil {
-            throw EnvelopeError.invalidData(ValidationError(path: "data.order.storefront", code: "required", reason: "is required from data version 2 on"))
+            throw EnvelopeError.invalidData(
+                ValidationError(path: "data.order.storefront", code: "required", reason: "is required from data version 2 on"))
         }
         let traceparent = try container.decodeIfPresent(String.self, forKey: .traceparent)
         if let traceparent, !TraceContext.isValid(traceparent) {

@@ -58,7 +58,8 @@ public enum HTTPURLRule {
                 continue
             }
             guard scalar.isASCII else {
-                return "must be ASCII (a URL, not an IRI): percent-encode U+\(hex(scalar.value, width: 4)) as \(percentEncoded(scalar)) (UTF-8), and write an international host in punycode (xn--…)"
+                return
+                    "must be ASCII (a URL, not an IRI): percent-encode U+\(hex(scalar.value, width: 4)) as \(percentEncoded(scalar)) (UTF-8), and write an international host in punycode (xn--…)"
             }
             guard isURICharacter(UInt8(scalar.value)) else {
                 let code = "U+\(hex(scalar.value, width: 4))"
@@ -90,7 +91,8 @@ public enum HTTPURLRule {
             return absolute
         }
         let rest = bytes[scheme...]
-        let authorityEnd = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.endIndex
+        let authorityEnd =
+            rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.endIndex
         var hostStart = scheme
         if let at = rest[..<authorityEnd].firstIndex(of: UInt8(ascii: "@")) { hostStart = at + 1 }
         let hostPort = bytes[hostStart..<authorityEnd]

@@ -64,7 +64,9 @@ enum IdentifierRules {
             throw ValidationError(path: path, code: "too_long", reason: "must be at most \(maxLength) characters")
         }
         let bytes = Array(raw.utf8)
-        guard isAlphanumeric(bytes[0]), bytes.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+        guard isAlphanumeric(bytes[0]),
+            bytes.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+        else {
             throw ValidationError(
                 path: path,
                 code: "invalid_format",

@@ -67,8 +67,9 @@ public struct NextAction: Sendable, Hashable, Codable {
     public func validate(at path: String) throws(ValidationError) {
         var issues = ValidationCollector()
         if !Self.isWellFormedType(type) {
-            issues.add(ValidationCollector.join(path, "type"), "invalid_format",
-                       "must be 1 to \(Self.maxTypeLength) letters, digits, '_', '.' or '-', starting with a letter or digit")
+            issues.add(
+                ValidationCollector.join(path, "type"), "invalid_format",
+                "must be 1 to \(Self.maxTypeLength) letters, digits, '_', '.' or '-', starting with a letter or digit")
         }
         if let message {
             let messagePath = ValidationCollector.join(path, "message")
@@ -86,7 +87,9 @@ public struct NextAction: Sendable, Hashable, Codable {
         for (key, value) in other.sorted(by: { $0.key < $1.key }) {
             let memberPath = ValidationCollector.join(path, key)
             if CodingKeys.named.contains(key) || !Self.isWellFormedKey(key) {
-                issues.add(memberPath, "invalid_format", "must be a member name of 1 to \(Self.maxKeyLength) characters without control characters")
+                issues.add(
+                    memberPath, "invalid_format", "must be a member name of 1 to \(Self.maxKeyLength) characters without control characters"
+                )
             } else if value.nesting > Self.maxNesting {
                 issues.add(memberPath, "too_deep", "must nest at most \(Self.maxNesting) arrays or objects")
             }

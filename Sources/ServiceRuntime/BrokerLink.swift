@@ -46,7 +46,10 @@ public final class BrokerLink: Sendable {
 
     /// Closes the connection, if one was made; the next `connected()` makes a new one.
     public func close() async {
-        if let open = connection.withLock({ connection in defer { connection = nil }; return connection }) {
+        if let open = connection.withLock({ connection in
+            defer { connection = nil }
+            return connection
+        }) {
             await open.close()
         }
     }

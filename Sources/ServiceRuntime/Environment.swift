@@ -96,11 +96,15 @@ public struct EnvironmentReader: Sendable {
         } catch {
             throw ConfigurationError(variable, "cannot read \"\(path)\": \(Self.describe(error, path: path))")
         }
-        guard data.count <= maxSecretFileBytes else { throw ConfigurationError(variable, "\"\(path)\" is larger than \(maxSecretFileBytes) bytes") }
+        guard data.count <= maxSecretFileBytes else {
+            throw ConfigurationError(variable, "\"\(path)\" is larger than \(maxSecretFileBytes) bytes")
+        }
         guard var text = String(data: data, encoding: .utf8) else { throw ConfigurationError(variable, "\"\(path)\" is not UTF-8 text") }
         // "\r\n" is one Character in Swift, so one removal takes either line ending.
         if text.last == "\n" || text.last == "\r\n" { text.removeLast() }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ConfigurationError(variable, "\"\(path)\" is empty") }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ConfigurationError(variable, "\"\(path)\" is empty")
+        }
         return text
     }
 
@@ -127,14 +131,18 @@ public struct EnvironmentReader: Sendable {
     public func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let text = optionalString(name) else { return defaultValue }
         guard let value = Int(text) else { throw ConfigurationError(name, "\"\(text)\" is not a whole number") }
-        guard range.contains(value) else { throw ConfigurationError(name, "must be between \(range.lowerBound) and \(range.upperBound), not \(value)") }
+        guard range.contains(value) else {
+            throw ConfigurationError(name, "must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
         return value
     }
 
     public func seconds(_ name: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
         guard let text = optionalString(name) else { return defaultValue }
         guard let value = Double(text), value.isFinite else { throw ConfigurationError(name, "\"\(text)\" is not a number of seconds") }
-        guard range.contains(value) else { throw ConfigurationError(name, "must be between \(range.lowerBound) and \(range.upperBound) seconds, not \(text)") }
+        guard range.contains(value) else {
+            throw ConfigurationError(name, "must be between \(range.lowerBound) and \(range.upperBound) seconds, not \(text)")
+        }
         return value
     }
 
@@ -143,13 +151,16 @@ public struct EnvironmentReader: Sendable {
     }
 
     /// An absolute URL with one of `schemes` and a host.
-    public func url(_ name: String, default defaultValue: String, schemes: Set<String>, secret: Bool = false) throws(ConfigurationError) -> String {
+    public func url(_ name: String, default defaultValue: String, schemes: Set<String>, secret: Bool = false) throws(ConfigurationError)
+        -> String
+    {
         let text = string(name, default: defaultValue)
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             schemes.contains(scheme), let host = components.host, !host.isEmpty
         else {
             let shown = secret ? "the value" : "\"\(text)\""
-            throw ConfigurationError(name, "\(shown) must be a URL with a host and the scheme \(schemes.sorted().joined(separator: " or "))")
+            throw ConfigurationError(
+                name, "\(shown) must be a URL with a host and the scheme \(schemes.sorted().joined(separator: " or "))")
         }
         return text
     }

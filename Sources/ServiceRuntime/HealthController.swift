@@ -34,7 +34,9 @@ public struct HealthController: Sendable {
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         addLivenessRoute(to: router)
         router.get("metrics") { [exposition] _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: exposition())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: exposition()))
+            )
         }
         router.get("readyz") { [checks] _, _ in
             var body: [String: String] = [:]
@@ -51,6 +53,7 @@ public struct HealthController: Sendable {
 
     static func json(_ status: Int, _ body: [String: String]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(
+            status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }

@@ -9,7 +9,8 @@ struct AMQPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amqp",
         abstract: "Persistent, mandatory, confirmed publishes per second per window, and consume+ack per second.",
-        discussion: "The broker is AMQP_URL (or the file AMQP_URL_FILE names; default amqp://guest:guest@127.0.0.1:5672/), never an argument: its password would show in ps."
+        discussion:
+            "The broker is AMQP_URL (or the file AMQP_URL_FILE names; default amqp://guest:guest@127.0.0.1:5672/), never an argument: its password would show in ps."
     )
 
     /// `AMQP_URL` (or its `_FILE`): the URL holds the broker's password.
@@ -93,8 +94,10 @@ struct AMQPBench: AsyncParsableCommand {
 
     /// `window` publishers each publish one message at a time, so exactly `window` messages are
     /// unconfirmed at any moment, as in pika's pipelined publisher.
-    private func publish(_ connection: AMQPConnection, queue: String, body: Data, window: Int,
-                         target: Int) async -> (Int, Double) {
+    private func publish(
+        _ connection: AMQPConnection, queue: String, body: Data, window: Int,
+        target: Int
+    ) async -> (Int, Double) {
         let start = ContinuousClock.now
         let deadline = start + .seconds(seconds)
         let next = Counter()

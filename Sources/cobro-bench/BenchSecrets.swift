@@ -7,10 +7,12 @@ import ServiceRuntime
 enum BenchSecrets {
     static let storefrontKey = ConfigurationVariable(
         "COBRO_BENCH_STOREFRONT_KEY", default: "", "storefront key the gateway accepts (one of its STOREFRONT_API_KEYS)", secret: true)
-    static let sandboxKey = ConfigurationVariable("COBRO_BENCH_SANDBOX_KEY", default: "sk_test_sandbox", "secret key the sandbox accepts", secret: true)
+    static let sandboxKey = ConfigurationVariable(
+        "COBRO_BENCH_SANDBOX_KEY", default: "sk_test_sandbox", "secret key the sandbox accepts", secret: true)
     static let webhookSecret = ConfigurationVariable(
         "COBRO_BENCH_WEBHOOK_SECRET", default: "whsec_test_sandbox", "webhook signing secret the gateway accepts", secret: true)
-    static let amqpURL = ConfigurationVariable("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "the broker (its URL holds the password)", secret: true)
+    static let amqpURL = ConfigurationVariable(
+        "AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "the broker (its URL holds the password)", secret: true)
 
     /// For `--help`.
     static let help = """

@@ -56,12 +56,16 @@ struct CheckoutsBench: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["redirect", "widget", "payment_intent"].contains(ui) else { throw ValidationError("--ui is redirect, widget or payment_intent") }
+        guard ["redirect", "widget", "payment_intent"].contains(ui) else {
+            throw ValidationError("--ui is redirect, widget or payment_intent")
+        }
         guard ["sandbox", "gateway", "both"].contains(targets) else { throw ValidationError("--targets is sandbox, gateway or both") }
         guard concurrency >= 1, count >= 1, warmup >= 0, seconds > 0 else {
             throw ValidationError("--concurrency and --count must be at least 1, --warmup at least 0, --seconds positive")
         }
-        guard try targets == "sandbox" || key.utf8.count >= 16 else { throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: the gateway needs a storefront key of 16 characters or more") }
+        guard try targets == "sandbox" || key.utf8.count >= 16 else {
+            throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: the gateway needs a storefront key of 16 characters or more")
+        }
     }
 
     func run() async throws {
@@ -124,9 +128,10 @@ struct CheckoutsBench: AsyncParsableCommand {
                 if let before = cpuBefore[entry.key] { cpu[entry.key] = entry.value - before }
             }
         )
-        log("\(target.name): \(figures.completed) in \(String(format: "%.2f", elapsed)) s = \(Int(figures.rate))/s, "
-            + "p50 \(String(format: "%.2f", figures.percentile(0.5))) ms, p99 \(String(format: "%.2f", figures.percentile(0.99))) ms, "
-            + "errors \(figures.errorTotal)")
+        log(
+            "\(target.name): \(figures.completed) in \(String(format: "%.2f", elapsed)) s = \(Int(figures.rate))/s, "
+                + "p50 \(String(format: "%.2f", figures.percentile(0.5))) ms, p99 \(String(format: "%.2f", figures.percentile(0.99))) ms, "
+                + "errors \(figures.errorTotal)")
         return figures
     }
 

@@ -46,8 +46,12 @@ struct EndToEndBench: AsyncParsableCommand {
     var sku = "BENCH-SKU"
 
     func validate() throws {
-        guard count >= 1, concurrency >= 1, seconds > 0, rate >= 0 else { throw ValidationError("--count, --concurrency positive; --seconds positive; --rate 0 or more") }
-        guard (try key).utf8.count >= 16 else { throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: a storefront key of 16 characters or more") }
+        guard count >= 1, concurrency >= 1, seconds > 0, rate >= 0 else {
+            throw ValidationError("--count, --concurrency positive; --seconds positive; --rate 0 or more")
+        }
+        guard (try key).utf8.count >= 16 else {
+            throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: a storefront key of 16 characters or more")
+        }
     }
 
     func run() async throws {
@@ -57,7 +61,9 @@ struct EndToEndBench: AsyncParsableCommand {
         let run = UUID().uuidString.prefix(6).lowercased()
 
         log("creating \(count) checkouts")
-        let made = try await BenchHTTP.paymentIntentCheckouts(client, gateway: gateway, key: try key, count: count, idempotencyPrefix: "e2e-\(run)") { index in
+        let made = try await BenchHTTP.paymentIntentCheckouts(
+            client, gateway: gateway, key: try key, count: count, idempotencyPrefix: "e2e-\(run)"
+        ) { index in
             #"{"order_id":"e2e-\#(run)-\#(index)","currency":"CLP","amount":10000,"line_items":[{"sku":"\#(sku)","name":"Bench","quantity":1,"unit_amount":10000}],"customer":{"email":"bench@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#
         }
         // Let the checkouts' own events (holds) drain before the measurement.
@@ -77,7 +83,9 @@ struct EndToEndBench: AsyncParsableCommand {
             }
             guard ContinuousClock.now < deadline else { return false }
             let (checkout, provider) = made[index]
-            let body = Data(#"{"id":"evt_e2e_\#(run)_\#(index)","object":"event","type":"payment_intent.succeeded","mode":"test","created_at":"2026-11-21T10:00:00Z","data":{"id":"\#(provider)","object":"payment_intent","status":"succeeded","amount":10000,"currency":"CLP","mode":"test","metadata":{"cobro_checkout_id":"\#(checkout)"}}}"#.utf8)
+            let body = Data(
+                #"{"id":"evt_e2e_\#(run)_\#(index)","object":"event","type":"payment_intent.succeeded","mode":"test","created_at":"2026-11-21T10:00:00Z","data":{"id":"\#(provider)","object":"payment_intent","status":"succeeded","amount":10000,"currency":"CLP","mode":"test","metadata":{"cobro_checkout_id":"\#(checkout)"}}}"#
+                    .utf8)
             var request = HTTPClientRequest(url: base + "/webhooks/fintoc")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -100,7 +108,9 @@ struct EndToEndBench: AsyncParsableCommand {
         while committed.count < sent && Date() < waitUntil {
             committed = try await queue.read { db in
                 var result: [String: Date] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT order_id, created_at FROM sale WHERE order_id LIKE ?", arguments: ["e2e-\(run)-%"]) {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT order_id, created_at FROM sale WHERE order_id LIKE ?", arguments: ["e2e-\(run)-%"])
+                {
                     result[row[0]] = row[1]
                 }
                 return result
@@ -121,7 +131,10 @@ struct EndToEndBench: AsyncParsableCommand {
         let result: [String: Any] = [
             "orders": count, "accepted": sent, "committed": latencies.count, "rate_target_per_s": rate, "concurrency": concurrency,
             "per_s": total > 0 ? (Double(latencies.count) / total * 10).rounded() / 10 : 0,
-            "latency_ms": ["p50": round3(percentile(0.5)), "p90": round3(percentile(0.9)), "p99": round3(percentile(0.99)), "max": round3(latencies.last ?? 0)],
+            "latency_ms": [
+                "p50": round3(percentile(0.5)), "p90": round3(percentile(0.9)), "p99": round3(percentile(0.99)),
+                "max": round3(latencies.last ?? 0),
+            ],
             "latency": "from the gateway's 200 to the webhook to the worker's sale row commit (its created_at), same clock",
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))

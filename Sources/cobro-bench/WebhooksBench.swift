@@ -50,7 +50,9 @@ struct WebhooksBench: AsyncParsableCommand {
         guard count >= 3, concurrency >= 1, seconds > 0, setupConcurrency >= 1 else {
             throw ValidationError("--count at least 3, --concurrency and --setup-concurrency at least 1, --seconds positive")
         }
-        guard (try key).utf8.count >= 16 else { throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: a storefront key of 16 characters or more") }
+        guard (try key).utf8.count >= 16 else {
+            throw ValidationError("COBRO_BENCH_STOREFRONT_KEY: a storefront key of 16 characters or more")
+        }
     }
 
     func run() async throws {
@@ -76,7 +78,9 @@ struct WebhooksBench: AsyncParsableCommand {
             for (index, provider) in providers.enumerated() {
                 let status = phase == 0 ? "pending" : "succeeded"
                 let eventID = phase == 2 ? "evt_bench_\(index)_1" : "evt_bench_\(index)_\(phase)"
-                let body = Data(#"{"id":"\#(eventID)","object":"event","type":"payment_intent.\#(status)","mode":"test","created_at":"2026-11-21T10:00:00Z","data":{"id":"\#(provider.pi)","object":"payment_intent","status":"\#(status)","amount":30970,"currency":"CLP","mode":"test","metadata":{"cobro_checkout_id":"\#(provider.checkout)"}}}"#.utf8)
+                let body = Data(
+                    #"{"id":"\#(eventID)","object":"event","type":"payment_intent.\#(status)","mode":"test","created_at":"2026-11-21T10:00:00Z","data":{"id":"\#(provider.pi)","object":"payment_intent","status":"\#(status)","amount":30970,"currency":"CLP","mode":"test","metadata":{"cobro_checkout_id":"\#(provider.checkout)"}}}"#
+                        .utf8)
                 bodies.append((body, signer.header(for: body, timestamp: stamp)))
             }
         }
@@ -91,7 +95,9 @@ struct WebhooksBench: AsyncParsableCommand {
             target: "gateway", endpoint: "POST /webhooks/fintoc", latenciesMS: outcome.latencies.sorted(), errors: outcome.errors,
             elapsed: elapsed, cpu: cpuBefore.flatMap { before in cpuAfter.map { ["gateway": $0 - before] } } ?? [:]
         )
-        log("\(figures.completed) in \(String(format: "%.2f", elapsed)) s = \(Int(figures.rate))/s, p50 \(String(format: "%.2f", figures.percentile(0.5))) ms, p99 \(String(format: "%.2f", figures.percentile(0.99))) ms, errors \(figures.errorTotal)")
+        log(
+            "\(figures.completed) in \(String(format: "%.2f", elapsed)) s = \(Int(figures.rate))/s, p50 \(String(format: "%.2f", figures.percentile(0.5))) ms, p99 \(String(format: "%.2f", figures.percentile(0.99))) ms, errors \(figures.errorTotal)"
+        )
 
         // checkout.created for each checkout, then pending and succeeded for each one sent.
         let sent = figures.completed

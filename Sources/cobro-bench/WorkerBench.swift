@@ -14,7 +14,8 @@ struct WorkerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Events consumed and applied per second by a fulfillment-worker (load the queue, then measure).",
-        discussion: "The broker is AMQP_URL (or the file AMQP_URL_FILE names; default amqp://guest:guest@127.0.0.1:5672/), never an argument: its password would show in ps."
+        discussion:
+            "The broker is AMQP_URL (or the file AMQP_URL_FILE names; default amqp://guest:guest@127.0.0.1:5672/), never an argument: its password would show in ps."
     )
 
     @Argument(help: "load or measure.")
@@ -37,7 +38,9 @@ struct WorkerBench: AsyncParsableCommand {
 
     func validate() throws {
         guard phase == "load" || phase == "measure" else { throw ArgumentParser.ValidationError("the phase is load or measure") }
-        guard events >= 2, skus >= 1, seconds > 0 else { throw ArgumentParser.ValidationError("--events at least 2, --skus at least 1, --seconds positive") }
+        guard events >= 2, skus >= 1, seconds > 0 else {
+            throw ArgumentParser.ValidationError("--events at least 2, --skus at least 1, --seconds positive")
+        }
     }
 
     func run() async throws {
@@ -57,12 +60,17 @@ struct WorkerBench: AsyncParsableCommand {
         var batch: [OutboundMessage] = []
         for index in 0..<(events / 2) {
             let order = Self.order("b\(runID)-\(index)", index: index, skus: skus)
-            let checkout = CheckoutSnapshot(id: try CheckoutID("chk_\(runID)_\(index)"), attempt: 1, ui: .redirect,
-                                            providerID: "cs_\(index)", expiresAt: Date().addingTimeInterval(3600))
-            batch.append(try Self.message(.checkoutCreated(CheckoutCreated(order: order, checkout: checkout, mode: .test, occurredAt: Date()))))
-            batch.append(try Self.message(.paymentSucceeded(PaymentSucceeded(
-                order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(runID)_\(index)", status: .succeeded),
-                mode: .test, occurredAt: Date()))))
+            let checkout = CheckoutSnapshot(
+                id: try CheckoutID("chk_\(runID)_\(index)"), attempt: 1, ui: .redirect,
+                providerID: "cs_\(index)", expiresAt: Date().addingTimeInterval(3600))
+            batch.append(
+                try Self.message(.checkoutCreated(CheckoutCreated(order: order, checkout: checkout, mode: .test, occurredAt: Date()))))
+            batch.append(
+                try Self.message(
+                    .paymentSucceeded(
+                        PaymentSucceeded(
+                            order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(runID)_\(index)", status: .succeeded),
+                            mode: .test, occurredAt: Date()))))
             if batch.count >= 2048 {
                 published += await connection.publish(batch).filter(\.isAcked).count
                 batch = []
@@ -73,24 +81,33 @@ struct WorkerBench: AsyncParsableCommand {
         let elapsed = (ContinuousClock.now - started).seconds
         let waiting = try await connection.inspectQueue(PaymentsTopology.fulfillmentQueue).messageCount
         await connection.close()
-        print(try json(["published": published, "purged_before": purged, "queued": waiting, "publish_per_s": (Double(published) / elapsed).rounded()]))
+        print(
+            try json([
+                "published": published, "purged_before": purged, "queued": waiting,
+                "publish_per_s": (Double(published) / elapsed).rounded(),
+            ]))
     }
 
     /// 1 to 3 lines per order, spread over the SKUs.
     static func order(_ id: String, index: Int, skus: Int) -> OrderSnapshot {
         let lines = (0...(index % 3)).map { line in
-            LineItem(sku: "SKU-\((index * 7 + line * 13) % skus)", name: "Bench product \(line)", quantity: Int64(1 + line), unitAmount: 9_990)
+            LineItem(
+                sku: "SKU-\((index * 7 + line * 13) % skus)", name: "Bench product \(line)", quantity: Int64(1 + line), unitAmount: 9_990)
         }
-        return OrderSnapshot(id: try! OrderID(id), storefront: StorefrontID(uncheckedRawValue: "bench"), amount: lines.reduce(0) { $0 + $1.quantity * $1.unitAmount }, currency: .clp,
-                             lineItems: lines, customer: Customer(email: "bench\(index % 1000)@example.cl", name: "Cliente \(index)"))
+        return OrderSnapshot(
+            id: try! OrderID(id), storefront: StorefrontID(uncheckedRawValue: "bench"),
+            amount: lines.reduce(0) { $0 + $1.quantity * $1.unitAmount }, currency: .clp,
+            lineItems: lines, customer: Customer(email: "bench\(index % 1000)@example.cl", name: "Cliente \(index)"))
     }
 
     static func message(_ event: DomainEvent) throws -> OutboundMessage {
         let envelope = EventEnvelope(event: event)
         let values = envelope.messageProperties
-        return OutboundMessage(exchange: PaymentsTopology.paymentsExchange, routingKey: values.routingKey, body: try envelope.encoded(),
-                               properties: BasicProperties(contentType: values.contentType, deliveryMode: .persistent, messageID: values.messageID,
-                                                           timestamp: envelope.time, type: values.type, appID: values.appID))
+        return OutboundMessage(
+            exchange: PaymentsTopology.paymentsExchange, routingKey: values.routingKey, body: try envelope.encoded(),
+            properties: BasicProperties(
+                contentType: values.contentType, deliveryMode: .persistent, messageID: values.messageID,
+                timestamp: envelope.time, type: values.type, appID: values.appID))
     }
 
     private func measure() async throws {
@@ -111,10 +128,11 @@ struct WorkerBench: AsyncParsableCommand {
         // messages applied in between, over that time.
         let elapsed = max((last.0 - first.0).seconds, 0.001)
         let rate = (last.1 - first.1) / elapsed
-        print(try json([
-            "applied": Int(last.1), "target": events, "seconds": (elapsed * 1000).rounded() / 1000,
-            "events_per_s": rate.rounded(), "complete": last.1 >= Double(events),
-        ]))
+        print(
+            try json([
+                "applied": Int(last.1), "target": events, "seconds": (elapsed * 1000).rounded() / 1000,
+                "events_per_s": rate.rounded(), "complete": last.1 >= Double(events),
+            ]))
     }
 
     /// Sum of `worker_messages_total` over types and outcomes, from the worker's /metrics.

@@ -92,13 +92,15 @@ struct Trigger: AsyncParsableCommand {
 
     func validate() throws {
         guard SampleEvents.supportedTypes.contains(eventType) else {
-            throw ValidationError("unknown event type \"\(eventType)\"; expected one of: \(SampleEvents.supportedTypes.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown event type \"\(eventType)\"; expected one of: \(SampleEvents.supportedTypes.joined(separator: ", "))")
         }
         guard let url = URL(string: forwardTo), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--forward-to must be an http(s) URL")
         }
         guard secret == nil else {
-            throw ValidationError("--secret is no longer taken (ps shows every argument): set SANDBOX_WEBHOOK_SECRET or pass --secret-file PATH")
+            throw ValidationError(
+                "--secret is no longer taken (ps shows every argument): set SANDBOX_WEBHOOK_SECRET or pass --secret-file PATH")
         }
         guard amount > 0 else { throw ValidationError("--amount must be positive") }
         guard FintocCurrency(rawValue: currency).isKnown else { throw ValidationError("--currency must be CLP or MXN") }

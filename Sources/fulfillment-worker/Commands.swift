@@ -54,14 +54,16 @@ struct Inventory: AsyncParsableCommand {
             }
             print("SKU".padded(24) + "NAME".padded(32) + "ON HAND".leftPadded(10) + "HELD".leftPadded(10) + "AVAILABLE".leftPadded(11))
             for level in levels {
-                print(level.sku.padded(24) + level.name.padded(32) + "\(level.onHand)".leftPadded(10) + "\(level.held)".leftPadded(10)
-                      + "\(level.available)".leftPadded(11))
+                print(
+                    level.sku.padded(24) + level.name.padded(32) + "\(level.onHand)".leftPadded(10) + "\(level.held)".leftPadded(10)
+                        + "\(level.available)".leftPadded(11))
             }
         }
     }
 
     struct SetOnHand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Set the units on hand of an existing product (after a count, say).")
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Set the units on hand of an existing product (after a count, say).")
 
         @Argument(help: "The product's SKU.")
         var sku: String
@@ -95,7 +97,8 @@ struct DLQ: AsyncParsableCommand {
         let configuration = try loadConfiguration()
         let connection: AMQPConnection
         do {
-            connection = try await AMQPConnection.connect(Worker.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker-dlq"))
+            connection = try await AMQPConnection.connect(
+                Worker.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker-dlq"))
         } catch {
             fail("cannot reach the broker: \(error)", status: 69)
         }
@@ -120,14 +123,19 @@ struct DLQ: AsyncParsableCommand {
             }
             print("\(parked.count) parked message\(parked.count == 1 ? "" : "s")")
             for message in parked {
-                print("- id: \(message.id)\n  type: \(message.type ?? "-")  order: \(message.storefront.map { "\($0)/" } ?? "")\(message.orderID ?? "-")  routing key: \(message.routingKey)")
-                print("  parked at: \(message.parkedAt ?? "-")  retries: \(message.retries)  bytes: \(message.bytes)\n  reason: \(message.reason)")
+                print(
+                    "- id: \(message.id)\n  type: \(message.type ?? "-")  order: \(message.storefront.map { "\($0)/" } ?? "")\(message.orderID ?? "-")  routing key: \(message.routingKey)"
+                )
+                print(
+                    "  parked at: \(message.parkedAt ?? "-")  retries: \(message.retries)  bytes: \(message.bytes)\n  reason: \(message.reason)"
+                )
             }
         }
     }
 
     struct Redrive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send parked messages back to fulfillment.payments once the cause is fixed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Send parked messages back to fulfillment.payments once the cause is fixed.")
 
         @Flag(help: "Redrive every parked message.")
         var all = false

@@ -47,11 +47,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration()
         let logger = LogLevelSetting.bootstrapOrExit(label: "fulfillment-worker")
-        logger.info("fulfillment-worker starting", metadata: [
-            "health_address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
-            "prefetch": "\(configuration.prefetch)",
-            "mail": "\(configuration.smtp.map(\.description) ?? "files in \(configuration.mailDirectory)")",
-        ])
+        logger.info(
+            "fulfillment-worker starting",
+            metadata: [
+                "health_address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
+                "prefetch": "\(configuration.prefetch)",
+                "mail": "\(configuration.smtp.map(\.description) ?? "files in \(configuration.mailDirectory)")",
+            ])
         let app = try await buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
         logger.info("fulfillment-worker stopped")

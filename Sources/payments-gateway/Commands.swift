@@ -11,7 +11,8 @@ struct APIKeys: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a key for a storefront; the key is printed once and never stored.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key for a storefront; the key is printed once and never stored.")
 
         @Argument(help: "The storefront's name, recorded on its orders.")
         var name: String
@@ -54,13 +55,18 @@ struct APIKeys: AsyncParsableCommand {
             print("ID                    NAME                  PREFIX      SOURCE       CREATED                   STATE")
             for key in keys {
                 let state = key.revokedAt.map { "revoked \(Timestamp.format($0))" } ?? "active"
-                print([key.id.padded(22), key.name.padded(22), key.prefix.padded(12), key.source.padded(13), Timestamp.format(key.createdAt).padded(26), state].joined())
+                print(
+                    [
+                        key.id.padded(22), key.name.padded(22), key.prefix.padded(12), key.source.padded(13),
+                        Timestamp.format(key.createdAt).padded(26), state,
+                    ].joined())
             }
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key by id; a running gateway stops accepting it within 5 seconds.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key by id; a running gateway stops accepting it within 5 seconds.")
 
         @Argument(help: "The key's id (key_…), from `api-keys list`.")
         var id: String
@@ -83,7 +89,8 @@ struct Outbox: AsyncParsableCommand {
     )
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Events waiting for the broker, the oldest one's age, and what was published.")
+        static let configuration = CommandConfiguration(
+            abstract: "Events waiting for the broker, the oldest one's age, and what was published.")
 
         @Flag(help: "Print JSON.")
         var json = false

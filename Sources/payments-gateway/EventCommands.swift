@@ -42,14 +42,16 @@ struct Events: AsyncParsableCommand {
             print("Domain events of order \(history.orderID) of storefront \(history.storefront):")
             print("  " + "SEQ".padded(8) + "TYPE".padded(26) + "CREATED".padded(26) + "PUBLISHED".padded(26) + "ID")
             for event in history.domainEvents {
-                print("  " + "\(event.sequence)".padded(8) + event.type.padded(26) + Timestamp.format(event.createdAt).padded(26)
-                      + (event.publishedAt.map(Timestamp.format) ?? "waiting").padded(26) + event.id)
+                print(
+                    "  " + "\(event.sequence)".padded(8) + event.type.padded(26) + Timestamp.format(event.createdAt).padded(26)
+                        + (event.publishedAt.map(Timestamp.format) ?? "waiting").padded(26) + event.id)
             }
             print("Fintoc events:")
             print("  " + "RECEIVED".padded(26) + "TYPE".padded(34) + "SOURCE".padded(16) + "OUTCOME".padded(15) + "ID")
             for event in history.fintocEvents {
-                print("  " + Timestamp.format(event.receivedAt).padded(26) + event.type.padded(34) + event.source.padded(16)
-                      + event.outcome.padded(15) + event.id + (event.detail.map { "  (\($0))" } ?? ""))
+                print(
+                    "  " + Timestamp.format(event.receivedAt).padded(26) + event.type.padded(34) + event.source.padded(16)
+                        + event.outcome.padded(15) + event.id + (event.detail.map { "  (\($0))" } ?? ""))
             }
         }
     }
@@ -82,7 +84,9 @@ struct Events: AsyncParsableCommand {
         func validate() throws {
             guard order != nil || since != nil else { throw ValidationError("give --order ID, --since TIME, or both") }
             if storefront != nil, order == nil { throw ValidationError("--storefront names the storefront of --order; give --order too") }
-            if let since, Timestamp.parse(since) == nil { throw ValidationError("--since must be an RFC 3339 time, e.g. 2026-11-21T09:00:00Z") }
+            if let since, Timestamp.parse(since) == nil {
+                throw ValidationError("--since must be an RFC 3339 time, e.g. 2026-11-21T09:00:00Z")
+            }
         }
 
         func run() async throws {
@@ -153,7 +157,9 @@ struct Reconcile: AsyncParsableCommand {
         if json {
             print(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
         } else {
-            print("examined:  \(report.examined)\nchanged:   \(report.changed)\nunchanged: \(report.unchanged)\nfailed:    \(report.failed)\nevents:    \(report.events)")
+            print(
+                "examined:  \(report.examined)\nchanged:   \(report.changed)\nunchanged: \(report.unchanged)\nfailed:    \(report.failed)\nevents:    \(report.events)"
+            )
         }
         if report.failed > 0 { throw ExitCode(1) }
     }

@@ -42,11 +42,14 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration()
         let logger = LogLevelSetting.bootstrapOrExit(label: "payments-gateway")
-        logger.info("payments-gateway starting", metadata: [
-            "address": "\(configuration.host):\(configuration.port)", "admin_address": "\(configuration.adminHost):\(configuration.adminPort)",
-            "database": "\(configuration.databasePath)",
-            "fintoc": "\(configuration.fintoc.baseURL)", "storefront_keys_configured": "\(configuration.storefrontKeys.count)",
-        ])
+        logger.info(
+            "payments-gateway starting",
+            metadata: [
+                "address": "\(configuration.host):\(configuration.port)",
+                "admin_address": "\(configuration.adminHost):\(configuration.adminPort)",
+                "database": "\(configuration.databasePath)",
+                "fintoc": "\(configuration.fintoc.baseURL)", "storefront_keys_configured": "\(configuration.storefrontKeys.count)",
+            ])
         let app = try await buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
     }

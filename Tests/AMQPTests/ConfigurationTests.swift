@@ -27,9 +27,11 @@ struct ConfigurationTests {
         #expect(secure.tls?.caFile == "/etc/ca.pem")
     }
 
-    @Test("bad URLs are refused with a reason", arguments: [
-        "http://localhost/", "amqp://:5672/", "amqp://h:99999/", "amqp://h/a/b", "amqp://h/?heartbeat=soon", "amqps://h/",
-    ])
+    @Test(
+        "bad URLs are refused with a reason",
+        arguments: [
+            "http://localhost/", "amqp://:5672/", "amqp://h:99999/", "amqp://h/a/b", "amqp://h/?heartbeat=soon", "amqps://h/",
+        ])
     func refusesBadURLs(url: String) {
         #expect(throws: AMQPError.self) { try AMQPConfiguration(url: url) }
     }
@@ -95,8 +97,9 @@ struct ConfigurationTests {
 
     @Test("merging topologies does not repeat entries")
     func mergesWithoutDuplicates() {
-        let base = Topology(exchanges: [.init(name: "e")], queues: [.quorum("q")],
-                            bindings: [.init(source: "e", destination: "q", routingKey: "k")])
+        let base = Topology(
+            exchanges: [.init(name: "e")], queues: [.quorum("q")],
+            bindings: [.init(source: "e", destination: "q", routingKey: "k")])
         let merged = base.merging(base).merging(Topology(queues: [.quorum("q2")]))
         #expect(merged.exchanges.count == 1)
         #expect(merged.queues.map(\.name) == ["q", "q2"])

@@ -9,15 +9,18 @@ extension BrokerTests {
         let queue = TestBroker.unique("work")
         let dlx = TestBroker.unique("dlx")
         let dlq = TestBroker.unique("dlq")
-        try await connection.declare(Topology(
-            exchanges: [.init(name: dlx, type: "fanout", durable: false, autoDelete: false)],
-            queues: [
-                .init(name: queue, durable: false, arguments: ["x-dead-letter-exchange": .string(dlx)]),
-                .init(name: dlq, durable: false),
-            ],
-            bindings: [.init(source: dlx, destination: dlq)]), remember: false)
-        #expect(await connection.publish(Data("bad".utf8), exchange: "", routingKey: queue,
-                                         properties: BasicProperties(messageID: "poison")) == .acked)
+        try await connection.declare(
+            Topology(
+                exchanges: [.init(name: dlx, type: "fanout", durable: false, autoDelete: false)],
+                queues: [
+                    .init(name: queue, durable: false, arguments: ["x-dead-letter-exchange": .string(dlx)]),
+                    .init(name: dlq, durable: false),
+                ],
+                bindings: [.init(source: dlx, destination: dlq)]), remember: false)
+        #expect(
+            await connection.publish(
+                Data("bad".utf8), exchange: "", routingKey: queue,
+                properties: BasicProperties(messageID: "poison")) == .acked)
         let consumer = try await connection.consume(queue: queue)
         _ = try await collect(consumer, count: 1) { try $0.nack(requeue: false) }
         let deadConsumer = try await connection.consume(queue: dlq)
@@ -42,15 +45,18 @@ extension BrokerTests {
         let queue = TestBroker.unique("quorum")
         let dlx = TestBroker.unique("limit-dlx")
         let dlq = TestBroker.unique("limit-dlq")
-        try await connection.declare(Topology(
-            exchanges: [.init(name: dlx, type: "fanout", durable: false, autoDelete: false)],
-            queues: [
-                .quorum(queue, arguments: ["x-delivery-limit": 2, "x-dead-letter-exchange": .string(dlx)]),
-                .init(name: dlq, durable: false),
-            ],
-            bindings: [.init(source: dlx, destination: dlq)]), remember: false)
-        #expect(await connection.publish(Data("flaky".utf8), exchange: "", routingKey: queue,
-                                         properties: BasicProperties(messageID: "flaky")) == .acked)
+        try await connection.declare(
+            Topology(
+                exchanges: [.init(name: dlx, type: "fanout", durable: false, autoDelete: false)],
+                queues: [
+                    .quorum(queue, arguments: ["x-delivery-limit": 2, "x-dead-letter-exchange": .string(dlx)]),
+                    .init(name: dlq, durable: false),
+                ],
+                bindings: [.init(source: dlx, destination: dlq)]), remember: false)
+        #expect(
+            await connection.publish(
+                Data("flaky".utf8), exchange: "", routingKey: queue,
+                properties: BasicProperties(messageID: "flaky")) == .acked)
         let consumer = try await connection.consume(queue: queue, prefetch: 1)
         // Delivered once, then redelivered up to the limit; each time handed back for a retry.
         let attempts = try await collect(consumer, count: 3) { try $0.nack(requeue: true) }
@@ -112,8 +118,9 @@ extension BrokerTests {
             for try await _ in consumer {}
         }
         // The connection carries on.
-        #expect(await connection.publish(Data("x".utf8), exchange: "amq.topic", routingKey: "nobody") ==
-            .returned(replyCode: 312, replyText: "NO_ROUTE"))
+        #expect(
+            await connection.publish(Data("x".utf8), exchange: "amq.topic", routingKey: "nobody")
+                == .returned(replyCode: 312, replyText: "NO_ROUTE"))
         await other.close()
         await connection.close()
     }

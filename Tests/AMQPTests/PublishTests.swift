@@ -48,7 +48,10 @@ extension BrokerTests {
         let outcomes = await connection.publish(messages)
         #expect(outcomes.count == 300)
         #expect(outcomes.enumerated().allSatisfy { $0.offset == 150 ? $0.element != .acked : $0.element == .acked })
-        guard case .returned(let code, _) = outcomes[150] else { Issue.record("expected returned, got \(outcomes[150])"); return }
+        guard case .returned(let code, _) = outcomes[150] else {
+            Issue.record("expected returned, got \(outcomes[150])")
+            return
+        }
         #expect(code == 312)
         #expect(await connection.publish([]).isEmpty)
 
@@ -85,10 +88,11 @@ extension BrokerTests {
         let connection = try await TestBroker.connect()
         let exchange = TestBroker.unique("unroutable")
         let queue = TestBroker.unique("routable")
-        try await connection.declare(Topology(
-            exchanges: [.init(name: exchange, type: "direct", durable: false, autoDelete: true)],
-            queues: [.init(name: queue, durable: false)],
-            bindings: [.init(source: exchange, destination: queue, routingKey: "yes")]), remember: false)
+        try await connection.declare(
+            Topology(
+                exchanges: [.init(name: exchange, type: "direct", durable: false, autoDelete: true)],
+                queues: [.init(name: queue, durable: false)],
+                bindings: [.init(source: exchange, destination: queue, routingKey: "yes")]), remember: false)
         // Routable and unroutable messages interleaved, so the return must be matched to the
         // right publish among several unconfirmed ones.
         let outcomes = await withTaskGroup(of: (Int, PublishOutcome).self) { group in

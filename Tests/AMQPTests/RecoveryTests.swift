@@ -56,8 +56,9 @@ extension BrokerTests {
                             let id = "m-\(index)"
                             let deadline = ContinuousClock.now + .seconds(90)
                             while ContinuousClock.now < deadline {
-                                let outcome = await publisher.publish(Data(id.utf8), exchange: "", routingKey: queue,
-                                                                      properties: BasicProperties(messageID: id))
+                                let outcome = await publisher.publish(
+                                    Data(id.utf8), exchange: "", routingKey: queue,
+                                    properties: BasicProperties(messageID: id))
                                 if outcome == .acked {
                                     confirmed.insert(id)
                                     // Paced so the stream is still running when the broker stops.

@@ -14,7 +14,10 @@ extension BrokerTests {
         let publisher = Task {
             await withTaskGroup(of: PublishOutcome.self) { group in
                 for _ in 0..<5_000 {
-                    group.addTask { await connection.publish(body, exchange: "", routingKey: queue, properties: BasicProperties(deliveryMode: .transient)) }
+                    group.addTask {
+                        await connection.publish(
+                            body, exchange: "", routingKey: queue, properties: BasicProperties(deliveryMode: .transient))
+                    }
                 }
                 return await group.reduce(into: 0) { count, _ in count += 1 }
             }
@@ -32,7 +35,9 @@ extension BrokerTests {
     @Test("close racing a failing command: once close returns, the connection stays closed", arguments: 0..<5)
     func closeRacingAFailure(round: Int) async throws {
         let connection = try await TestBroker.connect()
-        let bogus = Topology(exchanges: [.init(name: TestBroker.unique("bogus-\(round)"), type: "no-such-type", durable: false, autoDelete: true)])
+        let bogus = Topology(exchanges: [
+            .init(name: TestBroker.unique("bogus-\(round)"), type: "no-such-type", durable: false, autoDelete: true)
+        ])
         async let declared: Void = connection.declare(bogus, remember: false)
         async let closed: Void = connection.close()
         _ = try? await declared
@@ -49,9 +54,13 @@ extension BrokerTests {
         try await connection.declare(Topology(queues: [.init(name: queue, durable: false, autoDelete: true)]), remember: false)
         let huge = String(repeating: "x", count: 200_000)
         for _ in 0..<3 {
-            let poison = await connection.publish(Data("hi".utf8), exchange: "", routingKey: queue,
-                                                  properties: BasicProperties(headers: ["traceparent": .string(huge)]))
-            guard case .invalid(let error) = poison else { Issue.record("expected invalid, got \(poison)"); break }
+            let poison = await connection.publish(
+                Data("hi".utf8), exchange: "", routingKey: queue,
+                properties: BasicProperties(headers: ["traceparent": .string(huge)]))
+            guard case .invalid(let error) = poison else {
+                Issue.record("expected invalid, got \(poison)")
+                break
+            }
             #expect("\(error)".contains("frame size"))
             #expect(await connection.publish(Data("ok".utf8), exchange: "", routingKey: queue) == .acked)
         }

@@ -13,8 +13,10 @@ enum TestBroker {
     static var url: String { BrokerFixture.url }
     static var managementURL: String { BrokerFixture.managementURL }
 
-    static func configuration(name: String = "amqp-tests", heartbeat: Int? = nil, window: Int = 256,
-                              topology: Topology = Topology()) throws -> AMQPConfiguration {
+    static func configuration(
+        name: String = "amqp-tests", heartbeat: Int? = nil, window: Int = 256,
+        topology: Topology = Topology()
+    ) throws -> AMQPConfiguration {
         var configuration = try AMQPConfiguration(url: url, connectionName: name)
         if let heartbeat { configuration.heartbeat = heartbeat }
         configuration.publishWindow = window
@@ -23,10 +25,13 @@ enum TestBroker {
         return configuration
     }
 
-    static func connect(name: String = "amqp-tests", heartbeat: Int? = nil, window: Int = 256,
-                        topology: Topology = Topology()) async throws -> AMQPConnection {
-        try await AMQPConnection.connect(configuration(name: name, heartbeat: heartbeat, window: window, topology: topology),
-                                         logger: logger(name))
+    static func connect(
+        name: String = "amqp-tests", heartbeat: Int? = nil, window: Int = 256,
+        topology: Topology = Topology()
+    ) async throws -> AMQPConnection {
+        try await AMQPConnection.connect(
+            configuration(name: name, heartbeat: heartbeat, window: window, topology: topology),
+            logger: logger(name))
     }
 
     /// Debug logs on stderr when AMQP_TEST_LOG is set, to see a failing test's connection.
@@ -59,8 +64,10 @@ enum TestBroker {
 }
 
 /// Reads deliveries until `count` arrive or `timeout` passes.
-func collect(_ consumer: Consumer, count: Int, timeout: Duration = .seconds(10),
-             settle: @escaping @Sendable (Delivery) throws -> Void = { try $0.ack() }) async throws -> [Delivery] {
+func collect(
+    _ consumer: Consumer, count: Int, timeout: Duration = .seconds(10),
+    settle: @escaping @Sendable (Delivery) throws -> Void = { try $0.ack() }
+) async throws -> [Delivery] {
     try await withThrowingTaskGroup(of: [Delivery]?.self) { group in
         group.addTask {
             var received: [Delivery] = []

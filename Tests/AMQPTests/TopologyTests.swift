@@ -17,8 +17,9 @@ extension BrokerTests {
             Issue.record("a conflicting declaration succeeded")
         } catch let error as AMQPError {
             #expect(error.replyCode == 406)
-            #expect(error.replyText?.hasPrefix("PRECONDITION_FAILED - inequivalent arg 'x-message-ttl'") == true,
-                    "\(error)")
+            #expect(
+                error.replyText?.hasPrefix("PRECONDITION_FAILED - inequivalent arg 'x-message-ttl'") == true,
+                "\(error)")
         }
         let quorumInstead = Topology(queues: [.quorum(queue)])
         await #expect(throws: AMQPError.self) { try await connection.declare(quorumInstead, remember: false) }
@@ -48,8 +49,9 @@ extension BrokerTests {
         let topology = try Topology(rabbitMQDefinitions: Data(definitions.utf8))
         let connection = try await TestBroker.connect(topology: topology)
         #expect(await connection.publish(Data("paid".utf8), exchange: exchange, routingKey: "payment.succeeded") == .acked)
-        #expect(await connection.publish(Data("?".utf8), exchange: exchange, routingKey: "refund.created") ==
-            .returned(replyCode: 312, replyText: "NO_ROUTE"))
+        #expect(
+            await connection.publish(Data("?".utf8), exchange: exchange, routingKey: "refund.created")
+                == .returned(replyCode: 312, replyText: "NO_ROUTE"))
         #expect(try await connection.inspectQueue(queue).messageCount == 1)
         try await connection.deleteQueue(queue)
         await connection.close()

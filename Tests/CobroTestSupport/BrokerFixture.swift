@@ -1,18 +1,21 @@
 import AMQP
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
-import NIOFoundationCompat
 
 /// The test broker (started by scripts/test), with a virtual host per test so no test sees
 /// another's messages.
 public enum BrokerFixture {
     public static var url: String { ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/" }
-    public static var managementURL: String { ProcessInfo.processInfo.environment["RABBITMQ_MGMT_URL"] ?? "http://guest:guest@127.0.0.1:15672/" }
+    public static var managementURL: String {
+        ProcessInfo.processInfo.environment["RABBITMQ_MGMT_URL"] ?? "http://guest:guest@127.0.0.1:15672/"
+    }
 
     /// The repository's root, for its scripts and schemas.
     public static let repositoryRoot = URL(fileURLWithPath: #filePath)
@@ -32,7 +35,7 @@ public enum BrokerFixture {
             defer { posix_spawn_file_actions_destroy(&actions) }
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(command), nil]
-            defer { arguments.forEach { free($0) } }
+            defer { for argument in arguments { free(argument) } }
             var pid: pid_t = 0
             let spawned = posix_spawn(&pid, path, &actions, nil, arguments, environ)
             guard spawned == 0 else {
@@ -91,11 +94,12 @@ public enum BrokerFixture {
     /// A queue bound to every routing key of `exchange`, declared before anything publishes.
     public static func tap(_ connection: AMQPConnection, exchange: String) async throws -> String {
         let queue = "tap-\(UUID().uuidString.prefix(8))"
-        try await connection.declare(Topology(
-            exchanges: [.init(name: exchange, type: "topic")],
-            queues: [.init(name: queue, durable: false, autoDelete: true)],
-            bindings: [.init(source: exchange, destination: queue, routingKey: "#")]
-        ))
+        try await connection.declare(
+            Topology(
+                exchanges: [.init(name: exchange, type: "topic")],
+                queues: [.init(name: queue, durable: false, autoDelete: true)],
+                bindings: [.init(source: exchange, destination: queue, routingKey: "#")]
+            ))
         return queue
     }
 

@@ -43,7 +43,10 @@ public final class RunningExecutable: @unchecked Sendable {
     /// The port a Hummingbird server logged it listens on (`… listening on 127.0.0.1:PORT`).
     /// `matching` picks one listener of several (the gateway logs its admin one with `listener=admin`).
     public func listeningPort(timeout: Duration = .seconds(30), matching: (Substring) -> Bool = { _ in true }) async throws -> Int? {
-        guard let line = try await waitForLine(timeout: timeout, where: { ($0.contains("listening on") || $0.contains("Server started")) && matching($0) }) else {
+        guard
+            let line = try await waitForLine(
+                timeout: timeout, where: { ($0.contains("listening on") || $0.contains("Server started")) && matching($0) })
+        else {
             return nil
         }
         let digits = line.reversed().drop { !$0.isNumber }.prefix { $0.isNumber }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,9 @@ public final class SMTPServer: @unchecked Sendable {
     public static let script = BrokerFixture.repositoryRoot.appendingPathComponent("Tests/FulfillmentTests/Python/smtp_server.py")
 
     /// Starts the server on `port` and waits (bounded) until it listens.
-    public init(port: Int, mode: Mode = .plain, tls: TLSFiles? = nil, user: String? = nil, password: String? = nil, directory: URL? = nil) async throws {
+    public init(port: Int, mode: Mode = .plain, tls: TLSFiles? = nil, user: String? = nil, password: String? = nil, directory: URL? = nil)
+        async throws
+    {
         self.port = port
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("cobro-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
@@ -84,9 +87,11 @@ public struct TLSFiles: Sendable {
         let files = TLSFiles(certificate: directory.appendingPathComponent("cert.pem"), key: directory.appendingPathComponent("key.pem"))
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                             "-keyout", files.key.path, "-out", files.certificate.path]
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", files.key.path, "-out", files.certificate.path,
+        ]
         openssl.standardOutput = FileHandle.nullDevice
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()

@@ -49,9 +49,12 @@ final class EndToEndStack: Sendable {
         sandboxPort = try TestPorts.reserve()
         self.smtpURL = smtpURL
         let csv = directory.appendingPathComponent("inventory.csv")
-        try ("sku,name,on_hand\n" + inventory.sorted { $0.key < $1.key }.map { "\($0.key),Producto \($0.key),\($0.value)" }.joined(separator: "\n") + "\n")
+        try
+            ("sku,name,on_hand\n"
+            + inventory.sorted { $0.key < $1.key }.map { "\($0.key),Producto \($0.key),\($0.value)" }.joined(separator: "\n") + "\n")
             .write(to: csv, atomically: true, encoding: .utf8)
-        let imported = try await ExecutableRunner.run("fulfillment-worker", ["inventory", "import", csv.path], environment: workerEnvironment)
+        let imported = try await ExecutableRunner.run(
+            "fulfillment-worker", ["inventory", "import", csv.path], environment: workerEnvironment)
         guard imported.status == 0 else { throw StartFailure(name: "inventory import", output: imported.output) }
         try await startSandbox()
         try await startWorker()
@@ -75,19 +78,22 @@ final class EndToEndStack: Sendable {
 
     var gatewayEnvironment: [String: String] {
         [
-            "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": "\(gatewayPort)", "GATEWAY_ADMIN_PORT": "\(gatewayAdminPort)", "GATEWAY_DATABASE": gatewayDatabase, "AMQP_URL": amqpURL,
+            "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": "\(gatewayPort)", "GATEWAY_ADMIN_PORT": "\(gatewayAdminPort)",
+            "GATEWAY_DATABASE": gatewayDatabase, "AMQP_URL": amqpURL,
             "FINTOC_API_URL": "http://127.0.0.1:\(sandboxPort)", "STOREFRONT_API_KEYS": "\(Self.storefrontName):\(Self.storefrontKey)",
             "FINTOC_WEBHOOK_SECRETS": Self.webhookSecret, "GATEWAY_RECONCILE_INTERVAL": "0", "LOG_LEVEL": "warning",
         ]
     }
 
     func startSandbox() async throws {
-        let sandbox = try RunningExecutable("fintoc-sandbox", ["serve"], environment: [
-            "SANDBOX_HOST": "127.0.0.1", "SANDBOX_PORT": "\(sandboxPort)", "SANDBOX_PUBLIC_URL": "http://127.0.0.1:\(sandboxPort)",
-            "SANDBOX_WEBHOOK_URL": "http://127.0.0.1:\(gatewayPort)/webhooks/fintoc", "SANDBOX_WEBHOOK_SECRET": Self.webhookSecret,
-            // Fintoc retries for days; the drills need the same behaviour in seconds.
-            "SANDBOX_WEBHOOK_RETRY_SCHEDULE": "0.2,0.4,0.8,1,1,1,2,2,2,2,3,3,3,3,3,3,3", "LOG_LEVEL": "warning",
-        ])
+        let sandbox = try RunningExecutable(
+            "fintoc-sandbox", ["serve"],
+            environment: [
+                "SANDBOX_HOST": "127.0.0.1", "SANDBOX_PORT": "\(sandboxPort)", "SANDBOX_PUBLIC_URL": "http://127.0.0.1:\(sandboxPort)",
+                "SANDBOX_WEBHOOK_URL": "http://127.0.0.1:\(gatewayPort)/webhooks/fintoc", "SANDBOX_WEBHOOK_SECRET": Self.webhookSecret,
+                // Fintoc retries for days; the drills need the same behaviour in seconds.
+                "SANDBOX_WEBHOOK_RETRY_SCHEDULE": "0.2,0.4,0.8,1,1,1,2,2,2,2,3,3,3,3,3,3,3", "LOG_LEVEL": "warning",
+            ])
         try await waitReady(sandbox, name: "fintoc-sandbox", url: "http://127.0.0.1:\(sandboxPort)/health")
         processes.withLock { $0["fintoc-sandbox"] = sandbox }
     }
@@ -132,7 +138,9 @@ final class EndToEndStack: Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw StartFailure(name: name, output: process.output) }
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)), response.status == .ok {
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
+                response.status == .ok
+            {
                 return
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -145,15 +153,19 @@ final class EndToEndStack: Sendable {
 
     /// `POST /v1/checkouts` for `lines` (sku → quantity) at 10,000 CLP each.
     func checkout(_ orderID: String, ui: String = "payment_intent", lines: [String: Int]) async throws -> Order {
-        let items = lines.sorted { $0.key < $1.key }.map { ["sku": $0.key, "name": "Producto \($0.key)", "quantity": $0.value, "unit_amount": 10_000] as [String: Any] }
+        let items = lines.sorted { $0.key < $1.key }.map {
+            ["sku": $0.key, "name": "Producto \($0.key)", "quantity": $0.value, "unit_amount": 10_000] as [String: Any]
+        }
         let body: [String: Any] = [
             "order_id": orderID, "currency": "CLP", "amount": lines.values.reduce(0, +) * 10_000, "ui": ui, "line_items": items,
             "customer": ["email": "\(orderID)@example.cl", "name": "Cliente"],
             "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/ko",
         ]
-        let (status, json) = try await post("http://127.0.0.1:\(gatewayPort)/v1/checkouts", body, headers: [
-            "Authorization": "Bearer \(Self.storefrontKey)", "Idempotency-Key": "e2e-\(orderID)",
-        ])
+        let (status, json) = try await post(
+            "http://127.0.0.1:\(gatewayPort)/v1/checkouts", body,
+            headers: [
+                "Authorization": "Bearer \(Self.storefrontKey)", "Idempotency-Key": "e2e-\(orderID)",
+            ])
         guard status == 201, let id = json["id"] as? String, let provider = json["provider_id"] as? String else {
             throw RequestFailure(what: "checkout \(orderID)", status: status, body: json)
         }
@@ -162,15 +174,18 @@ final class EndToEndStack: Sendable {
 
     /// The customer finishes paying (or not) at Fintoc: the sandbox's control endpoint.
     func complete(_ order: Order, _ outcome: String) async throws {
-        let (status, json) = try await post("http://127.0.0.1:\(sandboxPort)/sandbox/complete", ["id": order.providerID, "outcome": outcome],
-                                            headers: ["Authorization": "sk_test_sandbox"])
+        let (status, json) = try await post(
+            "http://127.0.0.1:\(sandboxPort)/sandbox/complete", ["id": order.providerID, "outcome": outcome],
+            headers: ["Authorization": "sk_test_sandbox"])
         guard status == 200 else { throw RequestFailure(what: "complete \(order.id) as \(outcome)", status: status, body: json) }
     }
 
     func expire(_ order: Order) async throws {
-        let (status, json) = try await post("http://127.0.0.1:\(gatewayPort)/v1/checkouts/\(order.checkoutID)/expire", [:], headers: [
-            "Authorization": "Bearer \(Self.storefrontKey)", "Idempotency-Key": "e2e-expire-\(order.id)",
-        ])
+        let (status, json) = try await post(
+            "http://127.0.0.1:\(gatewayPort)/v1/checkouts/\(order.checkoutID)/expire", [:],
+            headers: [
+                "Authorization": "Bearer \(Self.storefrontKey)", "Idempotency-Key": "e2e-expire-\(order.id)",
+            ])
         guard status == 200 else { throw RequestFailure(what: "expire \(order.id)", status: status, body: json) }
     }
 

@@ -38,7 +38,10 @@ struct PaymentPathTests {
             try await stack.complete(lapsed, "expired")
             let pending = try await stack.checkout("e2e-pending", ui: "redirect", lines: ["TEE": 2])
             try await stack.complete(pending, "pending")
-            #expect(try await stack.eventually(.seconds(30)) { try stack.workerState().processed["e2e-pending"]?.contains("payment.pending") == true })
+            #expect(
+                try await stack.eventually(.seconds(30)) {
+                    try stack.workerState().processed["e2e-pending"]?.contains("payment.pending") == true
+                })
             try await stack.complete(pending, "succeeded")
             let scarce = try await stack.checkout("e2e-scarce", lines: ["LTD": 3])
             try await stack.complete(scarce, "succeeded")
@@ -62,7 +65,9 @@ struct FaultDrillTests {
     static let initial = ["TEE": 500, "MUG": 500]
 
     /// Makes `count` checkouts and pays each at the sandbox, `concurrency` at a time.
-    static func burst(_ stack: EndToEndStack, prefix: String, count: Int, concurrency: Int = 8, during: (@Sendable () async throws -> Void)? = nil) async throws -> [EndToEndStack.Order] {
+    static func burst(
+        _ stack: EndToEndStack, prefix: String, count: Int, concurrency: Int = 8, during: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> [EndToEndStack.Order] {
         let orders = try await withThrowingTaskGroup(of: EndToEndStack.Order.self) { group in
             var made: [EndToEndStack.Order] = []
             var next = 0
@@ -71,13 +76,20 @@ struct FaultDrillTests {
                 let index = next
                 next += 1
                 group.addTask {
-                    let order = try await stack.checkout("\(prefix)-\(index)", ui: ["redirect", "widget", "payment_intent"][index % 3], lines: ["TEE": 1 + index % 2, "MUG": 1])
+                    let order = try await stack.checkout(
+                        "\(prefix)-\(index)", ui: ["redirect", "widget", "payment_intent"][index % 3],
+                        lines: ["TEE": 1 + index % 2, "MUG": 1])
                     try await stack.complete(order, "succeeded")
                     return order
                 }
             }
             for _ in 0..<concurrency { add() }
-            if let during { group.addTask { try await during(); return EndToEndStack.Order(id: "", checkoutID: "", providerID: "", lines: [:]) } }
+            if let during {
+                group.addTask {
+                    try await during()
+                    return EndToEndStack.Order(id: "", checkoutID: "", providerID: "", lines: [:])
+                }
+            }
             while let order = try await group.next() {
                 if !order.id.isEmpty { made.append(order) }
                 add()
@@ -116,7 +128,9 @@ struct FaultDrillTests {
         try await EndToEndStack.run(inventory: Self.initial) { stack in
             var orders: [EndToEndStack.Order] = []
             for index in 0..<30 {
-                orders.append(try await stack.checkout("e2e-gkill-\(index)", ui: ["redirect", "widget", "payment_intent"][index % 3], lines: ["TEE": 1, "MUG": 1]))
+                orders.append(
+                    try await stack.checkout(
+                        "e2e-gkill-\(index)", ui: ["redirect", "widget", "payment_intent"][index % 3], lines: ["TEE": 1, "MUG": 1]))
             }
             let all = orders
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -33,11 +33,15 @@ extension EndToEndStack {
             for row in try Row.fetchAll(db, sql: "SELECT sku, on_hand FROM product") { state.onHand[row[0]] = row[1] }
             for row in try Row.fetchAll(db, sql: "SELECT sku, SUM(quantity) FROM hold GROUP BY sku") { state.held[row[0]] = row[1] }
             state.holding = Set(try String.fetchAll(db, sql: "SELECT DISTINCT order_id FROM hold"))
-            for row in try Row.fetchAll(db, sql: """
-                SELECT sale_line.sku, SUM(sale_line.quantity) FROM sale_line JOIN sale ON sale.storefront = sale_line.storefront AND sale.order_id = sale_line.order_id
-                WHERE sale.status = 'confirmed' GROUP BY sale_line.sku
-                """) { state.sold[row[0]] = row[1] }
-            state.unsentEmails = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE sent_at IS NULL AND failed_at IS NULL") ?? 0
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sale_line.sku, SUM(sale_line.quantity) FROM sale_line JOIN sale ON sale.storefront = sale_line.storefront AND sale.order_id = sale_line.order_id
+                    WHERE sale.status = 'confirmed' GROUP BY sale_line.sku
+                    """)
+            { state.sold[row[0]] = row[1] }
+            state.unsentEmails =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE sent_at IS NULL AND failed_at IS NULL") ?? 0
             state.unpublishedEvents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_outbox WHERE published_at IS NULL") ?? 0
             return state
         }
@@ -89,18 +93,24 @@ extension EndToEndStack {
     /// stock taken once (or a backorder), one confirmation email; no stock below zero; stock on
     /// hand equals the initial stock minus what confirmed sales took; every hold of an ended
     /// checkout released; nothing left in either outbox; nothing parked.
-    func expectInvariants(paid: [Order], unpaid: [Order] = [], initial: [String: Int], smtp: SMTPServer? = nil,
-                          sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expectInvariants(
+        paid: [Order], unpaid: [Order] = [], initial: [String: Int], smtp: SMTPServer? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let settled = try await eventually {
             let state = try workerState()
             let depth = try gatewayOutboxDepth()
-            return paid.allSatisfy { state.sales[$0.id] != nil && emails(for: $0.id, smtp: smtp).contains(where: { $0.hasPrefix("order_") }) }
+            return paid.allSatisfy {
+                state.sales[$0.id] != nil && emails(for: $0.id, smtp: smtp).contains(where: { $0.hasPrefix("order_") })
+            }
                 && state.unsentEmails == 0 && state.unpublishedEvents == 0 && depth == 0
         }
         #expect(settled, "the stack settled within 90 s", sourceLocation: sourceLocation)
         let state = try workerState()
         for order in paid {
-            #expect(state.processed[order.id, default: []].filter { $0 == "payment.succeeded" }.count == 1, "\(order.id): one payment.succeeded applied", sourceLocation: sourceLocation)
+            #expect(
+                state.processed[order.id, default: []].filter { $0 == "payment.succeeded" }.count == 1,
+                "\(order.id): one payment.succeeded applied", sourceLocation: sourceLocation)
             #expect(state.sales[order.id] != nil, "\(order.id): sold or backordered", sourceLocation: sourceLocation)
             let confirmations = emails(for: order.id, smtp: smtp).filter { $0 == "order_confirmed" || $0 == "order_backordered" }
             #expect(confirmations.count == 1, "\(order.id): one confirmation email, got \(confirmations)", sourceLocation: sourceLocation)
@@ -111,7 +121,9 @@ extension EndToEndStack {
         for (sku, units) in initial {
             let onHand = state.onHand[sku] ?? -1
             #expect(onHand >= 0, "\(sku): stock never below zero", sourceLocation: sourceLocation)
-            #expect(onHand == units - state.sold[sku, default: 0], "\(sku): \(units) − sold \(state.sold[sku, default: 0]) = \(onHand)", sourceLocation: sourceLocation)
+            #expect(
+                onHand == units - state.sold[sku, default: 0], "\(sku): \(units) − sold \(state.sold[sku, default: 0]) = \(onHand)",
+                sourceLocation: sourceLocation)
         }
         let stillHolding = (paid + unpaid).map(\.id).filter { state.holding.contains($0) }
         #expect(stillHolding.isEmpty, "holds of ended checkouts released: \(stillHolding)", sourceLocation: sourceLocation)

@@ -47,15 +47,45 @@ import Testing
     @Test func validationErrorsNameTheParameterWithFintocCodes() async throws {
         try await withSandbox { client, _ in
             let cases: [(String, String, String, String)] = [
-                ("/v2/checkout_sessions", #"{"currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#, "missing_parameter", "amount"),
-                ("/v2/checkout_sessions", #"{"amount": 100, "currency": "USD", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#, "invalid_currency", "currency"),
-                ("/v2/checkout_sessions", #"{"amount": -5, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#, "invalid_amount", "amount"),
-                ("/v2/checkout_sessions", #"{"amount": 10.5, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#, "invalid_amount", "amount"),
-                ("/v2/checkout_sessions", #"{"amount": 100, "currency": "CLP", "cancel_url": "https://a.example/c"}"#, "missing_parameter", "success_url"),
-                ("/v2/checkout_sessions", #"{"amount": 100, "currency": "CLP", "success_url": "nope", "cancel_url": "https://a.example/c"}"#, "invalid_url", "success_url"),
-                ("/v2/checkout_sessions", #"{"amount": 100, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "line_items": [{"quantity": 1, "price_data": {"currency": "CLP", "product_data": {"name": "x"}}}]}"#, "missing_parameter", "line_items[0].price_data.unit_amount"),
+                (
+                    "/v2/checkout_sessions",
+                    #"{"currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#, "missing_parameter",
+                    "amount"
+                ),
+                (
+                    "/v2/checkout_sessions",
+                    #"{"amount": 100, "currency": "USD", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#,
+                    "invalid_currency", "currency"
+                ),
+                (
+                    "/v2/checkout_sessions",
+                    #"{"amount": -5, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#,
+                    "invalid_amount", "amount"
+                ),
+                (
+                    "/v2/checkout_sessions",
+                    #"{"amount": 10.5, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#,
+                    "invalid_amount", "amount"
+                ),
+                (
+                    "/v2/checkout_sessions", #"{"amount": 100, "currency": "CLP", "cancel_url": "https://a.example/c"}"#,
+                    "missing_parameter", "success_url"
+                ),
+                (
+                    "/v2/checkout_sessions",
+                    #"{"amount": 100, "currency": "CLP", "success_url": "nope", "cancel_url": "https://a.example/c"}"#, "invalid_url",
+                    "success_url"
+                ),
+                (
+                    "/v2/checkout_sessions",
+                    #"{"amount": 100, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "line_items": [{"quantity": 1, "price_data": {"currency": "CLP", "product_data": {"name": "x"}}}]}"#,
+                    "missing_parameter", "line_items[0].price_data.unit_amount"
+                ),
                 ("/v1/payment_intents", #"{"amount": 100}"#, "missing_parameter", "currency"),
-                ("/v1/payment_intents", #"{"amount": 100, "currency": "CLP", "customer_email": "not-an-email"}"#, "invalid_email", "customer_email"),
+                (
+                    "/v1/payment_intents", #"{"amount": 100, "currency": "CLP", "customer_email": "not-an-email"}"#, "invalid_email",
+                    "customer_email"
+                ),
                 ("/v1/checkout_sessions", #"{"currency": "MXN"}"#, "missing_parameter", "amount"),
                 ("/v1/webhook_endpoints", #"{"url": "https://a.example/hook"}"#, "missing_parameter", "enabled_events"),
                 ("/v1/refunds", #"{}"#, "missing_parameter", "resource_id"),
@@ -76,7 +106,10 @@ import Testing
 
     @Test func unknownIdsRoutesAndStateConflictsAnswerTheEnvelope() async throws {
         try await withSandbox { client, _ in
-            for path in ["/v2/checkout_sessions/cs_missing", "/v1/payment_intents/pi_missing", "/v1/refunds/re_missing", "/v1/webhook_endpoints/we_missing"] {
+            for path in [
+                "/v2/checkout_sessions/cs_missing", "/v1/payment_intents/pi_missing", "/v1/refunds/re_missing",
+                "/v1/webhook_endpoints/we_missing",
+            ] {
                 let response = try await client.api(.get, path)
                 #expect(response.status == .notFound)
                 #expect(try response.error()?["code"]?.string == "missing_resource", "\(path)")
@@ -115,7 +148,8 @@ import Testing
             #expect(typed.amount == 350_000)
             #expect(typed.expiresAt!.timeIntervalSince(typed.createdAt!) == 3600)
 
-            let v1 = try await client.api(.post, "/v1/checkout_sessions", json: #"{"amount": 2476, "currency": "mxn", "customer_email": "a@b.cl"}"#)
+            let v1 = try await client.api(
+                .post, "/v1/checkout_sessions", json: #"{"amount": 2476, "currency": "mxn", "customer_email": "a@b.cl"}"#)
             let v1json = try v1.json()
             #expect(v1json["session_token"]?.string?.hasPrefix(v1json["id"]!.string! + "_sec_") == true)
             #expect(v1json["currency"]?.string == "MXN")
@@ -124,7 +158,8 @@ import Testing
             #expect(intent["widget_token"]?.string?.hasPrefix(intent["id"]!.string! + "_sec_") == true)
             #expect(intent["error_reason"] == .null)
 
-            let endpoint = try await client.api(.post, "/v1/webhook_endpoints", json: #"{"url": "https://a.example/hook", "enabled_events": ["*"]}"#)
+            let endpoint = try await client.api(
+                .post, "/v1/webhook_endpoints", json: #"{"url": "https://a.example/hook", "enabled_events": ["*"]}"#)
             let endpointJSON = try endpoint.json()
             #expect(endpointJSON["id"]?.string?.hasPrefix("we_") == true)
             #expect(endpointJSON["secret"]?.string?.hasPrefix("whsec_") == true)
@@ -146,7 +181,8 @@ import Testing
             let intents = try await client.api(.get, "/v1/payment_intents").json().array!
             #expect(intents.count == 1)
 
-            let mismatch = try await client.api(.post, "/v1/payment_intents", json: #"{"amount": 6000, "currency": "CLP"}"#, idempotencyKey: "key-1")
+            let mismatch = try await client.api(
+                .post, "/v1/payment_intents", json: #"{"amount": 6000, "currency": "CLP"}"#, idempotencyKey: "key-1")
             #expect(mismatch.status == .badRequest)
             #expect(try mismatch.error()?["code"]?.string == "idempotency_key_reused")
             #expect(try mismatch.error()?["param"]?.string == "Idempotency-Key")
@@ -200,7 +236,10 @@ import Testing
             for _ in 0..<3 { ids.append(try await client.createSessionV2()["id"]!.string!) }
             let first = try await client.api(.get, "/v2/checkout_sessions?per_page=2")
             let header = first.header("Link") ?? ""
-            #expect(header.range(of: #"^<http://[^>]+/v2/checkout_sessions\?per_page=2&starting_after=cs_[A-Za-z0-9]+>; rel="next"$"#, options: .regularExpression) != nil, "\(header)")
+            #expect(
+                header.range(
+                    of: #"^<http://[^>]+/v2/checkout_sessions\?per_page=2&starting_after=cs_[A-Za-z0-9]+>; rel="next"$"#,
+                    options: .regularExpression) != nil, "\(header)")
             let firstIDs = try first.json().array!.map { $0["id"]!.string! }
             #expect(firstIDs == [ids[2], ids[1]])
             let second = try await client.api(.get, Self.pathAndQuery(Self.links(first)["next"]!))
@@ -211,7 +250,9 @@ import Testing
 
     @Test func apiErrorFaultFailsTheNextMatchingCalls() async throws {
         try await withSandbox { client, _ in
-            try await client.setFaults(#"{"api_errors": [{"status": 503, "count": 2, "path_prefix": "/v2/checkout_sessions"}, {"status": 429, "count": 1, "path_prefix": "/v1/payment_intents"}]}"#)
+            try await client.setFaults(
+                #"{"api_errors": [{"status": 503, "count": 2, "path_prefix": "/v2/checkout_sessions"}, {"status": 429, "count": 1, "path_prefix": "/v1/payment_intents"}]}"#
+            )
             let body = #"{"amount": 100, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c"}"#
             let a = try await client.api(.post, "/v2/checkout_sessions", json: body)
             let b = try await client.api(.post, "/v2/checkout_sessions", json: body)
@@ -234,7 +275,8 @@ import Testing
             let pieces = part.split(separator: ";")
             guard pieces.count == 2 else { continue }
             let url = pieces[0].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
-            let rel = pieces[1].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "rel=", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let rel = pieces[1].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "rel=", with: "").trimmingCharacters(
+                in: CharacterSet(charactersIn: "\""))
             result[rel] = url
         }
         return result

@@ -10,7 +10,8 @@ import Testing
 extension CheckoutPageTests {
     /// A v2 session with the given extra JSON fields (e.g. `"payment_method_types": ["card"]`).
     static func session(_ client: any TestClientProtocol, _ extra: String, currency: String = "CLP") async throws -> String {
-        let body = #"{"amount": 5000, "currency": "\#(currency)", "success_url": "https://merchant.example/ok/{CHECKOUT_SESSION_ID}", "cancel_url": "https://merchant.example/cart", \#(extra)}"#
+        let body =
+            #"{"amount": 5000, "currency": "\#(currency)", "success_url": "https://merchant.example/ok/{CHECKOUT_SESSION_ID}", "cancel_url": "https://merchant.example/cart", \#(extra)}"#
         let answer = try await client.api(.post, "/v2/checkout_sessions", json: body)
         #expect(answer.status == .created, "\(answer.text)")
         return try #require(try answer.json()["id"]?.string)
@@ -21,7 +22,10 @@ extension CheckoutPageTests {
     }
 
     /// Posts the card form.
-    static func card(_ client: any TestClientProtocol, _ id: String, number: String, expiry: String = "12/40", cvc: String = "123", holder: String = "Felipe Castro") async throws -> TestResponse {
+    static func card(
+        _ client: any TestClientProtocol, _ id: String, number: String, expiry: String = "12/40", cvc: String = "123",
+        holder: String = "Felipe Castro"
+    ) async throws -> TestResponse {
         try await client.form("/checkout/\(id)/card", [("number", number), ("expiry", expiry), ("cvc", cvc), ("holder", holder)])
     }
 
@@ -40,7 +44,8 @@ extension CheckoutPageTests {
             // Another bank by URL still shows the pre-selected one; by form it is refused.
             let other = try await client.execute(uri: "/checkout/\(id)/login?bank=cl_banco_bci", method: .get)
             #expect(other.text.contains(#"<h1 id="bank-name">BancoEstado</h1>"#))
-            let refused = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "jonsnow")])
+            let refused = try await client.form(
+                "/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "jonsnow")])
             #expect(refused.status == .seeOther, "back to the pre-selected bank's login")
             #expect(await store.allEvents().isEmpty)
 
@@ -85,7 +90,8 @@ extension CheckoutPageTests {
             #expect(!page.text.contains(#"id="other-method""#), "one method: nothing to go back to")
             let bankStep = try await client.execute(uri: "/checkout/\(id)/bank_transfer", method: .get)
             #expect(bankStep.status == .seeOther, "a card-only session offers no bank")
-            let bankLogin = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_estado"), ("username", "41614850-3"), ("password", "jonsnow")])
+            let bankLogin = try await client.form(
+                "/checkout/\(id)/login", [("bank", "cl_banco_estado"), ("username", "41614850-3"), ("password", "jonsnow")])
             #expect(bankLogin.status == .seeOther)
 
             let paid = try await Self.card(client, id, number: "4242 4242 4242 4242")
@@ -117,7 +123,8 @@ extension CheckoutPageTests {
                 ("4242424242424242", "12/40", "123", "  ", "Escribe el nombre que aparece en la tarjeta."),
             ]
             for refusal in refusals {
-                let answer = try await Self.card(client, id, number: refusal.number, expiry: refusal.expiry, cvc: refusal.cvc, holder: refusal.holder)
+                let answer = try await Self.card(
+                    client, id, number: refusal.number, expiry: refusal.expiry, cvc: refusal.cvc, holder: refusal.holder)
                 #expect(answer.status == .ok)
                 #expect(answer.text.contains(#"id="card-error""#), "\(refusal)")
                 #expect(answer.text.contains(refusal.message), "\(refusal)")
@@ -148,7 +155,9 @@ extension CheckoutPageTests {
                     #expect(intent.status.rawValue == outcome.rawValue, "card \(card.number)")
                     #expect(intent.errorReason == reason, "card \(card.number)")
                     if [.failed, .rejected].contains(outcome) {
-                        #expect(events.map(\.type) == [Event.EventType(rawValue: "payment_intent.\(outcome.rawValue)")], "the session stays open")
+                        #expect(
+                            events.map(\.type) == [Event.EventType(rawValue: "payment_intent.\(outcome.rawValue)")],
+                            "the session stays open")
                         #expect(answer.status == .ok)
                         #expect(answer.text.contains("El pago no se pudo completar"))
                         #expect(answer.text.contains(#"id="retry""#))
@@ -183,7 +192,10 @@ extension CheckoutPageTests {
 
     @Test func aSessionWithBothMethodsLetsTheCustomerChooseFirst() async throws {
         try await withSandbox { client, store in
-            let id = try await Self.session(client, #""payment_method_types": ["bank_transfer", "card"], "payment_method_options": {"bank_transfer": {"sender_account": {"institution_id": {"value": "cl_banco_santander"}}}}"#)
+            let id = try await Self.session(
+                client,
+                #""payment_method_types": ["bank_transfer", "card"], "payment_method_options": {"bank_transfer": {"sender_account": {"institution_id": {"value": "cl_banco_santander"}}}}"#
+            )
             let choice = try await client.execute(uri: "/checkout/\(id)", method: .get)
             #expect(choice.text.contains("Elige cómo pagar"))
             #expect(choice.text.contains(#"id="method-bank_transfer" href="/checkout/\#(id)/bank_transfer""#))
@@ -195,7 +207,8 @@ extension CheckoutPageTests {
             #expect(card.text.contains(#"id="card-number""#))
             #expect(card.text.contains(#"id="other-method""#))
             // A bank attempt started, then the customer pays by card: one attempt, paid by card.
-            _ = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_santander"), ("username", "41614850-3"), ("password", "jonsnow")])
+            _ = try await client.form(
+                "/checkout/\(id)/login", [("bank", "cl_banco_santander"), ("username", "41614850-3"), ("password", "jonsnow")])
             #expect(try await Self.card(client, id, number: "4242424242424242").status == .seeOther)
             #expect(await store.allEvents().map(\.type) == [.paymentIntentSucceeded, .checkoutSessionFinished])
             #expect(try await store.allEvents().first?.paymentIntent()?.paymentType == "card")
@@ -206,14 +219,16 @@ extension CheckoutPageTests {
 
     @Test func theBusinessProfileIsTheRecipientOnEveryStep() async throws {
         try await withSandbox { client, _ in
-            let id = try await Self.session(client, #""business_profile": {"name": "Tienda <Ñandú>"}, "payment_method_types": ["bank_transfer", "card"]"#)
+            let id = try await Self.session(
+                client, #""business_profile": {"name": "Tienda <Ñandú>"}, "payment_method_types": ["bank_transfer", "card"]"#)
             let recipient = #"Para <b id="recipient">Tienda &lt;Ñandú&gt;</b>"#
             for path in ["", "/bank_transfer", "/login?bank=cl_banco_bci", "/card"] {
                 let page = try await client.execute(uri: "/checkout/\(id)\(path)", method: .get)
                 #expect(page.text.contains(recipient), "\(path)")
                 #expect(!page.text.contains("Comercio de prueba"), "\(path)")
             }
-            let login = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "jonsnow")])
+            let login = try await client.form(
+                "/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "jonsnow")])
             #expect(login.text.contains(recipient))
             let confirm = try await client.form("/checkout/\(id)/confirm", [("ticket", try Self.ticket(login)), ("account", "500000001")])
             #expect(confirm.text.contains(#"<td class="r" id="confirm-recipient">Tienda &lt;Ñandú&gt;</td>"#))
@@ -226,7 +241,9 @@ extension CheckoutPageTests {
 
             // Without a profile, the sandbox's own name.
             let plain = try await Self.session(client, #""metadata": {}"#)
-            #expect(try await client.execute(uri: "/checkout/\(plain)", method: .get).text.contains(#"Para <b id="recipient">Comercio de prueba</b>"#))
+            #expect(
+                try await client.execute(uri: "/checkout/\(plain)", method: .get).text.contains(
+                    #"Para <b id="recipient">Comercio de prueba</b>"#))
         }
     }
 }

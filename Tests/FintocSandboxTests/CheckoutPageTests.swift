@@ -16,7 +16,9 @@ import Testing
     }
 
     /// Bank → login → account → confirm → pay on `base` (`/checkout/cs_…` or `/widget/<token>`).
-    static func pay(_ client: any TestClientProtocol, base: String, account: String, username: String = "41.614.850-3", bank: String = "cl_banco_estado") async throws -> TestResponse {
+    static func pay(
+        _ client: any TestClientProtocol, base: String, account: String, username: String = "41.614.850-3", bank: String = "cl_banco_estado"
+    ) async throws -> TestResponse {
         let login = try await client.form("\(base)/login", [("bank", bank), ("username", username), ("password", "jonsnow")])
         #expect(login.status == .ok)
         let ticket = try ticket(login)
@@ -57,10 +59,12 @@ import Testing
     @Test func aWrongPasswordShowsALoginErrorAndChangesNothing() async throws {
         try await withSandbox { client, store in
             let id = try await client.createSessionV2()["id"]!.string!
-            let wrong = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "arya")])
+            let wrong = try await client.form(
+                "/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "arya")])
             #expect(wrong.status == .ok)
             #expect(wrong.text.contains("RUT o clave incorrectos."))
-            let unknown = try await client.form("/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "11111111-1"), ("password", "jonsnow")])
+            let unknown = try await client.form(
+                "/checkout/\(id)/login", [("bank", "cl_banco_bci"), ("username", "11111111-1"), ("password", "jonsnow")])
             #expect(unknown.text.contains("RUT o clave incorrectos."))
             #expect(await store.allEvents().isEmpty)
             #expect(try await client.api(.get, "/v2/checkout_sessions/\(id)").json()["status"]?.string == "created")
@@ -146,7 +150,8 @@ import Testing
 
     @Test func theBusinessProfileNameIsShownAsTheRecipient() async throws {
         try await withSandbox { client, _ in
-            let body = #"{"amount": 1000, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "business_profile": {"name": "Tienda <Ñandú>"}}"#
+            let body =
+                #"{"amount": 1000, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "business_profile": {"name": "Tienda <Ñandú>"}}"#
             let id = try await client.api(.post, "/v2/checkout_sessions", json: body).json()["id"]!.string!
             let page = try await client.execute(uri: "/checkout/\(id)", method: .get)
             #expect(page.text.contains(#"Para <b id="recipient">Tienda &lt;Ñandú&gt;</b>"#))
@@ -178,7 +183,9 @@ import Testing
             let widgetToken = intent["widget_token"]!.string!
             let badKey = try await client.execute(uri: "/widget?public_key=pk_test_other&widget_token=\(widgetToken)", method: .get)
             #expect(badKey.status == .unauthorized)
-            let open = try await client.execute(uri: "/widget?public_key=pk_test_sandbox&widget_token=\(widgetToken)&holder_type=individual&product=payments&country=cl", method: .get)
+            let open = try await client.execute(
+                uri: "/widget?public_key=pk_test_sandbox&widget_token=\(widgetToken)&holder_type=individual&product=payments&country=cl",
+                method: .get)
             #expect(open.status == .seeOther)
             #expect(open.headers[.location] == "/widget/\(widgetToken)")
             let banks = try await client.execute(uri: "/widget/\(widgetToken)", method: .get)
@@ -254,16 +261,22 @@ import Testing
             try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)", method: .get), "the choice of method")
             try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)/bank_transfer", method: .get), "the bank list")
             try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)/login?bank=cl_banco_bci", method: .get), "the login")
-            try Self.expectSpanish(try await client.form("/checkout/\(both)/login", [("bank", "cl_banco_bci"), ("username", "1-9"), ("password", "x")]), "a login error")
+            try Self.expectSpanish(
+                try await client.form("/checkout/\(both)/login", [("bank", "cl_banco_bci"), ("username", "1-9"), ("password", "x")]),
+                "a login error")
             try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)/card", method: .get), "the card form")
             try Self.expectSpanish(try await Self.card(client, both, number: "1234"), "a card error")
             try Self.expectSpanish(try await Self.card(client, both, number: "4000000000000002"), "a declined card")
-            let login = try await client.form("/checkout/\(both)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "jonsnow")])
+            let login = try await client.form(
+                "/checkout/\(both)/login", [("bank", "cl_banco_bci"), ("username", "41614850-3"), ("password", "jonsnow")])
             try Self.expectSpanish(login, "the accounts")
             let ticket = try Self.ticket(login)
-            try Self.expectSpanish(try await client.form("/checkout/\(both)/confirm", [("ticket", ticket), ("account", "500000002")]), "the confirmation")
-            try Self.expectSpanish(try await client.form("/checkout/\(both)/pay", [("ticket", ticket), ("account", "500000002")]), "a rejected payment")
-            try Self.expectSpanish(try await client.form("/checkout/\(both)/pay", [("ticket", "forged"), ("account", "813990168")]), "a forged ticket")
+            try Self.expectSpanish(
+                try await client.form("/checkout/\(both)/confirm", [("ticket", ticket), ("account", "500000002")]), "the confirmation")
+            try Self.expectSpanish(
+                try await client.form("/checkout/\(both)/pay", [("ticket", ticket), ("account", "500000002")]), "a rejected payment")
+            try Self.expectSpanish(
+                try await client.form("/checkout/\(both)/pay", [("ticket", "forged"), ("account", "813990168")]), "a forged ticket")
             _ = try await Self.card(client, both, number: "4242424242424242")
             try Self.expectSpanish(try await client.execute(uri: "/checkout/\(both)", method: .get), "a finished session")
             let expired = try await client.createSessionV2()["id"]!.string!
@@ -273,11 +286,15 @@ import Testing
 
             let mexican = try await client.createSessionV2(currency: "MXN")["id"]!.string!
             try Self.expectSpanish(try await client.execute(uri: "/checkout/\(mexican)", method: .get), "the Mexican bank list")
-            try Self.expectSpanish(try await client.form("/checkout/\(mexican)/login", [("bank", "mx_bbva"), ("username", "1")]), "a Mexican login error")
+            try Self.expectSpanish(
+                try await client.form("/checkout/\(mexican)/login", [("bank", "mx_bbva"), ("username", "1")]), "a Mexican login error")
 
             let token = try await client.createIntent()["widget_token"]!.string!
-            try Self.expectSpanish(try await client.execute(uri: "/widget?public_key=pk_test_other&widget_token=\(token)", method: .get), "a wrong public key")
-            try Self.expectSpanish(try await client.execute(uri: "/widget?public_key=sk_test_sandbox&widget_token=\(token)", method: .get), "a secret key in the widget")
+            try Self.expectSpanish(
+                try await client.execute(uri: "/widget?public_key=pk_test_other&widget_token=\(token)", method: .get), "a wrong public key")
+            try Self.expectSpanish(
+                try await client.execute(uri: "/widget?public_key=sk_test_sandbox&widget_token=\(token)", method: .get),
+                "a secret key in the widget")
             try Self.expectSpanish(try await client.execute(uri: "/widget?public_key=pk_test_sandbox", method: .get), "no token")
             try Self.expectSpanish(try await client.execute(uri: "/widget/\(token)", method: .get), "the widget's bank list")
             try Self.expectSpanish(try await client.form("/widget/\(token)/cancel", []), "the widget cancelled")
@@ -285,7 +302,8 @@ import Testing
             try Self.expectSpanish(try await client.execute(uri: "/widget/\(token)", method: .get), "a paid widget token")
             try Self.expectSpanish(try await client.execute(uri: "/widget/pi_nothing_sec_nothing", method: .get), "an unknown widget token")
             let pending = try await client.createIntent()["widget_token"]!.string!
-            try Self.expectSpanish(try await Self.pay(client, base: "/widget/\(pending)", account: "500000003"), "the widget awaiting approval")
+            try Self.expectSpanish(
+                try await Self.pay(client, base: "/widget/\(pending)", account: "500000003"), "the widget awaiting approval")
         }
     }
 }

@@ -10,10 +10,11 @@ struct ClientAgainstSandboxTests {
     /// A client for the sandbox behind `tester`, retrying fast so the tests stay quick.
     static func client(_ tester: any TestClientProtocol, key: String = secretKey, attempts: Int = 4) throws -> FintocClient {
         let port = try #require(tester.port)
-        return FintocClient(configuration: FintocClientConfiguration(
-            baseURL: "http://127.0.0.1:\(port)", secretKey: key, apiVersion: "2026-02-01",
-            retry: RetryPolicy(maxAttempts: attempts, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50))
-        ))
+        return FintocClient(
+            configuration: FintocClientConfiguration(
+                baseURL: "http://127.0.0.1:\(port)", secretKey: key, apiVersion: "2026-02-01",
+                retry: RetryPolicy(maxAttempts: attempts, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50))
+            ))
     }
 
     /// A session for a new customer; with a tax id only once per sandbox, since a second
@@ -22,7 +23,9 @@ struct ClientAgainstSandboxTests {
         CreateCheckoutSessionV2(
             amount: 350_000, currency: "clp", successURL: "https://shop.example/ok", cancelURL: "https://shop.example/cancel",
             customerData: CustomerData(name: "Felipe Castro", email: "Felipe@Example.cl", taxID: taxID),
-            lineItems: [FintocLineItem(quantity: 1, priceData: .init(currency: .clp, unitAmount: 350_000, productData: .init(name: "Polera")))],
+            lineItems: [
+                FintocLineItem(quantity: 1, priceData: .init(currency: .clp, unitAmount: 350_000, productData: .init(name: "Polera")))
+            ],
             metadata: ["cobro_order_id": "ord-1"]
         )
     }
@@ -61,12 +64,15 @@ struct ClientAgainstSandboxTests {
     func intentsRefundsEndpoints() async throws {
         try await withSandbox { tester, _ in
             let client = try Self.client(tester)
-            let recipient = BankAccount(holderID: "183917137", number: "123456", type: "checking_account", institutionID: "cl_banco_de_chile")
+            let recipient = BankAccount(
+                holderID: "183917137", number: "123456", type: "checking_account", institutionID: "cl_banco_de_chile")
             var intents: [PaymentIntent] = []
             for index in 0..<3 {
-                intents.append(try await client.createPaymentIntent(
-                    CreatePaymentIntent(amount: 1000 + Int64(index), currency: .clp, customerEmail: "a@example.cl", recipientAccount: recipient),
-                    idempotencyKey: "pi-\(index)"))
+                intents.append(
+                    try await client.createPaymentIntent(
+                        CreatePaymentIntent(
+                            amount: 1000 + Int64(index), currency: .clp, customerEmail: "a@example.cl", recipientAccount: recipient),
+                        idempotencyKey: "pi-\(index)"))
             }
             #expect(intents[0].widgetToken?.hasPrefix(intents[0].id + "_sec_") == true)
             #expect(try await client.paymentIntent(intents[0].id).recipientAccount?.institutionID == "cl_banco_de_chile")
@@ -80,12 +86,14 @@ struct ClientAgainstSandboxTests {
             #expect(try await client.refund(refund.id).id == refund.id)
 
             let endpoint = try await client.createWebhookEndpoint(
-                WebhookEndpointParameters(url: "http://127.0.0.1:9/hooks", enabledEvents: ["payment_intent.succeeded"], description: "test"),
+                WebhookEndpointParameters(
+                    url: "http://127.0.0.1:9/hooks", enabledEvents: ["payment_intent.succeeded"], description: "test"),
                 idempotencyKey: "we-1")
             #expect(endpoint.secret?.hasPrefix("whsec_") == true)
             let fetched = try await client.webhookEndpoint(endpoint.id)
             #expect(fetched.secret == nil, "the secret is shown once")
-            let updated = try await client.updateWebhookEndpoint(endpoint.id, WebhookEndpointParameters(enabledEvents: ["*"], disabled: true))
+            let updated = try await client.updateWebhookEndpoint(
+                endpoint.id, WebhookEndpointParameters(enabledEvents: ["*"], disabled: true))
             #expect(updated.enabledEvents == ["*"] && updated.status == .disabled)
             #expect(try await client.webhookEndpoints().collect().contains { $0.id == endpoint.id })
             _ = try await client.testWebhookEndpoint(endpoint.id, idempotencyKey: "we-test-1")
@@ -121,7 +129,10 @@ struct ClientAgainstSandboxTests {
                 _ = try await client.createPaymentIntent(CreatePaymentIntent(amount: 1000, currency: .clp), idempotencyKey: "x-1")
                 Issue.record("a 503 was taken as success")
             } catch {
-                guard case .api(let api)? = error as? FintocClientError else { Issue.record("expected an API error, got \(error)"); return }
+                guard case .api(let api)? = error as? FintocClientError else {
+                    Issue.record("expected an API error, got \(error)")
+                    return
+                }
                 #expect(api.status == 503 && api.code == "service_unavailable" && api.requestID != nil)
                 #expect((error as? FintocClientError)?.isTransient == true)
             }
@@ -140,7 +151,10 @@ struct ClientAgainstSandboxTests {
                 _ = try await client.createPaymentIntent(CreatePaymentIntent(amount: 2000, currency: .clp), idempotencyKey: "same")
                 Issue.record("a reused key with another body was accepted")
             } catch {
-                guard case .api(let api)? = error as? FintocClientError else { Issue.record("expected an API error, got \(error)"); return }
+                guard case .api(let api)? = error as? FintocClientError else {
+                    Issue.record("expected an API error, got \(error)")
+                    return
+                }
                 #expect(api.code == "idempotency_key_reused" && !api.description.isEmpty)
             }
             try await client.shutdown()
@@ -155,7 +169,10 @@ struct ClientAgainstSandboxTests {
                 _ = try await client.createPaymentIntent(CreatePaymentIntent(amount: 1000, currency: "usd"), idempotencyKey: "bad-1")
                 Issue.record("usd accepted")
             } catch {
-                guard case .api(let api)? = error as? FintocClientError else { Issue.record("\(error)"); return }
+                guard case .api(let api)? = error as? FintocClientError else {
+                    Issue.record("\(error)")
+                    return
+                }
                 #expect(api.status == 400 && api.type == .invalidRequestError && api.code == "invalid_currency" && api.param == "currency")
             }
             let wrongKey = try Self.client(tester, key: "sk_test_wrong")
@@ -163,7 +180,10 @@ struct ClientAgainstSandboxTests {
                 _ = try await wrongKey.paymentIntent("pi_1")
                 Issue.record("a wrong key was accepted")
             } catch {
-                guard case .api(let api)? = error as? FintocClientError else { Issue.record("\(error)"); return }
+                guard case .api(let api)? = error as? FintocClientError else {
+                    Issue.record("\(error)")
+                    return
+                }
                 #expect(api.status == 401 && api.type == .authenticationError && api.code == "invalid_api_key")
                 #expect(!api.description.contains("sk_test_wrong"))
             }

@@ -60,7 +60,10 @@ import Testing
             #expect(try Self.ids(first) == [newest[0], newest[1]])
             let firstLinks = APITests.links(first)
             #expect(firstLinks.keys.sorted() == ["next"], "no prev on the first page")
-            #expect(firstLinks["next"]?.range(of: #"^http://[^/]+/v2/customers\?limit=2&starting_after=cus_[A-Za-z0-9]+$"#, options: .regularExpression) != nil, "\(firstLinks)")
+            #expect(
+                firstLinks["next"]?.range(
+                    of: #"^http://[^/]+/v2/customers\?limit=2&starting_after=cus_[A-Za-z0-9]+$"#, options: .regularExpression) != nil,
+                "\(firstLinks)")
 
             let second = try await client.api(.get, APITests.pathAndQuery(try #require(firstLinks["next"])))
             #expect(try Self.ids(second) == [newest[2], newest[3]])
@@ -107,7 +110,8 @@ import Testing
             let rest = try await client.api(.get, APITests.pathAndQuery(next))
             #expect(try Self.ids(rest).count == 1, "the filter holds on the next page: the RFC customer is not in it")
 
-            let dotted = try await client.api(.get, "/v2/customers?tax_id=10.000.001-\(ChileanRUTTestDigits.checkDigit("10000001"))&limit=1")
+            let dotted = try await client.api(
+                .get, "/v2/customers?tax_id=10.000.001-\(ChileanRUTTestDigits.checkDigit("10000001"))&limit=1")
             #expect(try Self.ids(dotted).count == 1)
             #expect(dotted.header("Link") == nil)
         }

@@ -11,7 +11,8 @@ import Testing
         try await withSandbox { client, _ in
             let created = try await client.api(
                 .post, "/v2/customers",
-                json: #"{"email": "Felipe@Example.CL", "tax_id": {"type": "cl_rut", "value": "11.111.111-1"}, "name": "Felipe Castro", "phone": "+56912345678", "address": {"line1": "Av. Providencia 1234", "city": "Santiago", "country": "CL", "line2": ""}, "metadata": {"crm": "c-1"}}"#
+                json:
+                    #"{"email": "Felipe@Example.CL", "tax_id": {"type": "cl_rut", "value": "11.111.111-1"}, "name": "Felipe Castro", "phone": "+56912345678", "address": {"line1": "Av. Providencia 1234", "city": "Santiago", "country": "CL", "line2": ""}, "metadata": {"crm": "c-1"}}"#
             )
             #expect(created.status == .created, "\(created.text)")
             let json = try created.json()
@@ -23,7 +24,9 @@ import Testing
             #expect(json["tax_id"] == ["type": "cl_rut", "value": "11.111.111-1"], "a tax id is kept as written, as seed 002 shows it")
             #expect(json["name"]?.string == "Felipe Castro")
             #expect(json["phone"]?.string == "+56912345678")
-            #expect(json["address"] == ["line1": "Av. Providencia 1234", "city": "Santiago", "country": "cl"], "only fields with a value, country lower case")
+            #expect(
+                json["address"] == ["line1": "Av. Providencia 1234", "city": "Santiago", "country": "cl"],
+                "only fields with a value, country lower case")
             #expect(json["metadata"] == ["crm": "c-1"])
             let createdAt = try #require(json["created_at"]?.string)
             #expect(createdAt.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#, options: .regularExpression) != nil)
@@ -38,7 +41,8 @@ import Testing
             }
             #expect(bare["metadata"] == [:])
 
-            let rfc = try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "mx_rfc", "value": "xaxx010101000"}}"#).json()
+            let rfc = try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "mx_rfc", "value": "xaxx010101000"}}"#)
+                .json()
             #expect(rfc["tax_id"]?["value"]?.string == "xaxx010101000", "an RFC is kept as written too")
             #expect(rfc["email"] == .null)
         }
@@ -83,11 +87,13 @@ import Testing
 
     @Test func aTaxIDAnotherCustomerHasAnswers409InTheEnvelope() async throws {
         try await withSandbox { client, _ in
-            let first = try await client.api(.post, "/v2/customers", json: #"{"email": "a@example.cl", "tax_id": {"type": "cl_rut", "value": "11.111.111-1"}}"#)
+            let first = try await client.api(
+                .post, "/v2/customers", json: #"{"email": "a@example.cl", "tax_id": {"type": "cl_rut", "value": "11.111.111-1"}}"#)
             #expect(first.status == .created)
             let id = try #require(try first.json()["id"]?.string)
             for spelling in ["111111111", "11111111-1", "11.111.111-1"] {
-                let again = try await client.api(.post, "/v2/customers", json: #"{"email": "b@example.cl", "tax_id": {"type": "cl_rut", "value": "\#(spelling)"}}"#)
+                let again = try await client.api(
+                    .post, "/v2/customers", json: #"{"email": "b@example.cl", "tax_id": {"type": "cl_rut", "value": "\#(spelling)"}}"#)
                 #expect(again.status == .conflict, "\(spelling)")
                 let error = try again.error()
                 #expect(error?["type"]?.string == "invalid_request_error")
@@ -100,9 +106,15 @@ import Testing
             let lowerK = try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "cl_rut", "value": "10000013k"}}"#)
             #expect(lowerK.status == .conflict, "the check digit K in any case is one RUT")
 
-            #expect(try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "mx_rfc", "value": "XAXX010101000"}}"#).status == .created)
-            #expect(try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "mx_rfc", "value": "xaxx010101000"}}"#).status == .conflict)
-            #expect(try await client.api(.post, "/v2/customers", json: #"{"email": "a@example.cl"}"#).status == .created, "emails need not be unique")
+            #expect(
+                try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "mx_rfc", "value": "XAXX010101000"}}"#).status
+                    == .created)
+            #expect(
+                try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "mx_rfc", "value": "xaxx010101000"}}"#).status
+                    == .conflict)
+            #expect(
+                try await client.api(.post, "/v2/customers", json: #"{"email": "a@example.cl"}"#).status == .created,
+                "emails need not be unique")
             #expect(try await client.api(.get, "/v2/customers").json().array?.count == 4)
         }
     }
@@ -119,9 +131,12 @@ import Testing
             #expect(replay.text == conflict.text)
 
             let created = try await client.api(.post, "/v2/customers", json: body, idempotencyKey: "made")
-            #expect(created.status == .created && created.header("Idempotent-Replayed") == "true", "the first answer, not a 409, for the key that made it")
+            #expect(
+                created.status == .created && created.header("Idempotent-Replayed") == "true",
+                "the first answer, not a 409, for the key that made it")
 
-            let session = #"{"amount": 1000, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "customer_data": \#(body)}"#
+            let session =
+                #"{"amount": 1000, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", "customer_data": \#(body)}"#
             let sessionConflict = try await client.api(.post, "/v2/checkout_sessions", json: session, idempotencyKey: "cs-dup")
             let sessionReplay = try await client.api(.post, "/v2/checkout_sessions", json: session, idempotencyKey: "cs-dup")
             #expect(sessionConflict.status == .conflict && sessionReplay.status == .conflict)

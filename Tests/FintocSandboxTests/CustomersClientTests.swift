@@ -14,8 +14,10 @@ struct CustomersClientTests {
             let client = try ClientAgainstSandboxTests.client(tester)
             let created = try await client.createCustomer(
                 CreateCustomer(
-                    email: "Felipe@Example.cl", taxID: FintocTaxID(type: FintocTaxID.chileanRUT, value: "11.111.111-1"), name: "Felipe Castro",
-                    phone: "+56912345678", address: .init(line1: "Av. Providencia 1234", city: "Santiago", country: "CL"), metadata: ["crm": "1"]
+                    email: "Felipe@Example.cl", taxID: FintocTaxID(type: FintocTaxID.chileanRUT, value: "11.111.111-1"),
+                    name: "Felipe Castro",
+                    phone: "+56912345678", address: .init(line1: "Av. Providencia 1234", city: "Santiago", country: "CL"),
+                    metadata: ["crm": "1"]
                 ),
                 idempotencyKey: "cus-1"
             )
@@ -30,7 +32,8 @@ struct CustomersClientTests {
             #expect(found.map(\.id) == [id])
 
             let session = try await client.createCheckoutSession(
-                CreateCheckoutSessionV2(amount: 1000, currency: .clp, successURL: "https://shop.example/ok", cancelURL: "https://shop.example/no", customer: id),
+                CreateCheckoutSessionV2(
+                    amount: 1000, currency: .clp, successURL: "https://shop.example/ok", cancelURL: "https://shop.example/no", customer: id),
                 idempotencyKey: "cs-reuse")
             #expect(session.customer == created)
             try await client.shutdown()
@@ -45,20 +48,29 @@ struct CustomersClientTests {
             _ = try await client.createCustomer(CreateCustomer(taxID: taxID), idempotencyKey: "rfc-1")
             do {
                 _ = try await client.createCheckoutSession(
-                    CreateCheckoutSessionV2(amount: 1000, currency: .mxn, successURL: "https://shop.example/ok", cancelURL: "https://shop.example/no",
-                                            customerData: CustomerData(taxID: FintocTaxID(type: "mx_rfc", value: "xaxx010101000"))),
+                    CreateCheckoutSessionV2(
+                        amount: 1000, currency: .mxn, successURL: "https://shop.example/ok", cancelURL: "https://shop.example/no",
+                        customerData: CustomerData(taxID: FintocTaxID(type: "mx_rfc", value: "xaxx010101000"))),
                     idempotencyKey: "cs-dup")
                 Issue.record("a second customer with the same RFC was made")
             } catch {
-                guard case .api(let api)? = error as? FintocClientError else { Issue.record("expected an API error, got \(error)"); return }
-                #expect(api.status == 409 && api.type == .invalidRequestError && api.code == "customer_already_exists" && api.param == "customer_data.tax_id")
+                guard case .api(let api)? = error as? FintocClientError else {
+                    Issue.record("expected an API error, got \(error)")
+                    return
+                }
+                #expect(
+                    api.status == 409 && api.type == .invalidRequestError && api.code == "customer_already_exists"
+                        && api.param == "customer_data.tax_id")
                 #expect((error as? FintocClientError)?.isTransient == false, "retrying cannot help: reuse the customer instead")
             }
             do {
                 _ = try await client.customer("cus_missing")
                 Issue.record("an unknown customer was found")
             } catch {
-                guard case .api(let api)? = error as? FintocClientError else { Issue.record("expected an API error, got \(error)"); return }
+                guard case .api(let api)? = error as? FintocClientError else {
+                    Issue.record("expected an API error, got \(error)")
+                    return
+                }
                 #expect(api.status == 404 && api.code == "missing_resource")
             }
             try await client.shutdown()
@@ -73,10 +85,16 @@ struct CustomersClientTests {
             for index in 1...5 {
                 let body = String(20_000_000 + index)
                 let rut = "\(body)-\(ChileanRUTTestDigits.checkDigit(body))"
-                made.append(try #require(try await client.createCustomer(CreateCustomer(taxID: FintocTaxID(type: "cl_rut", value: rut)), idempotencyKey: "page-\(index)").id))
+                made.append(
+                    try #require(
+                        try await client.createCustomer(
+                            CreateCustomer(taxID: FintocTaxID(type: "cl_rut", value: rut)), idempotencyKey: "page-\(index)"
+                        ).id))
             }
             _ = try await client.createCustomer(CreateCustomer(email: "no-tax-id@example.cl"), idempotencyKey: "page-email")
-            let all = try await client.customers(query: [URLQueryItem(name: "limit", value: "2"), URLQueryItem(name: "tax_id_type", value: "cl_rut")]).collect()
+            let all = try await client.customers(query: [
+                URLQueryItem(name: "limit", value: "2"), URLQueryItem(name: "tax_id_type", value: "cl_rut"),
+            ]).collect()
             #expect(all.compactMap(\.id) == made.reversed(), "three pages of two, newest first, the filter kept")
             let firstPage = try await client.customers(query: [URLQueryItem(name: "limit", value: "2")], maxPages: 1).collect()
             #expect(firstPage.count == 2, "maxPages bounds the walk")

@@ -13,8 +13,12 @@ import Testing
 @Suite struct ExecutableTests {
     typealias Run = ExecutableRunner.Run
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(20), whileRunning: ((Process) async throws -> Void)? = nil) async throws -> Run {
-        let run = try await ExecutableRunner.run("fintoc-sandbox", arguments, environment: environment, timeout: timeout, whileRunning: whileRunning)
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(20),
+        whileRunning: ((Process) async throws -> Void)? = nil
+    ) async throws -> Run {
+        let run = try await ExecutableRunner.run(
+            "fintoc-sandbox", arguments, environment: environment, timeout: timeout, whileRunning: whileRunning)
         if run.timedOut { Issue.record("fintoc-sandbox \(arguments) did not end within \(timeout)") }
         return run
     }
@@ -22,7 +26,11 @@ import Testing
     @Test func helpListsEveryVariableWithItsDefault() async throws {
         let help = try await Self.run(["--help"])
         #expect(help.status == 0)
-        for name in ["SANDBOX_HOST", "SANDBOX_PORT", "SANDBOX_SECRET_KEY", "SANDBOX_PUBLIC_KEY", "SANDBOX_PUBLIC_URL", "SANDBOX_WEBHOOK_URL", "SANDBOX_WEBHOOK_SECRET", "SANDBOX_SESSION_LIFETIME", "SANDBOX_TOKEN_LIFETIME", "SANDBOX_WEBHOOK_RETRY_SCHEDULE", "SANDBOX_WEBHOOK_TIMEOUT"] {
+        for name in [
+            "SANDBOX_HOST", "SANDBOX_PORT", "SANDBOX_SECRET_KEY", "SANDBOX_PUBLIC_KEY", "SANDBOX_PUBLIC_URL", "SANDBOX_WEBHOOK_URL",
+            "SANDBOX_WEBHOOK_SECRET", "SANDBOX_SESSION_LIFETIME", "SANDBOX_TOKEN_LIFETIME", "SANDBOX_WEBHOOK_RETRY_SCHEDULE",
+            "SANDBOX_WEBHOOK_TIMEOUT",
+        ] {
             #expect(help.output.contains(name), "\(name) missing from --help")
         }
         #expect(help.output.contains("default: 8090"))
@@ -41,9 +49,11 @@ import Testing
         let reserved = try RefusingPort()
         let port = reserved.port
         reserved.release()
-        let run = try await Self.run(["serve"], environment: ["SANDBOX_PORT": "\(port)", "LOG_LEVEL": "info"], timeout: .seconds(10)) { process in
+        let run = try await Self.run(["serve"], environment: ["SANDBOX_PORT": "\(port)", "LOG_LEVEL": "info"], timeout: .seconds(10)) {
+            process in
             try await eventually(timeout: .seconds(10), "the sandbox to answer") {
-                let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1))
+                let response = try? await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1))
                 return response?.status == .ok
             }
             process.terminate()  // SIGTERM
@@ -55,7 +65,8 @@ import Testing
     @Test func triggerSendsOneSignedEventAndFailsWhenNobodyListens() async throws {
         let receiver = WebhookReceiver()
         try await receiver.run { url in
-            let sent = try await Self.run(["trigger", "checkout_session.finished", "--forward-to", url], environment: ["SANDBOX_WEBHOOK_SECRET": "whsec_cli"])
+            let sent = try await Self.run(
+                ["trigger", "checkout_session.finished", "--forward-to", url], environment: ["SANDBOX_WEBHOOK_SECRET": "whsec_cli"])
             #expect(sent.status == 0, "\(sent.output)")
             #expect(sent.output.contains("checkout_session.finished evt_"))
             #expect(sent.output.contains(": 200"))
@@ -64,7 +75,8 @@ import Testing
             #expect(try item.event?.checkoutSession()?.paymentResource?.paymentIntent?.status == .succeeded)
         }
         let secret = ["SANDBOX_WEBHOOK_SECRET": "whsec_cli"]
-        let failed = try await Self.run(["trigger", "payment_intent.failed", "--forward-to", "http://127.0.0.1:1/x", "--timeout", "1"], environment: secret)
+        let failed = try await Self.run(
+            ["trigger", "payment_intent.failed", "--forward-to", "http://127.0.0.1:1/x", "--timeout", "1"], environment: secret)
         #expect(failed.status != 0)
         let unknown = try await Self.run(["trigger", "charge.succeeded", "--forward-to", "http://127.0.0.1:1/x"], environment: secret)
         #expect(unknown.status != 0)
@@ -81,7 +93,8 @@ import Testing
         let none = ["SANDBOX_WEBHOOK_SECRET": "", "SANDBOX_WEBHOOK_SECRET_FILE": ""]
         let receiver = WebhookReceiver()
         try await receiver.run { url in
-            let byOption = try await Self.run(["trigger", "payment_intent.succeeded", "--forward-to", url, "--secret-file", file.path], environment: none)
+            let byOption = try await Self.run(
+                ["trigger", "payment_intent.succeeded", "--forward-to", url, "--secret-file", file.path], environment: none)
             #expect(byOption.status == 0, "\(byOption.output)")
             var byVariable = none
             byVariable["SANDBOX_WEBHOOK_SECRET_FILE"] = file.path
@@ -89,7 +102,9 @@ import Testing
             #expect(byFileVariable.status == 0, "\(byFileVariable.output)")
             #expect(receiver.received.count == 2)
             for item in receiver.received {
-                #expect(throws: Never.self) { try WebhookVerifier(secrets: ["whsec_from_a_file_0001"]).verify(body: item.body, header: item.signature) }
+                #expect(throws: Never.self) {
+                    try WebhookVerifier(secrets: ["whsec_from_a_file_0001"]).verify(body: item.body, header: item.signature)
+                }
             }
         }
         let target = ["trigger", "payment_intent.succeeded", "--forward-to", "http://127.0.0.1:1/x"]
@@ -122,7 +137,9 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try SandboxConfiguration(environment: ["SANDBOX_SECRET_KEY_FILE": file.path, "SANDBOX_SECRET_KEY": "sk_test_x"])
         }
-        let run = try await Self.run(["serve"], environment: ["SANDBOX_WEBHOOK_SECRET_FILE": "/nonexistent/cobro/secret", "SANDBOX_WEBHOOK_URL": "http://127.0.0.1:1/x"])
+        let run = try await Self.run(
+            ["serve"],
+            environment: ["SANDBOX_WEBHOOK_SECRET_FILE": "/nonexistent/cobro/secret", "SANDBOX_WEBHOOK_URL": "http://127.0.0.1:1/x"])
         #expect(run.status != 0)
         #expect(run.output.contains("SANDBOX_WEBHOOK_SECRET_FILE: cannot read"), "\(run.output)")
     }

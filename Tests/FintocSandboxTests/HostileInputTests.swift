@@ -1,9 +1,10 @@
 import Fintoc
-@testable import FintocSandbox
 import Foundation
 import HummingbirdTesting
 import Synchronization
 import Testing
+
+@testable import FintocSandbox
 
 /// Inputs that once crashed the sandbox process; each must be answered, never trap.
 @Suite struct HostileInputTests {
@@ -22,9 +23,9 @@ import Testing
     @Test func aLineWhoseTotalOverflowsIsRefusedAtCreate() async throws {
         try await withSandbox { client, _ in
             let body = #"""
-            {"amount": 1000, "currency": "CLP", "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
-             "line_items": [{"quantity": 1000000000000, "price_data": {"currency": "CLP", "unit_amount": 1000000000000, "product_data": {"name": "x"}}}]}
-            """#
+                {"amount": 1000, "currency": "CLP", "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
+                 "line_items": [{"quantity": 1000000000000, "price_data": {"currency": "CLP", "unit_amount": 1000000000000, "product_data": {"name": "x"}}}]}
+                """#
             let response = try await client.api(.post, "/v2/checkout_sessions", json: body, idempotencyKey: "overflow")
             #expect(response.status == .badRequest)
             #expect(try response.error()?["code"] == "invalid_amount")

@@ -48,8 +48,13 @@ struct ListenerLimitTests {
             "SANDBOX_REQUEST_TIMEOUT": "3", "SANDBOX_IDLE_TIMEOUT": "20", "SANDBOX_MAX_CONNECTIONS": "64",
         ])
         #expect(configuration.limits == HTTPServerLimits(requestTimeout: .seconds(3), idleTimeout: .seconds(20), maxConnections: 64))
-        #expect(try SandboxConfiguration(environment: [:]).limits == HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 512))
-        for (name, value) in [("SANDBOX_REQUEST_TIMEOUT", "0"), ("SANDBOX_IDLE_TIMEOUT", "7200"), ("SANDBOX_MAX_CONNECTIONS", "none"), ("SANDBOX_MAX_CONNECTIONS", "0")] {
+        #expect(
+            try SandboxConfiguration(environment: [:]).limits
+                == HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 512))
+        for (name, value) in [
+            ("SANDBOX_REQUEST_TIMEOUT", "0"), ("SANDBOX_IDLE_TIMEOUT", "7200"), ("SANDBOX_MAX_CONNECTIONS", "none"),
+            ("SANDBOX_MAX_CONNECTIONS", "0"),
+        ] {
             #expect(throws: ConfigurationError.self, "\(name)=\(value)") { try SandboxConfiguration(environment: [name: value]) }
         }
     }

@@ -113,7 +113,8 @@ import Testing
             // A customer mid-flow (logged in: the attempt is running): the merchant can no longer
             // expire it through the API, as with Fintoc; time (here the control endpoint) does.
             let busy = try await client.createSessionV2()["id"]!.string!
-            let login = try await client.form("/checkout/\(busy)/login", [("bank", "cl_banco_estado"), ("username", "41614850-3"), ("password", "jonsnow")])
+            let login = try await client.form(
+                "/checkout/\(busy)/login", [("bank", "cl_banco_estado"), ("username", "41614850-3"), ("password", "jonsnow")])
             #expect(login.status == .ok)
             let refused = try await client.api(.post, "/v2/checkout_sessions/\(busy)/expire")
             #expect(refused.status == .conflict)
@@ -146,7 +147,8 @@ import Testing
         try await withSandbox(testConfiguration(sessionLifetime: 0.3, tokenLifetime: 0.3)) { client, store in
             let session = try await client.createSessionV2()["id"]!.string!
             let intent = try await client.createIntent()["id"]!.string!
-            let v1 = try await client.api(.post, "/v1/checkout_sessions", json: #"{"amount": 100, "currency": "CLP"}"#).json()["id"]!.string!
+            let v1 = try await client.api(.post, "/v1/checkout_sessions", json: #"{"amount": 100, "currency": "CLP"}"#).json()["id"]!
+                .string!
             try await eventually("the sweeper to expire them") {
                 await Self.types(store, [session, intent, v1]).count == 3
             }
@@ -165,7 +167,8 @@ import Testing
             #expect(try await client.complete(intent, "succeeded").status == .ok)
             let tooMuch = try await client.api(.post, "/v1/refunds", json: #"{"resource_id": "\#(intent)", "amount": 6000}"#)
             #expect(try tooMuch.error()?["code"]?.string == "invalid_amount")
-            let created = try await client.api(.post, "/v1/refunds", json: #"{"resource_id": "\#(intent)", "resource_type": "payment_intent", "amount": 2000}"#)
+            let created = try await client.api(
+                .post, "/v1/refunds", json: #"{"resource_id": "\#(intent)", "resource_type": "payment_intent", "amount": 2000}"#)
             #expect(created.status == .created)
             let refund = try created.json()
             let id = refund["id"]!.string!

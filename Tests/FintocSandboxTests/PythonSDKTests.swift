@@ -17,7 +17,9 @@ import Testing
 
     /// Runs `scripts/python arguments…` with `environment` added (secrets go there, never in the
     /// arguments), answering its exit status and output; bounded by `timeout`.
-    static func python(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
+    static func python(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> (
+        status: Int32, output: String
+    ) {
         let process = Process()
         process.executableURL = interpreter
         process.arguments = arguments
@@ -45,7 +47,8 @@ import Testing
         try #require(probe.status == 0, "The official SDK is not in the checkout's Python environment; run scripts/deps.\n\(probe.output)")
         try await withSandbox(testConfiguration(settleDelay: 60)) { client, _ in
             let port = try #require(client.port)
-            let result = try await Self.python([Self.script.path, "http://127.0.0.1:\(port)"], environment: ["SANDBOX_SECRET_KEY": secretKey])
+            let result = try await Self.python(
+                [Self.script.path, "http://127.0.0.1:\(port)"], environment: ["SANDBOX_SECRET_KEY": secretKey])
             #expect(result.status == 0, "sdk_check.py failed:\n\(result.output)")
             #expect(result.output.contains("SDK OK"), "\(result.output)")
         }

@@ -11,7 +11,8 @@ import Testing
         #"{"amount": 350000, "currency": "CLP", "success_url": "https://a.example/s", "cancel_url": "https://a.example/c", \#(payer)\#(extra)}"#
     }
 
-    static let felipe = #""customer_data": {"tax_id": {"type": "cl_rut", "value": "11.111.111-1"}, "name": "Felipe Castro", "email": "Felipe@Example.cl", "metadata": {"crm": "1"}}"#
+    static let felipe =
+        #""customer_data": {"tax_id": {"type": "cl_rut", "value": "11.111.111-1"}, "name": "Felipe Castro", "email": "Felipe@Example.cl", "metadata": {"crm": "1"}}"#
 
     @Test func customerDataMakesAStoredCustomerAndASecondOneWithItsTaxIDIs409() async throws {
         try await withSandbox { client, _ in
@@ -30,7 +31,9 @@ import Testing
             #expect(try stored.json() == customer)
             #expect(try CustomerListTests.ids(await client.api(.get, "/v2/customers?tax_id=11111111-1")) == [id])
 
-            let again = try await client.api(.post, "/v2/checkout_sessions", json: Self.session(#""customer_data": {"tax_id": {"type": "cl_rut", "value": "111111111"}, "email": "other@example.cl"}"#))
+            let again = try await client.api(
+                .post, "/v2/checkout_sessions",
+                json: Self.session(#""customer_data": {"tax_id": {"type": "cl_rut", "value": "111111111"}, "email": "other@example.cl"}"#))
             #expect(again.status == .conflict)
             let error = try again.error()
             #expect(error?["type"]?.string == "invalid_request_error")
@@ -48,11 +51,15 @@ import Testing
 
     @Test func customerReusesAnExistingCustomer() async throws {
         try await withSandbox { client, _ in
-            let made = try await client.api(.post, "/v2/customers", json: #"{"tax_id": {"type": "mx_rfc", "value": "xaxx010101000"}, "email": "Ana@Example.mx", "name": "Ana"}"#)
+            let made = try await client.api(
+                .post, "/v2/customers",
+                json: #"{"tax_id": {"type": "mx_rfc", "value": "xaxx010101000"}, "email": "Ana@Example.mx", "name": "Ana"}"#)
             let customer = try made.json()
             let id = try #require(customer["id"]?.string)
             for _ in 0..<2 {
-                let session = try await client.api(.post, "/v2/checkout_sessions", json: Self.session(#""customer": "\#(id)""#).replacingOccurrences(of: "CLP", with: "MXN"))
+                let session = try await client.api(
+                    .post, "/v2/checkout_sessions",
+                    json: Self.session(#""customer": "\#(id)""#).replacingOccurrences(of: "CLP", with: "MXN"))
                 #expect(session.status == .created, "\(session.text)")
                 let json = try session.json()
                 #expect(json["customer"] == customer, "the session embeds the stored customer")
@@ -79,7 +86,9 @@ import Testing
             #expect(try both.error()?["code"]?.string == "invalid_parameter")
             #expect(try both.error()?["param"]?.string == "customer")
 
-            let badRUT = try await client.api(.post, "/v2/checkout_sessions", json: Self.session(#""customer_data": {"tax_id": {"type": "cl_rut", "value": "11.111.111-2"}}"#))
+            let badRUT = try await client.api(
+                .post, "/v2/checkout_sessions",
+                json: Self.session(#""customer_data": {"tax_id": {"type": "cl_rut", "value": "11.111.111-2"}}"#))
             #expect(try badRUT.error()?["code"]?.string == "invalid_tax_id")
             #expect(try badRUT.error()?["param"]?.string == "customer_data.tax_id.value")
             let neither = try await client.api(.post, "/v2/checkout_sessions", json: Self.session(#""customer_data": {"name": "x"}"#))
@@ -87,12 +96,16 @@ import Testing
             #expect(try neither.error()?["param"]?.string == "customer_data.email")
 
             // Refused for another reason after customer_data was read: no customer is made.
-            let badLine = try await client.api(.post, "/v2/checkout_sessions", json: Self.session(Self.felipe, extra: #", "line_items": [{"quantity": 0}]"#))
+            let badLine = try await client.api(
+                .post, "/v2/checkout_sessions", json: Self.session(Self.felipe, extra: #", "line_items": [{"quantity": 0}]"#))
             #expect(badLine.status == .badRequest)
-            let badOption = try await client.api(.post, "/v2/checkout_sessions", json: Self.session(Self.felipe, extra: #", "business_profile": {"name": ""}"#))
+            let badOption = try await client.api(
+                .post, "/v2/checkout_sessions", json: Self.session(Self.felipe, extra: #", "business_profile": {"name": ""}"#))
             #expect(badOption.status == .badRequest)
             #expect(try await client.api(.get, "/v2/customers").json().array?.isEmpty == true)
-            #expect(try await client.api(.post, "/v2/checkout_sessions", json: Self.session(Self.felipe)).status == .created, "the tax id is still free")
+            #expect(
+                try await client.api(.post, "/v2/checkout_sessions", json: Self.session(Self.felipe)).status == .created,
+                "the tax id is still free")
         }
     }
 }

@@ -28,7 +28,8 @@ func testConfiguration(
 ) -> SandboxConfiguration {
     SandboxConfiguration(
         host: "127.0.0.1", port: 0, publicURL: "http://127.0.0.1:8090", bootstrapWebhook: bootstrap, sessionLifetime: sessionLifetime,
-        tokenLifetime: tokenLifetime, retrySchedule: retrySchedule, webhookTimeout: webhookTimeout, sweepInterval: 0.05, settleDelay: settleDelay
+        tokenLifetime: tokenLifetime, retrySchedule: retrySchedule, webhookTimeout: webhookTimeout, sweepInterval: 0.05,
+        settleDelay: settleDelay
     )
 }
 
@@ -46,7 +47,9 @@ func withSandbox<Value: Sendable>(
 
 extension TestClientProtocol {
     /// An API call with the secret key (or `key`), a JSON body and extra headers.
-    func api(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, key: String? = secretKey, idempotencyKey: String? = nil) async throws -> TestResponse {
+    func api(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, key: String? = secretKey, idempotencyKey: String? = nil)
+        async throws -> TestResponse
+    {
         var headers = HTTPFields()
         if let key { headers[.authorization] = key }
         if let idempotencyKey { headers[HeaderName("Idempotency-Key")!] = idempotencyKey }
@@ -56,7 +59,8 @@ extension TestClientProtocol {
 
     /// A form post, as a browser sends it from the customer's pages.
     func form(_ uri: String, _ fields: [(String, String)]) async throws -> TestResponse {
-        let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)" }.joined(separator: "&")
+        let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)" }.joined(
+            separator: "&")
         var headers = HTTPFields()
         headers[.contentType] = "application/x-www-form-urlencoded"
         return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
@@ -65,7 +69,8 @@ extension TestClientProtocol {
     func createSessionV2(amount: Int64 = 350_000, currency: String = "CLP") async throws -> JSONValue {
         let response = try await api(
             .post, "/v2/checkout_sessions",
-            json: #"{"amount": \#(amount), "currency": "\#(currency)", "success_url": "https://merchant.example/success?session={CHECKOUT_SESSION_ID}", "cancel_url": "https://merchant.example/cancel", "metadata": {"order": "o-1"}}"#
+            json:
+                #"{"amount": \#(amount), "currency": "\#(currency)", "success_url": "https://merchant.example/success?session={CHECKOUT_SESSION_ID}", "cancel_url": "https://merchant.example/cancel", "metadata": {"order": "o-1"}}"#
         )
         #expect(response.status == .created)
         return try response.json()
@@ -170,7 +175,10 @@ final class WebhookReceiver: Sendable {
         router.post("webhooks/fintoc") { request, _ -> Response in
             var request = request
             let bytes = try await request.collectBody(upTo: 1 << 20)
-            let count = self.record(Received(body: Data(buffer: bytes), signature: request.headers[HeaderName("Fintoc-Signature")!], contentType: request.headers[.contentType]))
+            let count = self.record(
+                Received(
+                    body: Data(buffer: bytes), signature: request.headers[HeaderName("Fintoc-Signature")!],
+                    contentType: request.headers[.contentType]))
             return Response(status: self.respond(count))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

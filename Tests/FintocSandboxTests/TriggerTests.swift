@@ -38,10 +38,14 @@ import Testing
         let client = WebhookPoster.makeClient()
         try await receiver.run { url in
             let event = try #require(SampleEvents.make(type: "payment_intent.succeeded"))
-            let result = await WebhookPoster(client: client, timeout: 2).post(body: SampleEvents.body(of: event), to: url, secret: "whsec_cli", timestamp: Int64(Date().timeIntervalSince1970))
+            let result = await WebhookPoster(client: client, timeout: 2).post(
+                body: SampleEvents.body(of: event), to: url, secret: "whsec_cli", timestamp: Int64(Date().timeIntervalSince1970))
             #expect(result.statusCode == 200)
-            #expect(throws: Never.self) { try WebhookVerifier(secrets: ["whsec_cli"]).verify(body: receiver.received[0].body, header: receiver.received[0].signature) }
-            let refused = await WebhookPoster(client: client, timeout: 0.5).post(body: Data(), to: "http://127.0.0.1:1/nothing", secret: "x", timestamp: 0)
+            #expect(throws: Never.self) {
+                try WebhookVerifier(secrets: ["whsec_cli"]).verify(body: receiver.received[0].body, header: receiver.received[0].signature)
+            }
+            let refused = await WebhookPoster(client: client, timeout: 0.5).post(
+                body: Data(), to: "http://127.0.0.1:1/nothing", secret: "x", timestamp: 0)
             #expect(!refused.succeeded)
             #expect(refused.error != nil)
         }
@@ -53,7 +57,8 @@ import Testing
         let receiver = WebhookReceiver(respond: { _ in .found })
         let client = WebhookPoster.makeClient()
         try await receiver.run { url in
-            let result = await WebhookPoster(client: client, timeout: 2).post(body: Data("{}".utf8), to: url, secret: "whsec_cli", timestamp: 0)
+            let result = await WebhookPoster(client: client, timeout: 2).post(
+                body: Data("{}".utf8), to: url, secret: "whsec_cli", timestamp: 0)
             #expect(result.statusCode == 302)
             #expect(!result.succeeded)
             #expect(receiver.received.count == 1, "the POST was sent once and the redirect not followed")

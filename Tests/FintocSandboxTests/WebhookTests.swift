@@ -30,7 +30,10 @@ import Testing
 
                     let log = try await client.api(.get, "/sandbox/deliveries").json().array!
                     #expect(log.count == 2)
-                    #expect(log.allSatisfy { $0["status_code"]?.int == 200 && $0["attempt"]?.int == 1 && $0["endpoint_id"]?.string == endpoint.id })
+                    #expect(
+                        log.allSatisfy {
+                            $0["status_code"]?.int == 200 && $0["attempt"]?.int == 1 && $0["endpoint_id"]?.string == endpoint.id
+                        })
                     #expect(log.allSatisfy { $0["next_retry_at"] == nil })
                 }
             }
@@ -42,7 +45,8 @@ import Testing
         let reserved = try RefusingPort()
         let port = reserved.port
         let receiver = WebhookReceiver()
-        try await withSandbox(testConfiguration(retrySchedule: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2], webhookTimeout: 0.5)) { client, store in
+        try await withSandbox(testConfiguration(retrySchedule: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2], webhookTimeout: 0.5)) {
+            client, store in
             let endpoint = try await client.createEndpoint(url: "http://127.0.0.1:\(port)/webhooks/fintoc")
             let id = try await client.createIntent()["id"]!.string!
             #expect(try await client.complete(id, "succeeded").status == .ok)
@@ -53,13 +57,18 @@ import Testing
             try await receiver.run(port: port) { _ in
                 try await eventually("the retry to land") { receiver.received.count == 1 }
             }
+            // The sandbox logs a delivery once it has read the answer, a moment after the
+            // receiver got the request.
+            try await eventually("the delivery to be logged") { await store.allDeliveries().contains { $0.succeeded } }
             let log = await store.allDeliveries()
             #expect(log.first?.statusCode == nil)
             #expect(log.first?.error != nil)
             #expect(log.first?.nextRetryAt != nil)
             #expect(log.last?.succeeded == true)
             #expect(log.last?.attempt ?? 0 >= 3)
-            #expect(try WebhookVerifier(secrets: [endpoint.secret]).verify(body: receiver.received[0].body, header: receiver.received[0].signature) != Date.distantPast)
+            #expect(
+                try WebhookVerifier(secrets: [endpoint.secret]).verify(
+                    body: receiver.received[0].body, header: receiver.received[0].signature) != Date.distantPast)
         }
     }
 
@@ -157,7 +166,10 @@ import Testing
                     try verifier.verify(body: stale.body, header: stale.signature)
                     Issue.record("a stale signature was accepted")
                 } catch {
-                    guard case .stale(let seconds)? = error as? WebhookSignatureError else { Issue.record("expected stale, got \(error)"); return }
+                    guard case .stale(let seconds)? = error as? WebhookSignatureError else {
+                        Issue.record("expected stale, got \(error)")
+                        return
+                    }
                     #expect((600...605).contains(seconds))
                 }
 
@@ -233,7 +245,8 @@ import Testing
                 try await eventually("the expiry event") { receiver.received.count == 1 }
                 #expect(receiver.events.first?.type == .checkoutSessionExpired)
                 #expect(throws: Never.self) {
-                    try WebhookVerifier(secrets: ["whsec_bootstrap"]).verify(body: receiver.received[0].body, header: receiver.received[0].signature)
+                    try WebhookVerifier(secrets: ["whsec_bootstrap"]).verify(
+                        body: receiver.received[0].body, header: receiver.received[0].signature)
                 }
             }
         }

@@ -8,17 +8,21 @@ import Testing
 /// of Fintoc: one implementation, in PaymentsCore and Fintoc.
 @Suite("account and tax id rules")
 struct AccountRulesTests {
-    @Test("a RUT normalises the way Fintoc stores it, in any spelling", arguments: [
-        ("11.111.111-1", "111111111"), ("11111111-1", "111111111"), ("111111111", "111111111"),
-        ("10.000.013-K", "10000013K"), ("10000013k", "10000013K"), ("7.654.321-6", "76543216"),
-    ])
+    @Test(
+        "a RUT normalises the way Fintoc stores it, in any spelling",
+        arguments: [
+            ("11.111.111-1", "111111111"), ("11111111-1", "111111111"), ("111111111", "111111111"),
+            ("10.000.013-K", "10000013K"), ("10000013k", "10000013K"), ("7.654.321-6", "76543216"),
+        ])
     func rutNormalises(input: String, expected: String) {
         #expect(ChileanRUT.normalized(input) == expected)
     }
 
-    @Test("a RUT with a wrong check digit or shape normalises to nothing", arguments: [
-        "11.111.111-2", "11111112", "", "1", "-1", "1-", "11-111-111-1", "111.111.111-1", "abc", "1111111ß", "123456789-0",
-    ])
+    @Test(
+        "a RUT with a wrong check digit or shape normalises to nothing",
+        arguments: [
+            "11.111.111-2", "11111112", "", "1", "-1", "1-", "11-111-111-1", "111.111.111-1", "abc", "1111111ß", "123456789-0",
+        ])
     func rutRefused(input: String) {
         #expect(ChileanRUT.normalized(input) == nil)
     }
@@ -38,10 +42,12 @@ struct AccountRulesTests {
         #expect(MexicanRFC.normalized("XAXX0101010") == nil)
     }
 
-    @Test("a CLABE needs 18 digits and its 3-7-1 check digit", arguments: [
-        ("002010077777777771", true), ("032180000118359719", true), ("012180001183597198", true),
-        ("002010077777777772", false), ("00201007777777777", false), ("0020100777777777710", false), ("00201007777777777A", false),
-    ])
+    @Test(
+        "a CLABE needs 18 digits and its 3-7-1 check digit",
+        arguments: [
+            ("002010077777777771", true), ("032180000118359719", true), ("012180001183597198", true),
+            ("002010077777777772", false), ("00201007777777777", false), ("0020100777777777710", false), ("00201007777777777A", false),
+        ])
     func clabe(input: String, valid: Bool) {
         #expect((MexicanCLABE.problem(with: input) == nil) == valid)
     }
@@ -64,10 +70,12 @@ struct AccountRulesTests {
         try mexican.validateAsRecipient(currency: .mxn, at: "recipient_account")
 
         let missing = BankAccount(holderID: nil, number: "", type: "checking_account", institutionID: "cl_banco_de_chile")
-        #expect(throws: ValidationError([
-            ValidationIssue(path: "recipient_account.holder_id", code: "required", reason: "is required"),
-            ValidationIssue(path: "recipient_account.number", code: "required", reason: "is required"),
-        ])) { try missing.validateAsRecipient(currency: .clp, at: "recipient_account") }
+        #expect(
+            throws: ValidationError([
+                ValidationIssue(path: "recipient_account.holder_id", code: "required", reason: "is required"),
+                ValidationIssue(path: "recipient_account.number", code: "required", reason: "is required"),
+            ])
+        ) { try missing.validateAsRecipient(currency: .clp, at: "recipient_account") }
 
         let wrong = BankAccount(holderID: "XAXX010101000", number: "12-3", type: "clabe", institutionID: "mx_bbva")
         do {

@@ -13,11 +13,12 @@ struct ClientTransportTests {
         let refusing = try RefusingPort()
         defer { refusing.release() }
         let port = refusing.port
-        let client = FintocClient(configuration: FintocClientConfiguration(
-            baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x",
-            connectTimeout: .milliseconds(500), requestTimeout: .seconds(2),
-            retry: RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(20), maxDelay: .milliseconds(50))
-        ))
+        let client = FintocClient(
+            configuration: FintocClientConfiguration(
+                baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x",
+                connectTimeout: .milliseconds(500), requestTimeout: .seconds(2),
+                retry: RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(20), maxDelay: .milliseconds(50))
+            ))
         let started = ContinuousClock.now
         do {
             _ = try await client.paymentIntent("pi_1")
@@ -44,7 +45,8 @@ struct ClientTransportTests {
         let refusing = try RefusingPort()
         defer { refusing.release() }
         let port = refusing.port
-        let client = FintocClient(configuration: FintocClientConfiguration(baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x", retry: .never))
+        let client = FintocClient(
+            configuration: FintocClientConfiguration(baseURL: "http://127.0.0.1:\(port)", secretKey: "sk_test_x", retry: .never))
         do {
             _ = try await client.createPaymentIntent(CreatePaymentIntent(amount: 1000, currency: .clp), idempotencyKey: key)
             Issue.record("sent a POST without a usable key")
@@ -63,14 +65,20 @@ struct ClientTransportTests {
     func escaping() {
         #expect(escaped("pi_1") == "pi_1")
         #expect(escaped("../v1/refunds?x=1") == "..%2Fv1%2Frefunds%3Fx%3D1")
-        #expect(RequestTarget.path("/v1/payment_intents", query: [URLQueryItem(name: "page", value: "2")]).url(base: "http://h:1") == "http://h:1/v1/payment_intents?page=2")
+        #expect(
+            RequestTarget.path("/v1/payment_intents", query: [URLQueryItem(name: "page", value: "2")]).url(base: "http://h:1")
+                == "http://h:1/v1/payment_intents?page=2")
     }
 
     @Test("a Link is followed only on the configured API's scheme, host and port: the secret key goes with it")
     func linksStayOnTheAPI() async throws {
         let client = FintocClient(configuration: FintocClientConfiguration(baseURL: "https://api.fintoc.com", secretKey: "sk_test_x"))
-        #expect(client.sameOrigin(URL(string: "https://api.fintoc.com/v1/payment_intents?page=2")!)?.absoluteString == "https://api.fintoc.com/v1/payment_intents?page=2")
-        #expect(client.sameOrigin(URL(string: "/v1/payment_intents?page=2")!)?.absoluteString == "https://api.fintoc.com/v1/payment_intents?page=2")
+        #expect(
+            client.sameOrigin(URL(string: "https://api.fintoc.com/v1/payment_intents?page=2")!)?.absoluteString
+                == "https://api.fintoc.com/v1/payment_intents?page=2")
+        #expect(
+            client.sameOrigin(URL(string: "/v1/payment_intents?page=2")!)?.absoluteString
+                == "https://api.fintoc.com/v1/payment_intents?page=2")
         #expect(client.sameOrigin(URL(string: "http://api.fintoc.com/v1/payment_intents?page=2")!) == nil, "no downgrade to http")
         #expect(client.sameOrigin(URL(string: "https://evil.example/v1/payment_intents")!) == nil)
         #expect(client.sameOrigin(URL(string: "https://api.fintoc.com:8443/v1/x")!) == nil)
@@ -79,10 +87,11 @@ struct ClientTransportTests {
 
     @Test("Fintoc's 'key still in use' is worth a retry; other conflicts are not")
     func keyInUseIsTransient() {
-        let inUse = FintocAPIError(status: 409, envelope: .init(type: .invalidRequestError, code: "idempotency_key_in_use", message: nil), requestID: nil)
-        let other = FintocAPIError(status: 409, envelope: .init(type: .invalidRequestError, code: "customer_exists", message: nil), requestID: nil)
+        let inUse = FintocAPIError(
+            status: 409, envelope: .init(type: .invalidRequestError, code: "idempotency_key_in_use", message: nil), requestID: nil)
+        let other = FintocAPIError(
+            status: 409, envelope: .init(type: .invalidRequestError, code: "customer_exists", message: nil), requestID: nil)
         #expect(FintocClientError.api(inUse).isTransient)
         #expect(!FintocClientError.api(other).isTransient)
     }
 }
-

@@ -7,7 +7,8 @@ import Testing
 /// `"<t>." + body`, so the code is checked against another implementation, not against itself.
 @Suite("Webhook signatures")
 struct WebhookSignatureTests {
-    static let body = Data(#"{"id":"evt_a4xK32BanKWYn","object":"event","type":"payment_intent.succeeded","data":{"id":"pi_1","amount":350000}}"#.utf8)
+    static let body = Data(
+        #"{"id":"evt_a4xK32BanKWYn","object":"event","type":"payment_intent.succeeded","data":{"id":"pi_1","amount":350000}}"#.utf8)
     static let timestamp: Int64 = 1_795_000_000
     static let now = Date(timeIntervalSince1970: 1_795_000_000)
     static let primary = "whsec_test_primary"
@@ -21,22 +22,26 @@ struct WebhookSignatureTests {
     func signingMatchesOpenSSL() {
         #expect(WebhookSigner(secret: Self.primary).signature(for: Self.body, timestamp: Self.timestamp) == Self.primarySignature)
         #expect(WebhookSigner(secret: Self.rotated).signature(for: Self.body, timestamp: Self.timestamp) == Self.rotatedSignature)
-        #expect(WebhookSigner(secret: "clave-ñ").signature(for: Data(), timestamp: Self.timestamp)
-            == "5552bb7d6ed3f97a72babb89963d2e0bae7bab6c4d90f50b7b55a104342264cf")
-        #expect(WebhookSigner(secret: Self.primary).header(for: Self.body, timestamp: Self.timestamp)
-            == "t=1795000000,v1=\(Self.primarySignature)")
+        #expect(
+            WebhookSigner(secret: "clave-ñ").signature(for: Data(), timestamp: Self.timestamp)
+                == "5552bb7d6ed3f97a72babb89963d2e0bae7bab6c4d90f50b7b55a104342264cf")
+        #expect(
+            WebhookSigner(secret: Self.primary).header(for: Self.body, timestamp: Self.timestamp)
+                == "t=1795000000,v1=\(Self.primarySignature)")
     }
 
-    @Test("accepted header forms", arguments: [
-        "t=1795000000,v1=\(primarySignature)",
-        "v1=\(primarySignature),t=1795000000",
-        " t = 1795000000 , v1 = \(primarySignature) ",
-        "t=1795000000,v0=deadbeef,v1=\(primarySignature),scheme2=x=y",
-        "t=1795000000,v1=\(String(repeating: "0", count: 64)),v1=\(primarySignature)",
-        "t=1795000000,v1=\(primarySignature.uppercased())",
-        "t=1795000000,v1=not-hex,v1=\(primarySignature)",
-        "t=1795000000,,v1=\(primarySignature),junk",
-    ])
+    @Test(
+        "accepted header forms",
+        arguments: [
+            "t=1795000000,v1=\(primarySignature)",
+            "v1=\(primarySignature),t=1795000000",
+            " t = 1795000000 , v1 = \(primarySignature) ",
+            "t=1795000000,v0=deadbeef,v1=\(primarySignature),scheme2=x=y",
+            "t=1795000000,v1=\(String(repeating: "0", count: 64)),v1=\(primarySignature)",
+            "t=1795000000,v1=\(primarySignature.uppercased())",
+            "t=1795000000,v1=not-hex,v1=\(primarySignature)",
+            "t=1795000000,,v1=\(primarySignature),junk",
+        ])
     func accepted(header: String) throws {
         let verifier = WebhookVerifier(secrets: [Self.primary])
         #expect(try verifier.verify(body: Self.body, header: header, now: Self.now) == Self.now)
@@ -82,7 +87,9 @@ struct WebhookSignatureTests {
         tampered[tampered.startIndex + 40] ^= 0x01
         #expect(throws: WebhookSignatureError.noMatch) { try verifier.verify(body: tampered, header: header, now: Self.now) }
         // One trailing space: openssl gives 31dd84…, which is not the header's signature.
-        #expect(throws: WebhookSignatureError.noMatch) { try verifier.verify(body: Self.body + Data(" ".utf8), header: header, now: Self.now) }
+        #expect(throws: WebhookSignatureError.noMatch) {
+            try verifier.verify(body: Self.body + Data(" ".utf8), header: header, now: Self.now)
+        }
         #expect(throws: WebhookSignatureError.noMatch) {
             try WebhookVerifier(secrets: ["whsec_other"]).verify(body: Self.body, header: header, now: Self.now)
         }
@@ -94,19 +101,21 @@ struct WebhookSignatureTests {
         }
     }
 
-    @Test("missing and malformed headers say what is wrong", arguments: [
-        (nil, WebhookSignatureError.missingHeader),
-        ("", .missingHeader),
-        ("   ", .missingHeader),
-        ("v1=\(primarySignature)", .malformed("no timestamp (t=)")),
-        ("t=1795000000", .malformed("no v1 signature")),
-        ("t=1795000000,v0=\(primarySignature)", .malformed("no v1 signature")),
-        ("t=soon,v1=\(primarySignature)", .malformed("the timestamp is not a whole number of seconds")),
-        ("t=1795000000,t=1795000000,v1=\(primarySignature)", .malformed("more than one timestamp")),
-        ("garbage", .malformed("no timestamp (t=)")),
-        ("t=-9223372036854775808,v1=00", .malformed("the timestamp is out of range")),
-        ("t=9223372036854775807,v1=\(primarySignature)", .malformed("the timestamp is out of range")),
-    ] as [(String?, WebhookSignatureError)])
+    @Test(
+        "missing and malformed headers say what is wrong",
+        arguments: [
+            (nil, WebhookSignatureError.missingHeader),
+            ("", .missingHeader),
+            ("   ", .missingHeader),
+            ("v1=\(primarySignature)", .malformed("no timestamp (t=)")),
+            ("t=1795000000", .malformed("no v1 signature")),
+            ("t=1795000000,v0=\(primarySignature)", .malformed("no v1 signature")),
+            ("t=soon,v1=\(primarySignature)", .malformed("the timestamp is not a whole number of seconds")),
+            ("t=1795000000,t=1795000000,v1=\(primarySignature)", .malformed("more than one timestamp")),
+            ("garbage", .malformed("no timestamp (t=)")),
+            ("t=-9223372036854775808,v1=00", .malformed("the timestamp is out of range")),
+            ("t=9223372036854775807,v1=\(primarySignature)", .malformed("the timestamp is out of range")),
+        ] as [(String?, WebhookSignatureError)])
     func malformed(header: String?, expected: WebhookSignatureError) {
         #expect(throws: expected) {
             try WebhookVerifier(secrets: [Self.primary]).verify(body: Self.body, header: header, now: Self.now)

@@ -9,33 +9,33 @@ import Testing
 struct WireTypeTests {
     /// `checkout_session.finished` as seed 002 shows it (abridged only where marked).
     static let finishedEvent = #"""
-    {
-      "id": "evt_a4xK32BanKWYn", "object": "event", "type": "checkout_session.finished", "mode": "test",
-      "created_at": "2026-01-13T18:49:02Z",
-      "data": {
-        "id": "cs_li5531onlFDi235", "mode": "test", "amount": 350000, "object": "checkout_session",
-        "status": "finished", "flow": "payment", "currency": "CLP", "metadata": {"order": "987654321"},
-        "cancel_url": "https://merchant.com/cancel", "created_at": "2026-01-13T18:48:25Z",
-        "expires_at": "2026-01-14T18:48:25Z", "success_url": "https://merchant.com/success",
-        "redirect_url": "https://pay.fintoc.com/checkout/cs_li5531onlFDi235",
-        "session_token": null, "customer_email": null,
-        "customer": {"id": "cus_3B2bODrQFje7ZVkT69xyaTSDwXQ", "object": "customer", "name": "Felipe Castro",
-                     "email": "felipe@example.cl", "metadata": {}, "tax_id": {"type": "cl_rut", "value": "11.111.111-1"}},
-        "payment_method_types": ["bank_transfer"], "business_profile": {},
-        "payment_resource": {
-          "payment_intent": {
-            "id": "pi_38DNJo3rbvGUzKFvCGZ6dxR1Kxx", "mode": "test", "amount": 350000, "object": "payment_intent",
-            "status": "succeeded", "currency": "CLP", "metadata": {}, "created_at": "2026-01-13T18:48:31Z",
-            "expires_at": "2026-01-14T18:48:25Z", "error_reason": null, "payment_type": "bank_transfer",
-            "reference_id": null, "widget_token": null, "customer_email": null,
-            "sender_account": {"type": "checking_account", "number": "813990168", "holder_id": "11.111.111-1", "institution_id": "cl_banco_falabella"},
-            "business_profile": {}, "transaction_date": null, "recipient_account": null, "payment_type_options": {}
+        {
+          "id": "evt_a4xK32BanKWYn", "object": "event", "type": "checkout_session.finished", "mode": "test",
+          "created_at": "2026-01-13T18:49:02Z",
+          "data": {
+            "id": "cs_li5531onlFDi235", "mode": "test", "amount": 350000, "object": "checkout_session",
+            "status": "finished", "flow": "payment", "currency": "CLP", "metadata": {"order": "987654321"},
+            "cancel_url": "https://merchant.com/cancel", "created_at": "2026-01-13T18:48:25Z",
+            "expires_at": "2026-01-14T18:48:25Z", "success_url": "https://merchant.com/success",
+            "redirect_url": "https://pay.fintoc.com/checkout/cs_li5531onlFDi235",
+            "session_token": null, "customer_email": null,
+            "customer": {"id": "cus_3B2bODrQFje7ZVkT69xyaTSDwXQ", "object": "customer", "name": "Felipe Castro",
+                         "email": "felipe@example.cl", "metadata": {}, "tax_id": {"type": "cl_rut", "value": "11.111.111-1"}},
+            "payment_method_types": ["bank_transfer"], "business_profile": {},
+            "payment_resource": {
+              "payment_intent": {
+                "id": "pi_38DNJo3rbvGUzKFvCGZ6dxR1Kxx", "mode": "test", "amount": 350000, "object": "payment_intent",
+                "status": "succeeded", "currency": "CLP", "metadata": {}, "created_at": "2026-01-13T18:48:31Z",
+                "expires_at": "2026-01-14T18:48:25Z", "error_reason": null, "payment_type": "bank_transfer",
+                "reference_id": null, "widget_token": null, "customer_email": null,
+                "sender_account": {"type": "checking_account", "number": "813990168", "holder_id": "11.111.111-1", "institution_id": "cl_banco_falabella"},
+                "business_profile": {}, "transaction_date": null, "recipient_account": null, "payment_type_options": {}
+              }
+            },
+            "payment_method_options": {}
           }
-        },
-        "payment_method_options": {}
-      }
-    }
-    """#
+        }
+        """#
 
     @Test("a finished v2 session reads through to its payment intent's status")
     func finishedSession() throws {
@@ -58,12 +58,12 @@ struct WireTypeTests {
     @Test("the v1 widget session of seed 003: lower-case currency, Unix-second timestamps, unknown status and fields")
     func legacySession() throws {
         let json = #"""
-        {"id": "cs_li5531onlFDi235", "created_at": "2021-10-15T15:22:11.474Z", "object": "session",
-         "currency": "clp", "amount": 2476, "customer_email": "felipe@example.cl", "expires_at": "1718634045",
-         "product": "payments", "mode": "live", "return_url": "https://example.com/return",
-         "status": "succeeded", "session_token": "cs_li5531onlFDi235_sec_a4xK32BanKWYn", "type": "embedded",
-         "metadata": {"order_id": "#12513", "nested": {"a": [1, 2.5, true, null]}}}
-        """#
+            {"id": "cs_li5531onlFDi235", "created_at": "2021-10-15T15:22:11.474Z", "object": "session",
+             "currency": "clp", "amount": 2476, "customer_email": "felipe@example.cl", "expires_at": "1718634045",
+             "product": "payments", "mode": "live", "return_url": "https://example.com/return",
+             "status": "succeeded", "session_token": "cs_li5531onlFDi235_sec_a4xK32BanKWYn", "type": "embedded",
+             "metadata": {"order_id": "#12513", "nested": {"a": [1, 2.5, true, null]}}}
+            """#
         let session = try FintocJSON.decoder().decode(CheckoutSession.self, from: Data(json.utf8))
         #expect(session.currency == .clp)
         #expect(session.currency.rawValue == "CLP")
@@ -79,11 +79,11 @@ struct WireTypeTests {
     @Test("a payment intent with statuses and reasons this code has never seen still decodes")
     func unknownValues() throws {
         let json = #"""
-        {"id": "pi_1", "object": "payment_intent", "amount": 1000, "currency": "MXN", "status": "under_review",
-         "error_reason": "a_new_reason", "widget_token": "pi_1_sec_x", "created_at": 1634311331,
-         "recipient_account": {"holder_id": "183917137", "number": "123456", "type": "checking_account", "institution_id": "cl_banco_de_chile"},
-         "next_action": {"type": "approve_in_bank"}, "brand_new_field": {"x": 1}}
-        """#
+            {"id": "pi_1", "object": "payment_intent", "amount": 1000, "currency": "MXN", "status": "under_review",
+             "error_reason": "a_new_reason", "widget_token": "pi_1_sec_x", "created_at": 1634311331,
+             "recipient_account": {"holder_id": "183917137", "number": "123456", "type": "checking_account", "institution_id": "cl_banco_de_chile"},
+             "next_action": {"type": "approve_in_bank"}, "brand_new_field": {"x": 1}}
+            """#
         let intent = try FintocJSON.decoder().decode(PaymentIntent.self, from: Data(json.utf8))
         #expect(intent.status == PaymentIntent.Status(rawValue: "under_review"))
         #expect(!intent.status.isKnown && !intent.status.isFinal)
@@ -93,7 +93,9 @@ struct WireTypeTests {
         #expect(intent.recipientAccount?.holderID == "183917137")
     }
 
-    @Test("absurd Unix times are refused, not carried into dates that cannot be written", arguments: [#""99999999999999999999""#, "1e17", "-5"])
+    @Test(
+        "absurd Unix times are refused, not carried into dates that cannot be written",
+        arguments: [#""99999999999999999999""#, "1e17", "-5"])
     func absurdTimestamps(value: String) throws {
         let json = #"{"id": "pi_1", "amount": 1, "currency": "CLP", "status": "created", "expires_at": "# + value + "}"
         #expect(throws: DecodingError.self) { try FintocJSON.decoder().decode(PaymentIntent.self, from: Data(json.utf8)) }
@@ -102,7 +104,8 @@ struct WireTypeTests {
 
     @Test("an event of a type nobody knows is read, with its data kept as raw JSON")
     func unknownEventType() throws {
-        let json = #"{"id": "evt_9", "object": "event", "type": "checkout_session.completed", "mode": "test", "created_at": "2024-06-04T15:32:46.721Z", "data": {"id": "cs_1", "whatever": [1]}}"#
+        let json =
+            #"{"id": "evt_9", "object": "event", "type": "checkout_session.completed", "mode": "test", "created_at": "2024-06-04T15:32:46.721Z", "data": {"id": "cs_1", "whatever": [1]}}"#
         let event = try FintocJSON.decoder().decode(Event.self, from: Data(json.utf8))
         #expect(!event.type.isKnown)
         #expect(event.type.objectKind == "checkout_session")
@@ -111,12 +114,16 @@ struct WireTypeTests {
 
     @Test("the error envelope, with an unknown type kept")
     func errorEnvelope() throws {
-        let json = #"{"error": {"type": "invalid_request_error", "code": "missing_parameter", "message": "Missing required param: amount", "param": "amount", "doc_url": "https://docs.fintoc.com/reference/errors"}}"#
+        let json =
+            #"{"error": {"type": "invalid_request_error", "code": "missing_parameter", "message": "Missing required param: amount", "param": "amount", "doc_url": "https://docs.fintoc.com/reference/errors"}}"#
         let envelope = try FintocJSON.decoder().decode(ErrorEnvelope.self, from: Data(json.utf8))
         let error = FintocAPIError(status: 400, envelope: envelope.error, requestID: "req_1")
         #expect(error.type == .invalidRequestError)
         #expect(error.code == "missing_parameter")
-        #expect(error.description == "Fintoc answered HTTP 400 invalid_request_error missing_parameter (param amount): Missing required param: amount [request req_1]")
+        #expect(
+            error.description
+                == "Fintoc answered HTTP 400 invalid_request_error missing_parameter (param amount): Missing required param: amount [request req_1]"
+        )
         let odd = try FintocJSON.decoder().decode(ErrorEnvelope.self, from: Data(#"{"error": {"type": "quota_error"}}"#.utf8))
         #expect(!odd.error.type.isKnown)
     }
@@ -125,8 +132,12 @@ struct WireTypeTests {
     func createBodies() throws {
         let body = CreateCheckoutSessionV2(
             amount: 350_000, currency: "clp", successURL: "https://merchant.com/success", cancelURL: "https://merchant.com/cancel",
-            customerData: CustomerData(name: "Felipe Castro", email: "felipe@example.cl", taxID: FintocTaxID(type: "cl_rut", value: "11.111.111-1")),
-            lineItems: [FintocLineItem(quantity: 1, priceData: .init(currency: .clp, unitAmount: 350_000, productData: .init(name: "Annual subscription")))],
+            customerData: CustomerData(
+                name: "Felipe Castro", email: "felipe@example.cl", taxID: FintocTaxID(type: "cl_rut", value: "11.111.111-1")),
+            lineItems: [
+                FintocLineItem(
+                    quantity: 1, priceData: .init(currency: .clp, unitAmount: 350_000, productData: .init(name: "Annual subscription")))
+            ],
             metadata: ["order": "987654321"]
         )
         let json = try #require(try JSONSerialization.jsonObject(with: FintocJSON.encoder().encode(body)) as? [String: Any])
@@ -143,7 +154,9 @@ struct WireTypeTests {
 struct ClientPartsTests {
     @Test("v1 page links and a v2 cursor link")
     func linkHeader() {
-        let v1 = LinkHeader.parse(#"<http://127.0.0.1:8090/v1/payment_intents?page=1&per_page=30>; rel="first", <http://127.0.0.1:8090/v1/payment_intents?page=2>; rel="next",<http://127.0.0.1:8090/v1/payment_intents?page=9>; rel="last""#)
+        let v1 = LinkHeader.parse(
+            #"<http://127.0.0.1:8090/v1/payment_intents?page=1&per_page=30>; rel="first", <http://127.0.0.1:8090/v1/payment_intents?page=2>; rel="next",<http://127.0.0.1:8090/v1/payment_intents?page=9>; rel="last""#
+        )
         #expect(v1["first"]?.absoluteString == "http://127.0.0.1:8090/v1/payment_intents?page=1&per_page=30")
         #expect(v1["next"]?.absoluteString == "http://127.0.0.1:8090/v1/payment_intents?page=2")
         #expect(v1["last"]?.query == "page=9")

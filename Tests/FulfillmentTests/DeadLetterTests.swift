@@ -11,9 +11,11 @@ import Testing
 @Suite("Dead letters", .needsBroker, .tags(.broker), .serialized)
 struct DeadLetterTests {
     static func command(_ arguments: [String], _ harness: WorkerHarness) async throws -> ExecutableRunner.Run {
-        try await ExecutableRunner.run("fulfillment-worker", arguments, environment: [
-            "AMQP_URL": harness.amqpURL, "WORKER_DATABASE": harness.configuration.databasePath,
-        ])
+        try await ExecutableRunner.run(
+            "fulfillment-worker", arguments,
+            environment: [
+                "AMQP_URL": harness.amqpURL, "WORKER_DATABASE": harness.configuration.databasePath,
+            ])
     }
 
     @Test("a poison message is parked at once with the reason, listed, and redriven by id; a valid parked message is applied after redrive")
@@ -21,10 +23,14 @@ struct DeadLetterTests {
         let harness = try await WorkerHarness.start(inventory: [InventoryRow(sku: "SKU-1", name: "Uno", onHand: 10)])
         defer { Task { await harness.stop() } }
         // Not an event at all, and an event of a schema version this worker does not read.
-        let garbage = OutboundMessage(exchange: PaymentsTopology.paymentsExchange, routingKey: "payment.succeeded", body: Data("{not json".utf8),
-                                      properties: BasicProperties(messageID: "garbage-1", type: "payment.succeeded"))
+        let garbage = OutboundMessage(
+            exchange: PaymentsTopology.paymentsExchange, routingKey: "payment.succeeded", body: Data("{not json".utf8),
+            properties: BasicProperties(messageID: "garbage-1", type: "payment.succeeded"))
         var future = try Events.message(Events.succeeded(Events.order("poison-2", lines: [("SKU-1", 1)])))
-        future.body = Data(String(decoding: future.body, as: UTF8.self).replacingOccurrences(of: "payment.succeeded.v2.json", with: "payment.succeeded.v3.json").utf8)
+        future.body = Data(
+            String(decoding: future.body, as: UTF8.self).replacingOccurrences(
+                of: "payment.succeeded.v2.json", with: "payment.succeeded.v3.json"
+            ).utf8)
         #expect(await harness.publisher.publish([garbage, future]).allSatisfy { $0.isAcked })
         try await harness.waitUntil("both are parked") {
             try await harness.publisher.inspectQueue(PaymentsTopology.deadLetterQueue).messageCount == 2
@@ -37,7 +43,8 @@ struct DeadLetterTests {
         let parked = try JSONDecoder().decode([ParkedMessage].self, from: Data(listed.output.utf8))
         #expect(parked.count == 2)
         let first = try #require(parked.first { $0.id == "garbage-1" })
-        #expect(first.reason.hasPrefix("invalid message: malformed event") && first.routingKey == "payment.succeeded" && first.parkedAt != nil)
+        #expect(
+            first.reason.hasPrefix("invalid message: malformed event") && first.routingKey == "payment.succeeded" && first.parkedAt != nil)
         let second = try #require(parked.first { $0.id == "tienda/poison-2/payment.succeeded/1" })
         #expect(second.reason.contains("unsupported dataschema") && second.orderID == "poison-2" && second.storefront == "tienda")
         #expect(try await harness.publisher.inspectQueue(PaymentsTopology.deadLetterQueue).messageCount == 2, "listing leaves them parked")

@@ -15,7 +15,9 @@ struct EventEffectsTests {
     func createdThenPaid() async throws {
         let harness = try await WorkerHarness.start(inventory: Self.stock)
         defer { Task { await harness.stop() } }
-        let tap = DeliveryBuffer(try await harness.publisher.consume(queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
+        let tap = DeliveryBuffer(
+            try await harness.publisher.consume(
+                queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
         defer { tap.stop() }
         let order = Events.order("ord-1", lines: [("TSHIRT-M", 2), ("MUG-01", 1), ("TSHIRT-M", 1)])
 
@@ -51,7 +53,9 @@ struct EventEffectsTests {
     func storefrontsShareOrderIDs() async throws {
         let harness = try await WorkerHarness.start(inventory: Self.stock)
         defer { Task { await harness.stop() } }
-        let tap = DeliveryBuffer(try await harness.publisher.consume(queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
+        let tap = DeliveryBuffer(
+            try await harness.publisher.consume(
+                queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
         defer { tap.stop() }
         let mine = Events.order("1001", lines: [("MUG-01", 2)], email: "ana@example.cl")
         let theirs = Events.order("1001", lines: [("MUG-01", 3)], email: "bruno@example.cl", storefront: "otra-tienda")
@@ -82,7 +86,9 @@ struct EventEffectsTests {
         try await harness.publish([Events.created(order), Events.succeeded(order)])
         try await harness.waitForProcessed(2)
         #expect(try await harness.stock("TSHIRT-M").map { [$0.onHand, $0.held] } == [8, 0])
-        #expect(try await harness.scalar("SELECT COUNT(*) FROM processed_message WHERE id = 'ord-v1/payment.succeeded/1' AND storefront = ''") == 1)
+        #expect(
+            try await harness.scalar("SELECT COUNT(*) FROM processed_message WHERE id = 'ord-v1/payment.succeeded/1' AND storefront = ''")
+                == 1)
         try await harness.waitUntil("the confirmation is written") { harness.mailFiles().count == 1 }
         let message = try String(contentsOf: try #require(harness.mailFiles().first), encoding: .utf8)
         #expect(mailHeader("Message-ID", in: message) == "<ord-v1.order_confirmed@cobro.local>")
@@ -139,7 +145,9 @@ struct EventEffectsTests {
         try await harness.waitForProcessed(5)
         #expect(try await harness.stock("MUG-01").map { [$0.onHand, $0.held] } == [4, 0])
         #expect(try await harness.scalar("SELECT COUNT(*) FROM sale") == 1)
-        #expect(try await harness.scalar("SELECT COUNT(*) FROM processed_message WHERE type = 'payment.duplicate' AND outcome = 'recorded'") == 1)
+        #expect(
+            try await harness.scalar("SELECT COUNT(*) FROM processed_message WHERE type = 'payment.duplicate' AND outcome = 'recorded'")
+                == 1)
     }
 
     @Test("payment.action_required with Fintoc's next_action: the email tells the customer what to do, in the order's language")
@@ -151,7 +159,8 @@ struct EventEffectsTests {
         let english = Events.order("ord-4en", lines: [("MUG-01", 1)], language: .english)
         try await harness.publish([
             Events.actionRequired(spanish, nextAction: NextAction(type: "approve_in_bank", message: message)),
-            Events.actionRequired(english, nextAction: NextAction(type: "approve_in_bank", message: "A second representative must approve it.")),
+            Events.actionRequired(
+                english, nextAction: NextAction(type: "approve_in_bank", message: "A second representative must approve it.")),
         ])
         try await harness.waitForProcessed(2)
         try await harness.waitUntil("both emails are written") { harness.mailFiles().count == 2 }
@@ -162,7 +171,10 @@ struct EventEffectsTests {
         }
         let byID = Dictionary(bodies, uniquingKeysWith: { first, _ in first })
         let es = try #require(byID["<tienda+ord-4es.payment_awaiting@cobro.local>"])
-        #expect(es.contains("Para completar el pago de tu pedido ord-4es por $10.000 CLP falta un paso:\r\n\r\n    \(message)\r\n\r\nTe escribiremos"), "\(es)")
+        #expect(
+            es.contains(
+                "Para completar el pago de tu pedido ord-4es por $10.000 CLP falta un paso:\r\n\r\n    \(message)\r\n\r\nTe escribiremos"),
+            "\(es)")
         #expect(!es.contains("Tu banco necesita"), "the generic text gives way to Fintoc's")
         let en = try #require(byID["<tienda+ord-4en.payment_awaiting@cobro.local>"])
         #expect(en.contains("One more step is needed to complete the payment for order ord-4en of $10.000 CLP:"), "\(en)")
@@ -190,7 +202,9 @@ struct EventEffectsTests {
     func backorder() async throws {
         let harness = try await WorkerHarness.start(inventory: Self.stock)
         defer { Task { await harness.stop() } }
-        let tap = DeliveryBuffer(try await harness.publisher.consume(queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
+        let tap = DeliveryBuffer(
+            try await harness.publisher.consume(
+                queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
         defer { tap.stop() }
         let order = Events.order("ord-6", lines: [("TSHIRT-M", 2), ("MUG-01", 7), ("NOPE-1", 1)])
         try await harness.publish(Events.succeeded(order))
@@ -232,7 +246,8 @@ struct EventEffectsTests {
 
     @Test("50 concurrent orders for the last 10 units, two workers: exactly 10 sold, 40 backordered, stock 0")
     func lastTenUnits() async throws {
-        let harness = try await WorkerHarness.start(count: 2, prefetch: 8, inventory: [InventoryRow(sku: "LAST", name: "Última unidad", onHand: 10)])
+        let harness = try await WorkerHarness.start(
+            count: 2, prefetch: 8, inventory: [InventoryRow(sku: "LAST", name: "Última unidad", onHand: 10)])
         defer { Task { await harness.stop() } }
         let orders = (1...50).map { Events.order("race-\($0)", lines: [("LAST", 1)]) }
         // Every order's checkout and payment, published concurrently from several tasks.

@@ -28,7 +28,8 @@ struct WorkerListenerLimitTests {
         configuration.amqpURL = "amqp://guest:guest@127.0.0.1:\(refusing.port)/"
         var logger = Logger(label: "worker-limits-test")
         logger.logLevel = .critical
-        let group = ServiceGroup(configuration: .init(services: [try await buildApplication(configuration: configuration, logger: logger)], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: [try await buildApplication(configuration: configuration, logger: logger)], logger: logger))
         let running = Task { try await group.run() }
         defer { running.cancel() }
 
@@ -82,10 +83,13 @@ struct WorkerListenerLimitTests {
         let defaults = try WorkerConfiguration.fromEnvironment(EnvironmentReader([:]))
         #expect(defaults.host == "127.0.0.1")
         #expect(defaults.limits == HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 32))
-        let set = try WorkerConfiguration.fromEnvironment(EnvironmentReader(["WORKER_REQUEST_TIMEOUT": "5", "WORKER_IDLE_TIMEOUT": "10", "WORKER_MAX_CONNECTIONS": "8"]))
+        let set = try WorkerConfiguration.fromEnvironment(
+            EnvironmentReader(["WORKER_REQUEST_TIMEOUT": "5", "WORKER_IDLE_TIMEOUT": "10", "WORKER_MAX_CONNECTIONS": "8"]))
         #expect(set.limits == HTTPServerLimits(requestTimeout: .seconds(5), idleTimeout: .seconds(10), maxConnections: 8))
         for (name, value) in [("WORKER_REQUEST_TIMEOUT", "-1"), ("WORKER_IDLE_TIMEOUT", "x"), ("WORKER_MAX_CONNECTIONS", "0")] {
-            #expect(throws: ConfigurationError.self, "\(name)=\(value)") { try WorkerConfiguration.fromEnvironment(EnvironmentReader([name: value])) }
+            #expect(throws: ConfigurationError.self, "\(name)=\(value)") {
+                try WorkerConfiguration.fromEnvironment(EnvironmentReader([name: value]))
+            }
         }
     }
 }

@@ -37,7 +37,9 @@ struct MailDeliveryTests {
         let messages = server.messages()
         #expect(messages.count == 6)
         let ids = messages.compactMap { mailHeader("Message-ID", in: $0) }
-        #expect(Set(ids) == Set(orders.map { "<tienda+\($0.id).order_confirmed@cobro.local>" } + ["<tienda+mail-f.payment_failed@cobro.local>"]))
+        #expect(
+            Set(ids) == Set(orders.map { "<tienda+\($0.id).order_confirmed@cobro.local>" } + ["<tienda+mail-f.payment_failed@cobro.local>"])
+        )
         #expect(server.envelope(0)?.contains("cliente@example.cl") == true)
         #expect(harness.metric("worker_emails_sent_total") == 6)
     }
@@ -49,7 +51,8 @@ struct MailDeliveryTests {
         port.release()
         let server = try await SMTPServer(port: port.port, mode: .starttls, tls: tls, user: "worker", password: "s3cret pass")
         defer { server.stop() }
-        let smtp = try SMTPSettings(url: "smtp://worker:s3cret%20pass@127.0.0.1:\(port.port)?starttls=required", caFile: tls.certificate.path)
+        let smtp = try SMTPSettings(
+            url: "smtp://worker:s3cret%20pass@127.0.0.1:\(port.port)?starttls=required", caFile: tls.certificate.path)
         let harness = try await WorkerHarness.start(smtp: smtp, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         try await harness.publish(Events.succeeded(Events.order("tls-1", lines: [("SKU-1", 2)], language: .english)))
@@ -79,7 +82,9 @@ struct MailDeliveryTests {
         try await failing.waitUntil("the send fails") { try await failing.scalar("SELECT attempts FROM notification") >= 1 }
         let error = try await failing.store.pool.read { db in try String.fetchOne(db, sql: "SELECT last_error FROM notification") } ?? ""
         #expect(!error.isEmpty && !error.contains("wrong-password"), "\(error)")
-        #expect(try await failing.scalar("SELECT COUNT(*) FROM notification WHERE failed_at IS NULL AND sent_at IS NULL") == 1, "kept for a retry")
+        #expect(
+            try await failing.scalar("SELECT COUNT(*) FROM notification WHERE failed_at IS NULL AND sent_at IS NULL") == 1,
+            "kept for a retry")
         #expect(!bad.description.contains("wrong-password"))
     }
 }

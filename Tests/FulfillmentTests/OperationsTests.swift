@@ -12,7 +12,8 @@ import Testing
 @Suite("Worker operations endpoints", .serialized)
 struct OperationsTests {
     static func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/\(path)"), timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/\(path)"), timeout: .seconds(10))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
     }
 
@@ -30,9 +31,11 @@ struct OperationsTests {
         try await harness.waitUntil("the email is sent") { harness.metric("worker_emails_sent_total") == 1 }
         let metrics = try await Self.get(port, "metrics")
         #expect(metrics.status == 200)
-        for name in ["worker_messages_total", "worker_processing_duration_seconds_bucket", "worker_retries_total", "worker_parked_total",
-                     "worker_holds", "worker_backorders_total", "worker_emails_sent_total", "worker_emails_failed_total",
-                     "worker_notification_backlog"] {
+        for name in [
+            "worker_messages_total", "worker_processing_duration_seconds_bucket", "worker_retries_total", "worker_parked_total",
+            "worker_holds", "worker_backorders_total", "worker_emails_sent_total", "worker_emails_failed_total",
+            "worker_notification_backlog",
+        ] {
             #expect(metrics.body.contains("\n\(name)"), "\(name) missing")
         }
         #expect(metrics.body.contains(#"worker_messages_total{type="payment.succeeded",outcome="sold"} 1"#), "\(metrics.body)")
@@ -53,7 +56,8 @@ struct OperationsTests {
         configuration.amqpURL = "amqp://guest:secret-password@127.0.0.1:\(refusing.port)/"
         var logger = Logger(label: "worker-ops-test")
         logger.logLevel = .critical
-        let group = ServiceGroup(configuration: .init(services: [try await buildApplication(configuration: configuration, logger: logger)], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: [try await buildApplication(configuration: configuration, logger: logger)], logger: logger))
         let running = Task { try await group.run() }
         defer { running.cancel() }
         var healthy: (status: Int, body: String)?
@@ -64,7 +68,8 @@ struct OperationsTests {
         }
         #expect(healthy?.status == 200)
         let ready = try await Self.get(port, "readyz")
-        #expect(ready.status == 503 && ready.body.contains(#""broker":"unavailable""#) && ready.body.contains(#""database":"ok""#), "\(ready)")
+        #expect(
+            ready.status == 503 && ready.body.contains(#""broker":"unavailable""#) && ready.body.contains(#""database":"ok""#), "\(ready)")
         #expect(!ready.body.contains("secret-password"))
         await group.triggerGracefulShutdown()
         _ = await running.result

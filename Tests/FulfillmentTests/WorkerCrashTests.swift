@@ -6,6 +6,7 @@ import PaymentsCore
 import Testing
 
 @testable import Fulfillment
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,12 @@ struct WorkerCrashTests {
     func killedMidBatch() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-crash-\(UUID().uuidString)")
         let amqpURL = try await BrokerFixture.virtualHost()
-        defer { Task { await BrokerFixture.deleteVirtualHost(of: amqpURL); try? FileManager.default.removeItem(at: directory) } }
+        defer {
+            Task {
+                await BrokerFixture.deleteVirtualHost(of: amqpURL)
+                try? FileManager.default.removeItem(at: directory)
+            }
+        }
         let databasePath = directory.appendingPathComponent("fulfillment.sqlite").path
         let database = try FulfillmentStore(path: databasePath)
         let skus = (0..<20).map { "SKU-\($0)" }
@@ -46,7 +52,8 @@ struct WorkerCrashTests {
         }
 
         var processedAtKill = 0
-        let killed = try await ExecutableRunner.run("fulfillment-worker", ["serve"], environment: environment, timeout: .seconds(60)) { process in
+        let killed = try await ExecutableRunner.run("fulfillment-worker", ["serve"], environment: environment, timeout: .seconds(60)) {
+            process in
             let deadline = ContinuousClock.now + .seconds(60)
             while try await processed() < 300, ContinuousClock.now < deadline, process.isRunning {
                 try await Task.sleep(for: .milliseconds(5))
@@ -58,7 +65,8 @@ struct WorkerCrashTests {
         #expect(killed.status == SIGKILL || killed.status == 9, "\(killed.output)")
         #expect(processedAtKill >= 300 && processedAtKill < 3000, "killed mid-stream, after \(processedAtKill)")
 
-        let restarted = try await ExecutableRunner.run("fulfillment-worker", ["serve"], environment: environment, timeout: .seconds(90)) { process in
+        let restarted = try await ExecutableRunner.run("fulfillment-worker", ["serve"], environment: environment, timeout: .seconds(90)) {
+            process in
             let deadline = ContinuousClock.now + .seconds(80)
             while try await processed() < 3000, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))

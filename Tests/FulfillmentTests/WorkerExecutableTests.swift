@@ -31,15 +31,17 @@ struct WorkerExecutableTests {
         for command in ["serve", "inventory", "dlq"] { #expect(help.output.contains(command)) }
     }
 
-    @Test("an unusable variable stops it with exit status 78, naming the variable and never a secret", arguments: [
-        ("WORKER_PORT", "70000", "WORKER_PORT: must be between 0 and 65535"),
-        ("WORKER_PREFETCH", "0", "WORKER_PREFETCH: must be between 1 and 4096"),
-        ("SMTP_URL", "http://user:hunter2@mail.example.com", "SMTP_URL: the value must be smtp://"),
-        ("SMTP_URL", "smtp://user:hunter2@mail.example.com?starttls=maybe", "SMTP_URL: starttls must be"),
-        ("MAIL_FROM", "not an address", "MAIL_FROM: \"not an address\" must be an address"),
-        ("AMQP_URL", "http://guest:hunter2@host/", "AMQP_URL: the value must be a URL"),
-        ("LOG_LEVEL", "loud", "LOG_LEVEL: \"loud\" is not a log level"),
-    ])
+    @Test(
+        "an unusable variable stops it with exit status 78, naming the variable and never a secret",
+        arguments: [
+            ("WORKER_PORT", "70000", "WORKER_PORT: must be between 0 and 65535"),
+            ("WORKER_PREFETCH", "0", "WORKER_PREFETCH: must be between 1 and 4096"),
+            ("SMTP_URL", "http://user:hunter2@mail.example.com", "SMTP_URL: the value must be smtp://"),
+            ("SMTP_URL", "smtp://user:hunter2@mail.example.com?starttls=maybe", "SMTP_URL: starttls must be"),
+            ("MAIL_FROM", "not an address", "MAIL_FROM: \"not an address\" must be an address"),
+            ("AMQP_URL", "http://guest:hunter2@host/", "AMQP_URL: the value must be a URL"),
+            ("LOG_LEVEL", "loud", "LOG_LEVEL: \"loud\" is not a log level"),
+        ])
     func badConfiguration(variable: String, value: String, message: String) async throws {
         let run = try await Self.run(["serve"], [variable: value, "WORKER_DATABASE": Self.database()])
         #expect(run.status == 78)
@@ -52,7 +54,8 @@ struct WorkerExecutableTests {
         let environment = ["WORKER_DATABASE": Self.database()]
         let good = try Self.file("sku,name,on_hand\nA-1,Alpha,5\n")
         #expect(try await Self.run(["inventory", "import", good], environment).status == 0)
-        let bad = try Self.file("""
+        let bad = try Self.file(
+            """
             sku,name,on_hand
             A-1,Alpha renamed,50
             B 2,Beta,3
@@ -66,7 +69,8 @@ struct WorkerExecutableTests {
         let run = try await Self.run(["inventory", "import", bad], environment)
         #expect(run.status == 65)
         for expected in [
-            "nothing changed", "line 3: sku: must not contain spaces", "line 4: name: must not be empty; on_hand: \"x\" is not a whole number",
+            "nothing changed", "line 3: sku: must not contain spaces",
+            "line 4: name: must not be empty; on_hand: \"x\" is not a whole number",
             "line 5: on_hand: must be between 0", "line 6: sku: A-1 already appears on line 2", "line 7: has more than 3 fields",
         ] {
             #expect(run.output.contains(expected), "\(expected) missing from \(run.output)")
@@ -92,7 +96,9 @@ struct WorkerExecutableTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
         #expect(object.count == 2)
         #expect(Set(object[0].keys) == ["sku", "name", "on_hand", "held", "available"])
-        #expect(object[1]["sku"] as? String == "TSHIRT-M" && object[1]["name"] as? String == "Polera, talla M" && object[1]["on_hand"] as? Int == 12)
+        #expect(
+            object[1]["sku"] as? String == "TSHIRT-M" && object[1]["name"] as? String == "Polera, talla M"
+                && object[1]["on_hand"] as? Int == 12)
 
         let set = try await Self.run(["inventory", "set", "MUG-01", "40"], environment)
         #expect(set.status == 0 && set.output.contains("MUG-01: on hand 40"))

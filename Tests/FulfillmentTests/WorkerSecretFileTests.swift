@@ -16,10 +16,11 @@ struct WorkerSecretFileTests {
 
     @Test("AMQP_URL and SMTP_URL may come from their _FILE")
     func fromFiles() throws {
-        let configuration = try WorkerConfiguration.fromEnvironment(EnvironmentReader([
-            "AMQP_URL_FILE": try Self.file("amqp://worker:s3cr3t-amqp@broker.internal:5672/cobro\n"),
-            "SMTP_URL_FILE": try Self.file("smtps://mailer:s3cr3t-smtp@mail.example.com\n"),
-        ]))
+        let configuration = try WorkerConfiguration.fromEnvironment(
+            EnvironmentReader([
+                "AMQP_URL_FILE": try Self.file("amqp://worker:s3cr3t-amqp@broker.internal:5672/cobro\n"),
+                "SMTP_URL_FILE": try Self.file("smtps://mailer:s3cr3t-smtp@mail.example.com\n"),
+            ]))
         #expect(configuration.amqpURL == "amqp://worker:s3cr3t-amqp@broker.internal:5672/cobro")
         #expect(configuration.smtp?.password == "s3cr3t-smtp")
         #expect(WorkerConfiguration.variables.filter(\.isSecret).map(\.name).sorted() == ["AMQP_URL", "SMTP_URL"])
@@ -27,15 +28,20 @@ struct WorkerSecretFileTests {
 
     @Test("an unusable secret file stops it with 78, naming the _FILE variable and never the value")
     func badFiles() async throws {
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-worker-cli-\(UUID().uuidString)/fulfillment.sqlite").path
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cobro-worker-cli-\(UUID().uuidString)/fulfillment.sqlite"
+        ).path
         let cases: [([String: String], String)] = [
             (["SMTP_URL_FILE": "/nonexistent/cobro/smtp"], "SMTP_URL_FILE: cannot read \"/nonexistent/cobro/smtp\": no such file"),
-            (["SMTP_URL_FILE": try Self.file("smtp://u:hunter2@mail.example.com\n"), "SMTP_URL": "smtp://u:hunter2@mail.example.com"],
-             "SMTP_URL_FILE: set either SMTP_URL or SMTP_URL_FILE, not both"),
+            (
+                ["SMTP_URL_FILE": try Self.file("smtp://u:hunter2@mail.example.com\n"), "SMTP_URL": "smtp://u:hunter2@mail.example.com"],
+                "SMTP_URL_FILE: set either SMTP_URL or SMTP_URL_FILE, not both"
+            ),
             (["SMTP_URL_FILE": try Self.file("http://u:hunter2@mail.example.com\n")], "SMTP_URL: the value must be smtp://"),
         ]
         for (environment, message) in cases {
-            let run = try await ExecutableRunner.run("fulfillment-worker", ["serve"], environment: environment.merging(["WORKER_DATABASE": database]) { $1 })
+            let run = try await ExecutableRunner.run(
+                "fulfillment-worker", ["serve"], environment: environment.merging(["WORKER_DATABASE": database]) { $1 })
             #expect(run.status == 78, "\(run.output)")
             #expect(run.output.contains(message), "\(run.output)")
             #expect(!run.output.contains("hunter2"))

@@ -12,13 +12,15 @@ import Testing
 /// a real HTTP server.
 @Suite("Storefront API conformance")
 struct APIConformanceTests {
-    @Test("a known path with a method it does not take is 405 with Allow, in the envelope", arguments: [
-        (HTTPRequest.Method.put, "/v1/checkouts", "POST"),
-        (.trace, "/healthz", "GET"),
-        (.delete, "/v1/checkouts/chk_missing", "GET"),
-        (.get, "/v1/checkouts/chk_missing/expire", "POST"),
-        (.patch, "/v1/orders/ord-1", "GET"),
-    ])
+    @Test(
+        "a known path with a method it does not take is 405 with Allow, in the envelope",
+        arguments: [
+            (HTTPRequest.Method.put, "/v1/checkouts", "POST"),
+            (.trace, "/healthz", "GET"),
+            (.delete, "/v1/checkouts/chk_missing", "GET"),
+            (.get, "/v1/checkouts/chk_missing/expire", "POST"),
+            (.patch, "/v1/orders/ord-1", "GET"),
+        ])
     func methodNotAllowed(method: HTTPRequest.Method, path: String, allow: String) async throws {
         let app = try await buildApplication(configuration: GatewayFixture.configuration())
         try await app.test(.live) { client in
@@ -33,11 +35,13 @@ struct APIConformanceTests {
         }
     }
 
-    @Test("an unknown path is still 404 route_not_found, whatever the method", arguments: [
-        (HTTPRequest.Method.get, "/v2/checkouts"),
-        (.put, "/v1/checkouts/chk_1/expire/now"),
-        (.trace, "/"),
-    ])
+    @Test(
+        "an unknown path is still 404 route_not_found, whatever the method",
+        arguments: [
+            (HTTPRequest.Method.get, "/v2/checkouts"),
+            (.put, "/v1/checkouts/chk_1/expire/now"),
+            (.trace, "/"),
+        ])
     func unknownPath(method: HTTPRequest.Method, path: String) async throws {
         let app = try await buildApplication(configuration: GatewayFixture.configuration())
         try await app.test(.live) { client in
@@ -63,14 +67,19 @@ struct APIConformanceTests {
                     #expect(try await client.execute(uri: "/" + concrete, method: .get).status == .notFound, "\(path) on the public port")
                     let answer = try await AdminListener.get("/" + concrete, port: configuration.adminPort, method: .TRACE)
                     #expect(answer.status == 405, "\(path)")
-                    #expect(Set(answer.headers["Allow"].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
-                        == Set(methods), "\(path)")
+                    #expect(
+                        Set(
+                            answer.headers["Allow"].flatMap { $0.split(separator: ",") }.map {
+                                $0.trimmingCharacters(in: .whitespaces).lowercased()
+                            })
+                            == Set(methods), "\(path)")
                     continue
                 }
                 let response = try await client.execute(uri: "/" + concrete, method: .trace, headers: GatewayFixture.headers())
                 #expect(response.status == .methodNotAllowed, "\(path)")
-                #expect(Set(response.headers[.allow]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? [])
-                    == Set(methods), "\(path)")
+                #expect(
+                    Set(response.headers[.allow]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? [])
+                        == Set(methods), "\(path)")
             }
         }
     }
@@ -81,9 +90,13 @@ struct APIConformanceTests {
         var paths: Set<String> = []
         var current: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("  /"), line.hasSuffix(":") { current = String(line.dropFirst(2).dropLast()) }
-            else if !line.hasPrefix(" "), !line.isEmpty { current = nil }
-            else if line == "    servers:", let path = current { paths.insert(path) }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                current = String(line.dropFirst(2).dropLast())
+            } else if !line.hasPrefix(" "), !line.isEmpty {
+                current = nil
+            } else if line == "    servers:", let path = current {
+                paths.insert(path)
+            }
         }
         return paths
     }
@@ -95,7 +108,10 @@ struct APIConformanceTests {
         var inPaths = false
         var current: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "paths:" { inPaths = true; continue }
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
             guard inPaths else { continue }
             if !line.hasPrefix(" "), !line.isEmpty { break }
             if line.hasPrefix("  /"), line.hasSuffix(":") {
@@ -117,7 +133,8 @@ struct APIConformanceTests {
             let amount = Int(CheckoutRequest.maxAmount) + 1
             var body = GatewayFixture.checkoutBody(amount: amount)
             body["line_items"] = [["sku": "GOLD-1", "name": "Lingote", "quantity": 1, "unit_amount": amount]]
-            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: GatewayFixture.json(body))
+            let response = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: GatewayFixture.json(body))
             #expect(response.status == .badRequest)
             let error = try ErrorBody(response.body)
             #expect(error.error.code == "too_large")
@@ -132,11 +149,13 @@ struct APIConformanceTests {
             let text = String(decoding: try JSONSerialization.data(withJSONObject: GatewayFixture.checkoutBody()), as: UTF8.self)
                 .replacingOccurrences(of: "350000", with: "20139649582599639040")
             #expect(text.contains("20139649582599639040"))
-            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: text))
+            let response = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: text))
             #expect(response.status == .badRequest)
             #expect(try ErrorBody(response.body).error.code == "invalid_number")
 
-            let notJSON = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: "{\"order_id\":"))
+            let notJSON = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: "{\"order_id\":"))
             #expect(notJSON.status == .badRequest)
             #expect(try ErrorBody(notJSON.body).error.code == "invalid_json")
         }

@@ -52,7 +52,8 @@ struct GatewayBrokerOutageTests {
             var orders: [String] = []
             for index in 1...6 {
                 let order = "ord-outage-\(index)"
-                let response = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: order, ui: ["redirect", "widget", "payment_intent"][index % 3]))
+                let response = try await stack.createCheckout(
+                    GatewayFixture.checkoutBody(orderID: order, ui: ["redirect", "widget", "payment_intent"][index % 3]))
                 #expect(response.status == .created, "the outbox holds events while the broker is down")
                 orders.append(order)
             }

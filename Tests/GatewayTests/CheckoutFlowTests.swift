@@ -1,13 +1,13 @@
 import AsyncHTTPClient
-import Foundation
 import CobroTestSupport
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PaymentsCore
-@testable import FintocSandbox
 import Testing
 
+@testable import FintocSandbox
 @testable import Gateway
 
 /// The storefront API through a real gateway, a real sandbox and a real broker.
@@ -15,17 +15,21 @@ import Testing
 struct CheckoutFlowTests {
     static func sandboxFaults(_ stack: Stack, _ json: String) async throws {
         let response = try await stack.sandboxClient.execute(
-            uri: "/sandbox/faults", method: .put, headers: [.authorization: "sk_test_sandbox", .contentType: "application/json"], body: ByteBuffer(string: json))
+            uri: "/sandbox/faults", method: .put, headers: [.authorization: "sk_test_sandbox", .contentType: "application/json"],
+            body: ByteBuffer(string: json))
         #expect(response.status == .ok)
     }
 
     /// Fintoc objects of a kind the sandbox holds, straight from its API.
     static func sandboxCount(_ stack: Stack, _ path: String) async throws -> Int {
-        let response = try await stack.sandboxClient.execute(uri: path + "?per_page=100", method: .get, headers: [.authorization: "sk_test_sandbox"])
+        let response = try await stack.sandboxClient.execute(
+            uri: path + "?per_page=100", method: .get, headers: [.authorization: "sk_test_sandbox"])
         return (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [Any])?.count ?? -1
     }
 
-    @Test("each ui style: 201 with its Fintoc object, and checkout.created on the exchange", arguments: ["redirect", "widget", "payment_intent"])
+    @Test(
+        "each ui style: 201 with its Fintoc object, and checkout.created on the exchange",
+        arguments: ["redirect", "widget", "payment_intent"])
     func eachStyle(ui: String) async throws {
         try await Stack.run { stack in
             let response = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-\(ui)", ui: ui))
@@ -48,7 +52,10 @@ struct CheckoutFlowTests {
 
             let event = try #require(try await stack.nextEvents(1).first)
             #expect(event.id == "shop/ord-\(ui)/checkout.created/1")
-            guard case .checkoutCreated(let data) = event.event else { Issue.record("not checkout.created"); return }
+            guard case .checkoutCreated(let data) = event.event else {
+                Issue.record("not checkout.created")
+                return
+            }
             #expect(data.checkout.id.rawValue == id && data.checkout.providerID == providerID && data.checkout.ui.rawValue == ui)
             #expect(data.order.amount == 350_000 && data.order.lineItems.count == 2 && data.order.customer.email == "felipe@example.cl")
             #expect(data.checkout.expiresAt != nil && event.traceparent != nil)
@@ -83,7 +90,8 @@ struct CheckoutFlowTests {
             #expect(reused.status == .conflict)
             #expect(try ErrorBody(reused.body).error.code == "idempotency_key_reused")
             // The key is per storefront key: the other storefront may use the same key for its own order.
-            let elsewhere = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-other-shop"), key: "key-replay", storefrontKey: GatewayFixture.otherStorefrontKey)
+            let elsewhere = try await stack.createCheckout(
+                GatewayFixture.checkoutBody(orderID: "ord-other-shop"), key: "key-replay", storefrontKey: GatewayFixture.otherStorefrontKey)
             #expect(elsewhere.status == .created)
 
             #expect(try await Self.sandboxCount(stack, "/v2/checkout_sessions") == 2)
@@ -97,7 +105,9 @@ struct CheckoutFlowTests {
         // Three 503s and their waits keep the first request in flight for about 1.7 s. The second
         // one is sent once Fintoc has refused the first attempt, so it meets the first in flight
         // however late the machine starts the first (a fixed sleep did not, under load).
-        try await Stack.run(adjust: { $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(500), maxDelay: .milliseconds(600)) }) { stack in
+        try await Stack.run(adjust: {
+            $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(500), maxDelay: .milliseconds(600))
+        }) { stack in
             try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 3, "path_prefix": "/v2/checkout_sessions"}]}"#)
             async let first = stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-inflight"), key: "key-inflight")
             let deadline = ContinuousClock.now + .seconds(10)
@@ -108,7 +118,9 @@ struct CheckoutFlowTests {
             // A second connection: the test client's own connection would queue behind the first.
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(stack.gateway.port!)/v1/checkouts")
             request.method = .POST
-            for field in GatewayFixture.headers(idempotencyKey: "key-inflight") { request.headers.add(name: field.name.rawName, value: field.value) }
+            for field in GatewayFixture.headers(idempotencyKey: "key-inflight") {
+                request.headers.add(name: field.name.rawName, value: field.value)
+            }
             request.body = .bytes(GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-inflight")))
             let second = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             #expect(second.status == .conflict)
@@ -169,20 +181,25 @@ struct CheckoutFlowTests {
             #expect(try mine.status == .created && (mine.json()["attempt"] as? Int) == 1)
             // The other storefront's 1001 is another order: other lines, other amount, its own
             // first attempt, and nothing in the answer about the first storefront's.
-            let theirs = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "1001", amount: 400_000), storefrontKey: GatewayFixture.otherStorefrontKey)
+            let theirs = try await stack.createCheckout(
+                GatewayFixture.checkoutBody(orderID: "1001", amount: 400_000), storefrontKey: GatewayFixture.otherStorefrontKey)
             #expect(try theirs.status == .created && (theirs.json()["attempt"] as? Int) == 1)
             #expect(try (theirs.json()["order_id"] as? String) == "1001")
             #expect(!String(buffer: theirs.body).contains(try #require(try mine.json()["id"] as? String)))
 
             // Each sees its own order, and its own checkouts only.
             let myOrder = try await stack.gateway.execute(uri: "/v1/orders/1001", method: .get, headers: GatewayFixture.headers())
-            let theirOrder = try await stack.gateway.execute(uri: "/v1/orders/1001", method: .get, headers: GatewayFixture.headers(key: GatewayFixture.otherStorefrontKey))
+            let theirOrder = try await stack.gateway.execute(
+                uri: "/v1/orders/1001", method: .get, headers: GatewayFixture.headers(key: GatewayFixture.otherStorefrontKey))
             #expect(try (myOrder.json()["amount"] as? Int) == 350_000 && (theirOrder.json()["amount"] as? Int) == 400_000)
             #expect(try (myOrder.json()["checkouts"] as? [Any])?.count == 1 && (theirOrder.json()["checkouts"] as? [Any])?.count == 1)
             // A checkout of one storefront does not exist for the other, for reads and for expiry.
             let theirCheckout = try #require(try theirs.json()["id"] as? String)
-            #expect(try await stack.gateway.execute(uri: "/v1/checkouts/\(theirCheckout)", method: .get, headers: GatewayFixture.headers()).status == .notFound)
-            let expire = try await stack.gateway.execute(uri: "/v1/checkouts/\(theirCheckout)/expire", method: .post, headers: GatewayFixture.headers())
+            #expect(
+                try await stack.gateway.execute(uri: "/v1/checkouts/\(theirCheckout)", method: .get, headers: GatewayFixture.headers())
+                    .status == .notFound)
+            let expire = try await stack.gateway.execute(
+                uri: "/v1/checkouts/\(theirCheckout)/expire", method: .post, headers: GatewayFixture.headers())
             #expect(expire.status == .notFound)
 
             // A second attempt of each stays within its storefront.
@@ -190,7 +207,10 @@ struct CheckoutFlowTests {
             #expect(try (myRetry.json()["attempt"] as? Int) == 2)
 
             let events = try await stack.nextEvents(3, timeout: .seconds(3))
-            #expect(Set(events.map(\.id)) == ["shop/1001/checkout.created/1", "other-shop/1001/checkout.created/1", "shop/1001/checkout.created/2"])
+            #expect(
+                Set(events.map(\.id)) == [
+                    "shop/1001/checkout.created/1", "other-shop/1001/checkout.created/1", "shop/1001/checkout.created/2",
+                ])
             #expect(Set(events.map(\.subject)) == ["1001"])
             let byID = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0) })
             #expect(byID["other-shop/1001/checkout.created/1"]?.event.payload.order.storefront?.rawValue == "other-shop")
@@ -204,16 +224,20 @@ struct CheckoutFlowTests {
         try await Stack.run { stack in
             let created = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-exp"))
             let id = try #require(try created.json()["id"] as? String)
-            let expired = try await stack.gateway.execute(uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
+            let expired = try await stack.gateway.execute(
+                uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
             #expect(try expired.status == .ok && (expired.json()["status"] as? String) == "expired")
             let again = try await stack.gateway.execute(uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
             #expect(try again.status == .conflict && (ErrorBody(again.body).error.code) == "checkout_not_open")
-            let unknown = try await stack.gateway.execute(uri: "/v1/checkouts/chk_nope/expire", method: .post, headers: GatewayFixture.headers())
+            let unknown = try await stack.gateway.execute(
+                uri: "/v1/checkouts/chk_nope/expire", method: .post, headers: GatewayFixture.headers())
             #expect(unknown.status == .notFound)
 
             let events = try await stack.nextEvents(2)
             #expect(events.map(\.id) == ["shop/ord-exp/checkout.created/1", "shop/ord-exp/checkout.expired/1"])
-            let session = try await stack.sandboxClient.execute(uri: "/v2/checkout_sessions/\(try created.json()["provider_id"] as! String)", method: .get, headers: [.authorization: "sk_test_sandbox"])
+            let session = try await stack.sandboxClient.execute(
+                uri: "/v2/checkout_sessions/\(try created.json()["provider_id"] as! String)", method: .get,
+                headers: [.authorization: "sk_test_sandbox"])
             #expect((try session.json()["status"] as? String) == "expired")
         }
     }
@@ -238,7 +262,9 @@ struct CheckoutFlowTests {
 
     @Test("two keys race to start one new order with different contents: one 201, one 409, and the order is the winner's")
     func racingNewOrder() async throws {
-        try await Stack.run(adjust: { $0.fintoc.retry = .init(maxAttempts: 3, initialDelay: .milliseconds(100), maxDelay: .milliseconds(150)) }) { stack in
+        try await Stack.run(adjust: {
+            $0.fintoc.retry = .init(maxAttempts: 3, initialDelay: .milliseconds(100), maxDelay: .milliseconds(150))
+        }) { stack in
             // Each first call to Fintoc fails, so both requests pass the early check before either records the order.
             try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 2, "path_prefix": "/v2/checkout_sessions"}]}"#)
             let port = try #require(stack.gateway.port)
@@ -247,7 +273,9 @@ struct CheckoutFlowTests {
                     group.addTask {
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/checkouts")
                         request.method = .POST
-                        for field in GatewayFixture.headers(idempotencyKey: "race-\(index)") { request.headers.add(name: field.name.rawName, value: field.value) }
+                        for field in GatewayFixture.headers(idempotencyKey: "race-\(index)") {
+                            request.headers.add(name: field.name.rawName, value: field.value)
+                        }
                         request.body = .bytes(GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-race", amount: amount)))
                         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                         _ = try await response.body.collect(upTo: 1 << 16)
@@ -263,7 +291,8 @@ struct CheckoutFlowTests {
             #expect((try order.json()["checkouts"] as? [Any])?.count == 1)
             // The loser's refusal is its key's answer, not a key stuck in flight.
             let loser = answers.first { $0.value == .conflict }!.key
-            let replay = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-race", amount: loser), key: "race-\(loser == 350_000 ? 0 : 1)")
+            let replay = try await stack.createCheckout(
+                GatewayFixture.checkoutBody(orderID: "ord-race", amount: loser), key: "race-\(loser == 350_000 ? 0 : 1)")
             #expect(try replay.status == .conflict && ErrorBody(replay.body).error.code == "order_mismatch")
         }
     }
@@ -290,8 +319,9 @@ struct CheckoutFlowTests {
         try await Stack.run { stack in
             var headers = GatewayFixture.headers()
             headers[.init("traceparent")!] = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"
-            let created = try await stack.gateway.execute(uri: "/v1/checkouts", method: .post, headers: headers,
-                                                          body: GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-trace")))
+            let created = try await stack.gateway.execute(
+                uri: "/v1/checkouts", method: .post, headers: headers,
+                body: GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-trace")))
             #expect(created.status == .created)
             let event = try #require(try await stack.nextEvents(1).first)
             #expect(event.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
@@ -303,11 +333,11 @@ struct CheckoutFlowTests {
                 body: ByteBuffer(string: "bank=cl_banco_estado&username=41614850-3&password=jonsnow"))
             #expect(login.status == .ok)
             let id = try #require(try created.json()["id"] as? String)
-            let refused = try await stack.gateway.execute(uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
+            let refused = try await stack.gateway.execute(
+                uri: "/v1/checkouts/\(id)/expire", method: .post, headers: GatewayFixture.headers())
             #expect(refused.status == .conflict)
             #expect(try ErrorBody(refused.body).error.code == "checkout_not_open")
             #expect(try await stack.nextEvents(1, timeout: .seconds(1)).isEmpty, "no checkout.expired")
         }
     }
 }
-

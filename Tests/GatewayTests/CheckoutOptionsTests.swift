@@ -1,6 +1,6 @@
+import CobroTestSupport
 import Fintoc
 import Foundation
-import CobroTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -15,7 +15,8 @@ struct CheckoutOptionsTests {
     /// The Fintoc object behind a gateway checkout, read from the sandbox's API.
     static func fintocObject(_ stack: Stack, _ checkout: TestResponse, path: String) async throws -> [String: Any] {
         let providerID = try #require(try checkout.json()["provider_id"] as? String)
-        let response = try await stack.sandboxClient.execute(uri: "\(path)/\(providerID)", method: .get, headers: [.authorization: "sk_test_sandbox"])
+        let response = try await stack.sandboxClient.execute(
+            uri: "\(path)/\(providerID)", method: .get, headers: [.authorization: "sk_test_sandbox"])
         #expect(response.status == .ok)
         return try response.json()
     }
@@ -32,7 +33,8 @@ struct CheckoutOptionsTests {
             let session = try await Self.fintocObject(stack, created, path: "/v2/checkout_sessions")
             #expect(session["payment_method_types"] as? [String] == ["bank_transfer", "card"])
             let options = session["payment_method_options"] as? [String: Any]
-            let institution = ((options?["bank_transfer"] as? [String: Any])?["sender_account"] as? [String: Any])?["institution_id"] as? [String: Any]
+            let institution =
+                ((options?["bank_transfer"] as? [String: Any])?["sender_account"] as? [String: Any])?["institution_id"] as? [String: Any]
             #expect(institution?["value"] as? String == "cl_banco_estado")
             #expect((session["business_profile"] as? [String: Any])?["name"] as? String == "Tienda Sur")
         }
@@ -52,11 +54,13 @@ struct CheckoutOptionsTests {
     @Test("a direct payment goes to the checkout's own account over the configured one", arguments: ["CLP", "MXN"])
     func recipientAccount(currency: String) async throws {
         try await Stack.run(adjust: { configuration in
-            configuration.fintocRecipientAccount = .init(holderID: "111111111", number: "999999", type: "checking_account", institutionID: "cl_banco_bci")
+            configuration.fintocRecipientAccount = .init(
+                holderID: "111111111", number: "999999", type: "checking_account", institutionID: "cl_banco_bci")
         }) { stack in
             var body = GatewayFixture.checkoutBody(orderID: "ord-recipient-\(currency)", ui: "payment_intent", currency: currency)
             body["customer"] = ["email": "ana@example.cl", "name": "Ana"]
-            body["recipient_account"] = currency == "CLP" ? GatewayFixture.chileanAccount(holder: "18.391.713-7") : GatewayFixture.mexicanAccount()
+            body["recipient_account"] =
+                currency == "CLP" ? GatewayFixture.chileanAccount(holder: "18.391.713-7") : GatewayFixture.mexicanAccount()
             let created = try await stack.createCheckout(body)
             #expect(created.status == .created, "\(String(buffer: created.body))")
             let intent = try await Self.fintocObject(stack, created, path: "/v1/payment_intents")

@@ -53,13 +53,15 @@ struct DeployPermissionsTests {
                     "password_hash": user.passwordHash, "hashing_algorithm": user.hashingAlgorithm,
                     "tags": user.tags.joined(separator: ","),
                 ])
-                try await BrokerFixture.management("PUT", "api/users/\(user.name + deployed.suffix)", body: String(decoding: body, as: UTF8.self))
+                try await BrokerFixture.management(
+                    "PUT", "api/users/\(user.name + deployed.suffix)", body: String(decoding: body, as: UTF8.self))
                 let permission = try #require(access.permissions.first { $0.user == user.name })
                 let rules = try JSONSerialization.data(withJSONObject: [
                     "configure": permission.configure, "write": permission.write, "read": permission.read,
                 ])
-                try await BrokerFixture.management("PUT", "api/permissions/\(vhost)/\(user.name + deployed.suffix)",
-                                                   body: String(decoding: rules, as: UTF8.self))
+                try await BrokerFixture.management(
+                    "PUT", "api/permissions/\(vhost)/\(user.name + deployed.suffix)",
+                    body: String(decoding: rules, as: UTF8.self))
             }
             return deployed
         }
@@ -118,9 +120,11 @@ struct DeployPermissionsTests {
 
             // The gateway declares what its start-up declares.
             let gateway = try await users.connect("gateway")
-            try await gateway.declare(Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions())), remember: false)
-            let outcome = await gateway.publish(Data(#"{"type":"payment.succeeded"}"#.utf8), exchange: PaymentsTopology.paymentsExchange,
-                                                routingKey: "payment.succeeded")
+            try await gateway.declare(
+                Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions())), remember: false)
+            let outcome = await gateway.publish(
+                Data(#"{"type":"payment.succeeded"}"#.utf8), exchange: PaymentsTopology.paymentsExchange,
+                routingKey: "payment.succeeded")
             #expect(outcome == .acked, "the gateway's publish to payments.events: \(outcome)")
 
             let deliveries = DeliveryBuffer(try await worker.consume(queue: PaymentsTopology.fulfillmentQueue, prefetch: 10))
@@ -133,8 +137,10 @@ struct DeployPermissionsTests {
             #expect(await worker.publish(Data("r".utf8), exchange: PaymentsTopology.retryExchange, routingKey: retry) == .acked)
             #expect(await worker.publish(Data("p".utf8), exchange: PaymentsTopology.deadLetterExchange, routingKey: "") == .acked)
             #expect(await worker.publish(Data("d".utf8), exchange: "", routingKey: PaymentsTopology.fulfillmentQueue) == .acked)
-            #expect(await worker.publish(Data("o".utf8), exchange: PaymentsTopology.fulfillmentEventsExchange, routingKey: "order.confirmed",
-                                         mandatory: false) == .acked)
+            #expect(
+                await worker.publish(
+                    Data("o".utf8), exchange: PaymentsTopology.fulfillmentEventsExchange, routingKey: "order.confirmed",
+                    mandatory: false) == .acked)
             #expect(try await worker.inspectQueue(PaymentsTopology.deadLetterQueue).messageCount == 1)
 
             await gateway.close()
@@ -163,7 +169,10 @@ struct DeployPermissionsTests {
                     #expect(error.replyCode == 403, "\(error)")
                 }
             }
-            #expect(Self.refused(await gateway.publish(Data("x".utf8), exchange: PaymentsTopology.fulfillmentEventsExchange, routingKey: "order.confirmed")))
+            #expect(
+                Self.refused(
+                    await gateway.publish(
+                        Data("x".utf8), exchange: PaymentsTopology.fulfillmentEventsExchange, routingKey: "order.confirmed")))
             #expect(Self.refused(await gateway.publish(Data("x".utf8), exchange: "", routingKey: PaymentsTopology.fulfillmentQueue)))
             do {
                 let consumer = try await gateway.consume(queue: PaymentsTopology.fulfillmentQueue)
@@ -173,7 +182,9 @@ struct DeployPermissionsTests {
                 #expect(error.replyCode == 403, "\(error)")
             }
             // Still usable after every refusal, for the one thing it is for.
-            #expect(await gateway.publish(Data("y".utf8), exchange: PaymentsTopology.paymentsExchange, routingKey: "checkout.created") == .acked)
+            #expect(
+                await gateway.publish(Data("y".utf8), exchange: PaymentsTopology.paymentsExchange, routingKey: "checkout.created") == .acked
+            )
             await gateway.close()
             await worker.close()
         }
@@ -184,9 +195,12 @@ struct DeployPermissionsTests {
         try await Self.withUsers { users in
             let worker = try await users.connect("worker")
             try await worker.declare(Self.topology(), remember: false)
-            #expect(Self.refused(await worker.publish(Data("x".utf8), exchange: PaymentsTopology.paymentsExchange, routingKey: "payment.succeeded")))
+            #expect(
+                Self.refused(
+                    await worker.publish(Data("x".utf8), exchange: PaymentsTopology.paymentsExchange, routingKey: "payment.succeeded")))
             do {
-                try await worker.declare(Topology(queues: [.init(name: "warehouse.payments", durable: false, autoDelete: true)]), remember: false)
+                try await worker.declare(
+                    Topology(queues: [.init(name: "warehouse.payments", durable: false, autoDelete: true)]), remember: false)
                 Issue.record("the worker declared another team's queue")
             } catch let error as AMQPError {
                 #expect(error.replyCode == 403, "\(error)")

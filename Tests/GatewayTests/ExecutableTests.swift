@@ -25,17 +25,19 @@ struct GatewayExecutableTests {
         for command in ["serve", "api-keys", "outbox", "events", "reconcile"] { #expect(help.output.contains(command)) }
     }
 
-    @Test("an unusable variable stops it with exit status 78, naming the variable and never a secret", arguments: [
-        ("GATEWAY_PORT", "99999", "GATEWAY_PORT: must be between 0 and 65535, not 99999"),
-        ("AMQP_URL", "http://user:hunter2@host/", "AMQP_URL: the value must be a URL with a host and the scheme amqp or amqps"),
-        ("FINTOC_SECRET_KEY", "pk_test_x", "FINTOC_SECRET_KEY: must be a secret key"),
-        ("FINTOC_RECIPIENT_ACCOUNT", "1:2:3", "FINTOC_RECIPIENT_ACCOUNT: must be holder_id:number:type:institution_id"),
-        ("STOREFRONT_API_KEYS", "shop:short", "STOREFRONT_API_KEYS: each entry must be name:key"),
-        ("LOG_LEVEL", "loud", "LOG_LEVEL: \"loud\" is not a log level"),
-        ("FINTOC_WEBHOOK_SECRETS", "short", "FINTOC_WEBHOOK_SECRETS: each secret must be 8 to 256 characters"),
-        ("FINTOC_WEBHOOK_TOLERANCE", "0", "FINTOC_WEBHOOK_TOLERANCE: must be between"),
-        ("GATEWAY_RECONCILE_INTERVAL", "-1", "GATEWAY_RECONCILE_INTERVAL: must be between"),
-    ])
+    @Test(
+        "an unusable variable stops it with exit status 78, naming the variable and never a secret",
+        arguments: [
+            ("GATEWAY_PORT", "99999", "GATEWAY_PORT: must be between 0 and 65535, not 99999"),
+            ("AMQP_URL", "http://user:hunter2@host/", "AMQP_URL: the value must be a URL with a host and the scheme amqp or amqps"),
+            ("FINTOC_SECRET_KEY", "pk_test_x", "FINTOC_SECRET_KEY: must be a secret key"),
+            ("FINTOC_RECIPIENT_ACCOUNT", "1:2:3", "FINTOC_RECIPIENT_ACCOUNT: must be holder_id:number:type:institution_id"),
+            ("STOREFRONT_API_KEYS", "shop:short", "STOREFRONT_API_KEYS: each entry must be name:key"),
+            ("LOG_LEVEL", "loud", "LOG_LEVEL: \"loud\" is not a log level"),
+            ("FINTOC_WEBHOOK_SECRETS", "short", "FINTOC_WEBHOOK_SECRETS: each secret must be 8 to 256 characters"),
+            ("FINTOC_WEBHOOK_TOLERANCE", "0", "FINTOC_WEBHOOK_TOLERANCE: must be between"),
+            ("GATEWAY_RECONCILE_INTERVAL", "-1", "GATEWAY_RECONCILE_INTERVAL: must be between"),
+        ])
     func badConfiguration(variable: String, value: String, message: String) async throws {
         let run = try await Self.run(["serve"], [variable: value, "GATEWAY_DATABASE": Self.database()])
         #expect(run.status == 78)
@@ -45,7 +47,12 @@ struct GatewayExecutableTests {
 
     @Test("a live Fintoc key with the sandbox's public webhook secret is refused at start")
     func liveKeyNeedsItsOwnWebhookSecret() async throws {
-        let run = try await Self.run(["serve"], ["FINTOC_SECRET_KEY": "sk_live_abcdefghijklmnop", "FINTOC_PUBLIC_KEY": "pk_live_abcdefghijklmnop", "GATEWAY_DATABASE": Self.database()])
+        let run = try await Self.run(
+            ["serve"],
+            [
+                "FINTOC_SECRET_KEY": "sk_live_abcdefghijklmnop", "FINTOC_PUBLIC_KEY": "pk_live_abcdefghijklmnop",
+                "GATEWAY_DATABASE": Self.database(),
+            ])
         #expect(run.status == 78)
         #expect(run.output.contains("FINTOC_WEBHOOK_SECRETS: must be set to the live endpoint's secret"), "\(run.output)")
         #expect(!run.output.contains("sk_live_abcdefghijklmnop"))

@@ -45,7 +45,9 @@ final class FintocDouble: FintocCheckoutAPI {
 
     private static let expiry: TimeInterval = 24 * 3600
 
-    func createCheckoutSession(_ parameters: CreateCheckoutSessionV2, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession {
+    func createCheckoutSession(_ parameters: CreateCheckoutSessionV2, idempotencyKey: String) async throws(FintocClientError)
+        -> CheckoutSession
+    {
         try record("create_checkout_session_v2", key: idempotencyKey)
         return state.withLock { state in
             if let made = state.sessions[idempotencyKey] { return made }
@@ -62,7 +64,9 @@ final class FintocDouble: FintocCheckoutAPI {
         }
     }
 
-    func createCheckoutSession(_ parameters: CreateCheckoutSessionV1, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession {
+    func createCheckoutSession(_ parameters: CreateCheckoutSessionV1, idempotencyKey: String) async throws(FintocClientError)
+        -> CheckoutSession
+    {
         try record("create_checkout_session_v1", key: idempotencyKey)
         return state.withLock { state in
             if let made = state.sessions[idempotencyKey] { return made }
@@ -79,11 +83,17 @@ final class FintocDouble: FintocCheckoutAPI {
         }
     }
 
-    func expireCheckoutSession(_ id: String, api: CheckoutSessionAPI, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession {
+    func expireCheckoutSession(_ id: String, api: CheckoutSessionAPI, idempotencyKey: String) async throws(FintocClientError)
+        -> CheckoutSession
+    {
         try record("expire_checkout_session", key: idempotencyKey)
         return try state.withLock { state throws(FintocClientError) in
             guard let key = state.sessions.first(where: { $0.value.id == id })?.key, var session = state.sessions[key] else {
-                throw .api(FintocAPIError(status: 404, envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such checkout session"), requestID: nil))
+                throw .api(
+                    FintocAPIError(
+                        status: 404,
+                        envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such checkout session"),
+                        requestID: nil))
             }
             session.status = .expired
             state.sessions[key] = session
@@ -111,7 +121,11 @@ final class FintocDouble: FintocCheckoutAPI {
         try record("expire_payment_intent", key: idempotencyKey)
         return try state.withLock { state throws(FintocClientError) in
             guard let key = state.intents.first(where: { $0.value.id == id })?.key, var intent = state.intents[key] else {
-                throw .api(FintocAPIError(status: 404, envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such payment intent"), requestID: nil))
+                throw .api(
+                    FintocAPIError(
+                        status: 404,
+                        envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such payment intent"),
+                        requestID: nil))
             }
             intent.status = .expired
             state.intents[key] = intent

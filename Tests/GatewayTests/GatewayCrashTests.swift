@@ -3,6 +3,7 @@ import CobroTestSupport
 import Foundation
 import PaymentsCore
 import Testing
+
 @testable import Gateway
 
 @Suite("The gateway process killed between commit and publish", .needsBroker, .tags(.broker))
@@ -12,9 +13,14 @@ struct GatewayCrashTests {
         let store = try StoreFixture(ui: .paymentIntent, providerID: "pi_crash_0", checkoutID: "chk_crash_0", orderID: "ord-crash-0")
         defer { store.remove() }
         for index in 1..<40 {
-            try store.addCheckout(ui: .paymentIntent, providerID: "pi_crash_\(index)", checkoutID: "chk_crash_\(index)", orderID: "ord-crash-\(index)", attempt: 1)
+            try store.addCheckout(
+                ui: .paymentIntent, providerID: "pi_crash_\(index)", checkoutID: "chk_crash_\(index)", orderID: "ord-crash-\(index)",
+                attempt: 1)
         }
-        let bodies = (0..<40).map { FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_crash_\($0)", status: "succeeded", checkout: nil)) }
+        let bodies = (0..<40).map {
+            FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent("pi_crash_\($0)", status: "succeeded", checkout: nil))
+        }
         let url = try await BrokerFixture.virtualHost()
         let refusing = try RefusingPort()
         var environment = [
@@ -37,7 +43,9 @@ struct GatewayCrashTests {
         environment["AMQP_URL"] = url
         let second = try RunningExecutable("payments-gateway", ["serve"], environment: environment)
         let deliveries = try await queue.take(40, timeout: .seconds(30))
-        #expect(Set(deliveries.compactMap(\.properties.messageID)) == Set((0..<40).map { "shop/ord-crash-\($0)/payment.succeeded/1" }), "\(second.output.suffix(2000))")
+        #expect(
+            Set(deliveries.compactMap(\.properties.messageID)) == Set((0..<40).map { "shop/ord-crash-\($0)/payment.succeeded/1" }),
+            "\(second.output.suffix(2000))")
         #expect(try await queue.take(1, timeout: .seconds(2)).isEmpty, "each once")
         #expect(try await OutboxStatus.read(store.database).depth == 0)
         #expect(try await second.stop() == 0, "SIGTERM stops it cleanly")

@@ -18,13 +18,15 @@ struct RelayHarness {
 
     init(url: String) throws {
         self.url = url
-        database = try GatewayStore(path: FileManager.default.temporaryDirectory
-            .appendingPathComponent("cobro-relay-\(UUID().uuidString)/gateway.sqlite").path)
+        database = try GatewayStore(
+            path: FileManager.default.temporaryDirectory
+                .appendingPathComponent("cobro-relay-\(UUID().uuidString)/gateway.sqlite").path)
         var amqp = try AMQPConfiguration(url: url, connectionName: "relay-test")
         amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
         amqp.reconnectBackoff = Backoff(base: .milliseconds(50), cap: .milliseconds(500))
-        relay = OutboxRelay(store: database, amqp: amqp, signal: signal, metrics: GatewayMetrics(),
-                            logger: Logger(label: "relay-test"), idleWait: .milliseconds(200))
+        relay = OutboxRelay(
+            store: database, amqp: amqp, signal: signal, metrics: GatewayMetrics(),
+            logger: Logger(label: "relay-test"), idleWait: .milliseconds(200))
     }
 
     /// Writes `events` in one transaction, as the gateway does, and wakes the relay.
@@ -63,20 +65,29 @@ enum RelayEvents {
     static func lifecycle(order id: String, attempt: Int = 1) -> [DomainEvent] {
         var order = order
         order.id = try! OrderID(id)
-        let checkout = CheckoutSnapshot(id: try! CheckoutID("chk_\(id)_\(attempt)"), attempt: attempt, ui: .redirect,
-                                        providerID: "cs_\(attempt)", expiresAt: Date(timeIntervalSince1970: 1_795_086_400))
+        let checkout = CheckoutSnapshot(
+            id: try! CheckoutID("chk_\(id)_\(attempt)"), attempt: attempt, ui: .redirect,
+            providerID: "cs_\(attempt)", expiresAt: Date(timeIntervalSince1970: 1_795_086_400))
         let at = Date(timeIntervalSince1970: 1_795_000_000)
         return [
             .checkoutCreated(CheckoutCreated(order: order, checkout: checkout, mode: .test, occurredAt: at)),
-            .paymentPending(PaymentPending(order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(attempt)", status: .pending), mode: .test, occurredAt: at)),
-            .paymentSucceeded(PaymentSucceeded(order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(attempt)", status: .succeeded), mode: .test, occurredAt: at)),
+            .paymentPending(
+                PaymentPending(
+                    order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(attempt)", status: .pending), mode: .test,
+                    occurredAt: at)),
+            .paymentSucceeded(
+                PaymentSucceeded(
+                    order: order, checkout: checkout, payment: PaymentSnapshot(id: "pi_\(attempt)", status: .succeeded), mode: .test,
+                    occurredAt: at)),
         ]
     }
 }
 
 @Suite("Outbox relay against a real RabbitMQ")
 struct OutboxRelayTests {
-    @Test("rows reach the exchange once, in order per order, with the envelope's properties; then they are marked published", .needsBroker, .tags(.broker))
+    @Test(
+        "rows reach the exchange once, in order per order, with the envelope's properties; then they are marked published", .needsBroker,
+        .tags(.broker))
     func publishesInOrder() async throws {
         let url = try await BrokerFixture.virtualHost()
         let harness = try RelayHarness(url: url)
@@ -136,8 +147,9 @@ struct OutboxRelayTests {
         // per second, still far below one per commit.
         let elapsed = ContinuousClock.now - started
         let allowed = 8 + Int(elapsed.components.seconds)
-        #expect(harness.relay.connectionAttempts <= allowed && harness.relay.connectionAttempts < 50,
-                "\(harness.relay.connectionAttempts) attempts in \(elapsed), at most \(allowed) allowed")
+        #expect(
+            harness.relay.connectionAttempts <= allowed && harness.relay.connectionAttempts < 50,
+            "\(harness.relay.connectionAttempts) attempts in \(elapsed), at most \(allowed) allowed")
         #expect(try await harness.status().depth == 100)
         running.cancel()
         _ = try? await running.value

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import PaymentsCore
 import Testing
+
 @testable import FintocSandbox
 @testable import Gateway
 
@@ -15,7 +16,9 @@ struct ReconciliationTests {
         return logger
     }()
 
-    @Test("a payment whose webhook Fintoc never delivered is recovered by reconciliation, for each ui", arguments: ["redirect", "widget", "payment_intent"])
+    @Test(
+        "a payment whose webhook Fintoc never delivered is recovered by reconciliation, for each ui",
+        arguments: ["redirect", "widget", "payment_intent"])
     func neverDelivered(ui: String) async throws {
         try await Stack.run { stack in
             // No webhook endpoint is subscribed: Fintoc never tells the gateway.
@@ -38,7 +41,9 @@ struct ReconciliationTests {
         }
     }
 
-    @Test("a payment waiting for the customer, re-read from Fintoc, is published with Fintoc's next_action, for each ui", arguments: ["redirect", "payment_intent"])
+    @Test(
+        "a payment waiting for the customer, re-read from Fintoc, is published with Fintoc's next_action, for each ui",
+        arguments: ["redirect", "payment_intent"])
     func rereadCarriesNextAction(ui: String) async throws {
         try await Stack.run { stack in
             let made = try await stack.checkout(ui: ui)
@@ -61,12 +66,15 @@ struct ReconciliationTests {
         try await Stack.run(adjust: { $0.reconcileInterval = 0.3 }) { stack in
             let made = try await stack.checkout(ui: "redirect")
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
-            let bare = FintocEvents.event(type: "checkout_session.finished", data: FintocEvents.session(made.providerID, status: "finished", checkout: made.id))
+            let bare = FintocEvents.event(
+                type: "checkout_session.finished", data: FintocEvents.session(made.providerID, status: "finished", checkout: made.id))
             let response = try await stack.postWebhook(bare, headers: FintocEvents.headers(bare))
             #expect(response.status == .ok)
             let events = try await stack.nextEvents(2, timeout: .seconds(15))
             #expect(events.map(\.type) == [.checkoutCreated, .paymentSucceeded])
-            let checkout = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in try CheckoutRecord.fetchOne(db, key: made.id) }
+            let checkout = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
+                try CheckoutRecord.fetchOne(db, key: made.id)
+            }
             #expect(checkout?.status == .succeeded)
             #expect(checkout?.reviewSince == nil)
         }
@@ -79,7 +87,8 @@ struct ReconciliationTests {
             let made = try await stack.checkout(ui: "payment_intent")
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .failed, errorReason: "insufficient_funds")
             #expect(try await stack.nextEvents(2).map(\.type) == [.checkoutCreated, .paymentFailed])
-            let forged = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(made.providerID, status: "succeeded", checkout: made.id))
+            let forged = FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent(made.providerID, status: "succeeded", checkout: made.id))
             let response = try await stack.postWebhook(forged, headers: FintocEvents.headers(forged))
             #expect(try response.json()["outcome"] as? String == "contradiction")
             let database = try GatewayStore(path: stack.configuration.databasePath)
@@ -114,19 +123,25 @@ struct ReconciliationTests {
             let published = try await stack.nextEvents(1)
             #expect(published.map(\.type) == [.paymentSucceeded])
 
-            let list = try await ExecutableRunner.run("payments-gateway", ["events", "list", "--order", made.orderID], environment: environment)
+            let list = try await ExecutableRunner.run(
+                "payments-gateway", ["events", "list", "--order", made.orderID], environment: environment)
             #expect(list.status == 0)
             #expect(list.output.contains("checkout.created") && list.output.contains("payment.succeeded"))
             #expect(list.output.contains("reconciliation"))
-            let missing = try await ExecutableRunner.run("payments-gateway", ["events", "list", "--order", "ord-nope"], environment: environment)
+            let missing = try await ExecutableRunner.run(
+                "payments-gateway", ["events", "list", "--order", "ord-nope"], environment: environment)
             #expect(missing.status == 1)
 
-            let replay = try await ExecutableRunner.run("payments-gateway", ["events", "replay", "--order", made.orderID], environment: environment)
+            let replay = try await ExecutableRunner.run(
+                "payments-gateway", ["events", "replay", "--order", made.orderID], environment: environment)
             #expect(replay.status == 0, "\(replay.output)")
             #expect(replay.output.contains("published: 2"))
             let replayed = try await stack.nextEvents(2)
-            #expect(replayed.map(\.id) == ["shop/\(made.orderID)/checkout.created/1", "shop/\(made.orderID)/payment.succeeded/1"], "the original ids, in order")
-            let badSince = try await ExecutableRunner.run("payments-gateway", ["events", "replay", "--since", "yesterday"], environment: environment)
+            #expect(
+                replayed.map(\.id) == ["shop/\(made.orderID)/checkout.created/1", "shop/\(made.orderID)/payment.succeeded/1"],
+                "the original ids, in order")
+            let badSince = try await ExecutableRunner.run(
+                "payments-gateway", ["events", "replay", "--since", "yesterday"], environment: environment)
             #expect(badSince.status != 0)
             #expect(badSince.output.contains("RFC 3339"))
         }

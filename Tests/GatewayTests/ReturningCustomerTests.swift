@@ -1,5 +1,5 @@
-import Foundation
 import CobroTestSupport
+import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
@@ -26,7 +26,8 @@ struct ReturningCustomerTests {
     /// The `customer.id` of the session behind a gateway checkout, read from the sandbox.
     static func sessionCustomer(_ stack: Stack, _ checkout: TestResponse) async throws -> String? {
         let providerID = try #require(try checkout.json()["provider_id"] as? String)
-        let session = try await stack.sandboxClient.execute(uri: "/v2/checkout_sessions/\(providerID)", method: .get, headers: sandboxHeaders)
+        let session = try await stack.sandboxClient.execute(
+            uri: "/v2/checkout_sessions/\(providerID)", method: .get, headers: sandboxHeaders)
         return (try session.json()["customer"] as? [String: Any])?["id"] as? String
     }
 
@@ -52,10 +53,12 @@ struct ReturningCustomerTests {
         }
     }
 
-    @Test("a customer made at Fintoc outside Cobro is found and reused", arguments: [
-        ("cl_rut", "CLP", "160000007", "16.000.000-7"),
-        ("mx_rfc", "MXN", "gohm800101ab1", "GOHM800101AB1"),
-    ])
+    @Test(
+        "a customer made at Fintoc outside Cobro is found and reused",
+        arguments: [
+            ("cl_rut", "CLP", "160000007", "16.000.000-7"),
+            ("mx_rfc", "MXN", "gohm800101ab1", "GOHM800101AB1"),
+        ])
     func madeElsewhere(taxType: String, currency: String, madeAs: String, orderedAs: String) async throws {
         try await Stack.run { stack in
             let made = try await stack.sandboxClient.execute(
@@ -64,12 +67,14 @@ struct ReturningCustomerTests {
             #expect(made.status == .created, "\(String(buffer: made.body))")
             let customer = try #require(try made.json()["id"] as? String)
 
-            let checkout = try await stack.createCheckout(Self.body("ord-elsewhere-\(taxType)", taxType: taxType, taxValue: orderedAs, currency: currency))
+            let checkout = try await stack.createCheckout(
+                Self.body("ord-elsewhere-\(taxType)", taxType: taxType, taxValue: orderedAs, currency: currency))
             #expect(checkout.status == .created, "\(String(buffer: checkout.body))")
             #expect(try await Self.sessionCustomer(stack, checkout) == customer)
 
             // Remembered: the next order names the customer at once.
-            let next = try await stack.createCheckout(Self.body("ord-elsewhere-\(taxType)-2", taxType: taxType, taxValue: orderedAs, currency: currency))
+            let next = try await stack.createCheckout(
+                Self.body("ord-elsewhere-\(taxType)-2", taxType: taxType, taxValue: orderedAs, currency: currency))
             #expect(next.status == .created)
             #expect(try await Self.sessionCustomer(stack, next) == customer)
             let remembered = try await stack.rememberedCustomers()
@@ -83,7 +88,8 @@ struct ReturningCustomerTests {
             // The gateway remembers a customer the sandbox never had (deleted at Fintoc, say).
             try await stack.gatewayDatabase().write { db in
                 try db.execute(
-                    sql: "INSERT INTO fintoc_customer (mode, tax_id_type, tax_id, customer_id, updated_at) VALUES ('test', 'cl_rut', '123456785', 'cus_gone', ?)",
+                    sql:
+                        "INSERT INTO fintoc_customer (mode, tax_id_type, tax_id, customer_id, updated_at) VALUES ('test', 'cl_rut', '123456785', 'cus_gone', ?)",
                     arguments: [Date()])
             }
             let checkout = try await stack.createCheckout(Self.body("ord-gone", taxType: "cl_rut", taxValue: "12.345.678-5"))
@@ -97,7 +103,8 @@ struct ReturningCustomerTests {
     @Test("a 409 the lookup cannot resolve is a 502 naming Fintoc's code, and a retry recovers")
     func unresolvedConflict() async throws {
         try await Stack.run { stack in
-            try await CheckoutFlowTests.sandboxFaults(stack, #"{"api_errors": [{"status": 409, "count": 1, "path_prefix": "/v2/checkout_sessions", "method": "POST"}]}"#)
+            try await CheckoutFlowTests.sandboxFaults(
+                stack, #"{"api_errors": [{"status": 409, "count": 1, "path_prefix": "/v2/checkout_sessions", "method": "POST"}]}"#)
             let body = Self.body("ord-conflict", taxType: "cl_rut", taxValue: "11.111.111-1")
             let refused = try await stack.createCheckout(body, key: "key-conflict")
             #expect(refused.status == .badGateway)
@@ -144,7 +151,9 @@ extension Stack {
 
     /// The Fintoc customers the gateway remembers.
     func rememberedCustomers() async throws -> [String] {
-        try await gatewayDatabase().read { db in try String.fetchAll(db, sql: "SELECT customer_id FROM fintoc_customer ORDER BY customer_id") }
+        try await gatewayDatabase().read { db in
+            try String.fetchAll(db, sql: "SELECT customer_id FROM fintoc_customer ORDER BY customer_id")
+        }
     }
 
     /// Runs `body` while the gateway cannot record a checkout of `orderID`: a trigger in its
@@ -154,10 +163,11 @@ extension Stack {
         try await database.write { db in
             // A trigger takes no bound parameters: the id goes in as an SQL literal.
             let literal = "'" + orderID.replacingOccurrences(of: "'", with: "''") + "'"
-            try db.execute(sql: """
-                CREATE TRIGGER test_lose_checkout BEFORE INSERT ON checkout WHEN NEW.order_id = \(literal)
-                BEGIN SELECT RAISE(ABORT, 'injected by the test'); END
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER test_lose_checkout BEFORE INSERT ON checkout WHEN NEW.order_id = \(literal)
+                    BEGIN SELECT RAISE(ABORT, 'injected by the test'); END
+                    """)
         }
         do {
             try await body()

@@ -16,17 +16,21 @@ struct GatewaySecretFileTests {
 
     @Test("every secret variable may come from its _FILE")
     func everySecretFromAFile() throws {
-        let configuration = try GatewayConfiguration.fromEnvironment(EnvironmentReader([
-            "AMQP_URL_FILE": try Self.file("amqp://gateway:s3cr3t-amqp@broker.internal:5672/cobro\n"),
-            "FINTOC_SECRET_KEY_FILE": try Self.file("sk_test_from_a_file_0001\n"),
-            "STOREFRONT_API_KEYS_FILE": try Self.file("shop:cbk_file_storefront_key_01,other:cbk_file_storefront_key_02\n"),
-            "FINTOC_WEBHOOK_SECRETS_FILE": try Self.file("whsec_from_a_file_0001\n"),
-        ]))
+        let configuration = try GatewayConfiguration.fromEnvironment(
+            EnvironmentReader([
+                "AMQP_URL_FILE": try Self.file("amqp://gateway:s3cr3t-amqp@broker.internal:5672/cobro\n"),
+                "FINTOC_SECRET_KEY_FILE": try Self.file("sk_test_from_a_file_0001\n"),
+                "STOREFRONT_API_KEYS_FILE": try Self.file("shop:cbk_file_storefront_key_01,other:cbk_file_storefront_key_02\n"),
+                "FINTOC_WEBHOOK_SECRETS_FILE": try Self.file("whsec_from_a_file_0001\n"),
+            ]))
         #expect(configuration.amqpURL == "amqp://gateway:s3cr3t-amqp@broker.internal:5672/cobro")
         #expect(configuration.fintoc.secretKey == "sk_test_from_a_file_0001")
         #expect(configuration.storefrontKeys.map(\.key) == ["cbk_file_storefront_key_01", "cbk_file_storefront_key_02"])
         #expect(configuration.webhookSecrets == ["whsec_from_a_file_0001"])
-        #expect(GatewayConfiguration.variables.filter(\.isSecret).map(\.name).sorted() == ["AMQP_URL", "FINTOC_SECRET_KEY", "FINTOC_WEBHOOK_SECRETS", "STOREFRONT_API_KEYS"])
+        #expect(
+            GatewayConfiguration.variables.filter(\.isSecret).map(\.name).sorted() == [
+                "AMQP_URL", "FINTOC_SECRET_KEY", "FINTOC_WEBHOOK_SECRETS", "STOREFRONT_API_KEYS",
+            ])
     }
 
     @Test("--help says where secrets come from")
@@ -44,11 +48,18 @@ struct GatewaySecretFileTests {
         let cases: [([String: String], String)] = [
             // Read, then checked like the variable itself.
             (["FINTOC_SECRET_KEY_FILE": key], "FINTOC_SECRET_KEY: must be a secret key"),
-            (["FINTOC_SECRET_KEY_FILE": key, "FINTOC_SECRET_KEY": "sk_test_both_0001"], "FINTOC_SECRET_KEY_FILE: set either FINTOC_SECRET_KEY or FINTOC_SECRET_KEY_FILE, not both"),
-            (["STOREFRONT_API_KEYS_FILE": "/nonexistent/cobro/keys"], "STOREFRONT_API_KEYS_FILE: cannot read \"/nonexistent/cobro/keys\": no such file"),
+            (
+                ["FINTOC_SECRET_KEY_FILE": key, "FINTOC_SECRET_KEY": "sk_test_both_0001"],
+                "FINTOC_SECRET_KEY_FILE: set either FINTOC_SECRET_KEY or FINTOC_SECRET_KEY_FILE, not both"
+            ),
+            (
+                ["STOREFRONT_API_KEYS_FILE": "/nonexistent/cobro/keys"],
+                "STOREFRONT_API_KEYS_FILE: cannot read \"/nonexistent/cobro/keys\": no such file"
+            ),
         ]
         for (environment, message) in cases {
-            let run = try await ExecutableRunner.run("payments-gateway", ["serve"], environment: environment.merging(["GATEWAY_DATABASE": database]) { $1 })
+            let run = try await ExecutableRunner.run(
+                "payments-gateway", ["serve"], environment: environment.merging(["GATEWAY_DATABASE": database]) { $1 })
             #expect(run.status == 78, "\(run.output)")
             #expect(run.output.contains(message), "\(run.output)")
             #expect(!run.output.contains("sk_test_both_0001") && !run.output.contains("pk_test_not_secret_0001"))

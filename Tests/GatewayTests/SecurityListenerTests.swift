@@ -68,12 +68,16 @@ struct SecurityListenerTests {
         #expect(defaults.limits == .init(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 512))
         #expect(defaults.adminLimits.maxConnections == 32)
         let names = Set(GatewayConfiguration.variables.map(\.name))
-        for name in ["GATEWAY_ADMIN_HOST", "GATEWAY_ADMIN_PORT", "GATEWAY_REQUEST_TIMEOUT", "GATEWAY_IDLE_TIMEOUT", "GATEWAY_MAX_CONNECTIONS", "GATEWAY_ADMIN_MAX_CONNECTIONS"] {
+        for name in [
+            "GATEWAY_ADMIN_HOST", "GATEWAY_ADMIN_PORT", "GATEWAY_REQUEST_TIMEOUT", "GATEWAY_IDLE_TIMEOUT", "GATEWAY_MAX_CONNECTIONS",
+            "GATEWAY_ADMIN_MAX_CONNECTIONS",
+        ] {
             #expect(names.contains(name))
         }
-        let set = try GatewayConfiguration.fromEnvironment(EnvironmentReader([
-            "GATEWAY_ADMIN_PORT": "0", "GATEWAY_REQUEST_TIMEOUT": "2.5", "GATEWAY_IDLE_TIMEOUT": "30", "GATEWAY_MAX_CONNECTIONS": "100",
-        ]))
+        let set = try GatewayConfiguration.fromEnvironment(
+            EnvironmentReader([
+                "GATEWAY_ADMIN_PORT": "0", "GATEWAY_REQUEST_TIMEOUT": "2.5", "GATEWAY_IDLE_TIMEOUT": "30", "GATEWAY_MAX_CONNECTIONS": "100",
+            ]))
         #expect(set.adminPort == 0)
         #expect(set.limits == .init(requestTimeout: .milliseconds(2500), idleTimeout: .seconds(30), maxConnections: 100))
         for (name, value, reason) in [
@@ -97,9 +101,11 @@ struct SecurityListenerTests {
     func slowClientsCutOff() async throws {
         try await Self.run(adjust: { $0.limits.requestTimeout = .seconds(2) }) { configuration, port, client in
             // One header line a second, and a body one byte a second: both stop being read at 2 s.
-            async let slowHead: Duration? = Self.trickle(port: port, first: "POST /webhooks/fintoc HTTP/1.1\r\n", then: { "X-Slow-\($0): 1\r\n" })
+            async let slowHead: Duration? = Self.trickle(
+                port: port, first: "POST /webhooks/fintoc HTTP/1.1\r\n", then: { "X-Slow-\($0): 1\r\n" })
             async let slowBody: Duration? = Self.trickle(
-                port: port, first: "POST /webhooks/fintoc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+                port: port,
+                first: "POST /webhooks/fintoc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
                 then: { _ in "{" }
             )
             // Meanwhile a normal request is answered, well before the slow ones give up (the

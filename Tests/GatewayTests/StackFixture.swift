@@ -26,7 +26,8 @@ struct Stack {
     ) async throws {
         var logger = Logger(label: "sandbox-for-gateway-tests")
         logger.logLevel = .warning
-        let sandbox = Sandbox(configuration: SandboxConfiguration(host: "127.0.0.1", port: 0, sweepInterval: 0.1, settleDelay: 0.3), logger: logger)
+        let sandbox = Sandbox(
+            configuration: SandboxConfiguration(host: "127.0.0.1", port: 0, sweepInterval: 0.1, settleDelay: 0.3), logger: logger)
         let url = try await BrokerFixture.virtualHost()
         let observer = try await AMQPConnection.connect(url: url, connectionName: "gateway-test-observer")
         let tap = try await BrokerFixture.tap(observer, exchange: PaymentsTopology.paymentsExchange)
@@ -41,8 +42,10 @@ struct Stack {
                 gatewayLogger.logLevel = .warning
                 let app = try await Gateway.buildApplication(configuration: configuration, logger: gatewayLogger)
                 try await app.test(.live) { gateway in
-                    try await body(Stack(gateway: gateway, sandbox: sandbox.store, sandboxClient: sandboxClient,
-                                         configuration: configuration, observer: observer, events: events))
+                    try await body(
+                        Stack(
+                            gateway: gateway, sandbox: sandbox.store, sandboxClient: sandboxClient,
+                            configuration: configuration, observer: observer, events: events))
                 }
             }
         } catch {
@@ -57,8 +60,12 @@ struct Stack {
     }
 
     /// `POST /v1/checkouts` with the test storefront key.
-    func createCheckout(_ body: [String: Any], key: String = UUID().uuidString, storefrontKey: String = GatewayFixture.storefrontKey) async throws -> TestResponse {
-        try await gateway.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(key: storefrontKey, idempotencyKey: key), body: GatewayFixture.json(body))
+    func createCheckout(_ body: [String: Any], key: String = UUID().uuidString, storefrontKey: String = GatewayFixture.storefrontKey)
+        async throws -> TestResponse
+    {
+        try await gateway.execute(
+            uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(key: storefrontKey, idempotencyKey: key),
+            body: GatewayFixture.json(body))
     }
 
     /// Declares the worker's side of the topology (durable `fulfillment.payments` and the rest),

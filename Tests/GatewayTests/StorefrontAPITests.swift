@@ -1,6 +1,6 @@
+import CobroTestSupport
 import Fintoc
 import Foundation
-import CobroTestSupport
 import GRDB
 import Hummingbird
 import HummingbirdTesting
@@ -34,19 +34,22 @@ struct StorefrontAPITests {
         }
     }
 
-    @Test("authentication failures", arguments: [
-        (nil, "missing_api_key"),
-        ("Basic dXNlcjpwYXNz", "invalid_authorization"),
-        ("Bearer", "invalid_authorization"),
-        ("Bearer cbk_not_a_real_key_at_all", "invalid_api_key"),
-        ("bearer \(GatewayFixture.storefrontKey)x", "invalid_api_key"),
-    ] as [(String?, String)])
+    @Test(
+        "authentication failures",
+        arguments: [
+            (nil, "missing_api_key"),
+            ("Basic dXNlcjpwYXNz", "invalid_authorization"),
+            ("Bearer", "invalid_authorization"),
+            ("Bearer cbk_not_a_real_key_at_all", "invalid_api_key"),
+            ("bearer \(GatewayFixture.storefrontKey)x", "invalid_api_key"),
+        ] as [(String?, String)])
     func authentication(header: String?, code: String) async throws {
         let app = try await buildApplication(configuration: GatewayFixture.configuration())
         try await app.test(.live) { client in
             var headers = GatewayFixture.headers(key: nil)
             if let header { headers[.authorization] = header }
-            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: headers, body: GatewayFixture.json(GatewayFixture.checkoutBody()))
+            let response = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: headers, body: GatewayFixture.json(GatewayFixture.checkoutBody()))
             #expect(response.status == .unauthorized)
             #expect(response.headers[.wwwAuthenticate] == "Bearer")
             let error = try ErrorBody(response.body)
@@ -80,13 +83,16 @@ struct StorefrontAPITests {
         }
     }
 
-    @Test("POST without an Idempotency-Key is refused before anything else", arguments: [nil, "", String(repeating: "k", count: 256), "has space"] as [String?])
+    @Test(
+        "POST without an Idempotency-Key is refused before anything else",
+        arguments: [nil, "", String(repeating: "k", count: 256), "has space"] as [String?])
     func idempotencyKeyRequired(key: String?) async throws {
         let app = try await buildApplication(configuration: GatewayFixture.configuration())
         try await app.test(.live) { client in
             var headers = GatewayFixture.headers(idempotencyKey: nil)
             if let key { headers[.init("Idempotency-Key")!] = key }
-            let response = try await client.execute(uri: "/v1/checkouts", method: .post, headers: headers, body: GatewayFixture.json(GatewayFixture.checkoutBody()))
+            let response = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: headers, body: GatewayFixture.json(GatewayFixture.checkoutBody()))
             #expect(response.status == .badRequest)
             let error = try ErrorBody(response.body)
             #expect(error.error.code == (key == nil || key == "" ? "idempotency_key_required" : "idempotency_key_invalid"))
@@ -100,46 +106,130 @@ struct StorefrontAPITests {
         ("bad order id", { $0["order_id"] = "ord 1" }, "order_id", "invalid_format"),
         ("unsupported currency", { $0["currency"] = "USD" }, "currency", "invalid_currency"),
         ("amount not an integer", { $0["amount"] = "350000" }, "amount", "invalid_type"),
-        ("amount zero", { $0["amount"] = 0; $0["line_items"] = [["sku": "A", "name": "A", "quantity": 1, "unit_amount": 0]] }, "amount", "must_be_positive"),
+        (
+            "amount zero",
+            {
+                $0["amount"] = 0
+                $0["line_items"] = [["sku": "A", "name": "A", "quantity": 1, "unit_amount": 0]]
+            }, "amount", "must_be_positive"
+        ),
         ("lines do not add up", { $0["amount"] = 350_001 }, "amount", "amount_mismatch"),
         ("no lines", { $0["line_items"] = [] as [Any] }, "line_items", "required"),
-        ("zero quantity", { $0["line_items"] = [["sku": "A", "name": "A", "quantity": 0, "unit_amount": 350_000]] }, "line_items[0].quantity", "must_be_positive"),
-        ("negative price", { $0["line_items"] = [["sku": "A", "name": "A", "quantity": 1, "unit_amount": -1]] }, "line_items[0].unit_amount", "must_not_be_negative"),
-        ("line missing sku", { $0["line_items"] = [["name": "A", "quantity": 1, "unit_amount": 350_000]] }, "line_items[0].sku", "invalid_type"),
+        (
+            "zero quantity", { $0["line_items"] = [["sku": "A", "name": "A", "quantity": 0, "unit_amount": 350_000]] },
+            "line_items[0].quantity", "must_be_positive"
+        ),
+        (
+            "negative price", { $0["line_items"] = [["sku": "A", "name": "A", "quantity": 1, "unit_amount": -1]] },
+            "line_items[0].unit_amount", "must_not_be_negative"
+        ),
+        (
+            "line missing sku", { $0["line_items"] = [["name": "A", "quantity": 1, "unit_amount": 350_000]] }, "line_items[0].sku",
+            "invalid_type"
+        ),
         ("bad email", { $0["customer"] = ["email": "not-an-email"] }, "customer.email", "invalid_format"),
-        ("bad RUT", { $0["customer"] = ["email": "a@b.cl", "tax_id": ["type": "cl_rut", "value": "11.111.111-2"]] }, "customer.tax_id.value", "invalid_tax_id"),
-        ("unknown tax id type", { $0["customer"] = ["email": "a@b.cl", "tax_id": ["type": "us_ssn", "value": "1"]] }, "customer.tax_id.type", "invalid_type"),
+        (
+            "bad RUT", { $0["customer"] = ["email": "a@b.cl", "tax_id": ["type": "cl_rut", "value": "11.111.111-2"]] },
+            "customer.tax_id.value", "invalid_tax_id"
+        ),
+        (
+            "unknown tax id type", { $0["customer"] = ["email": "a@b.cl", "tax_id": ["type": "us_ssn", "value": "1"]] },
+            "customer.tax_id.type", "invalid_type"
+        ),
         ("relative success url", { $0["success_url"] = "/success" }, "success_url", "invalid_url"),
         ("ftp cancel url", { $0["cancel_url"] = "ftp://shop.example/x" }, "cancel_url", "invalid_url"),
         ("unknown ui", { $0["ui"] = "popup" }, "ui", "invalid_value"),
         ("unknown language", { $0["language"] = "pt" }, "language", "invalid_value"),
         ("long metadata value", { $0["metadata"] = ["k": String(repeating: "v", count: 501)] }, "metadata.k", "too_long"),
-        ("not an object", { $0 = ["x": ["y"]]; $0.removeValue(forKey: "x") }, "order_id", "required"),
+        (
+            "not an object",
+            {
+                $0 = ["x": ["y"]]
+                $0.removeValue(forKey: "x")
+            }, "order_id", "required"
+        ),
         // Checkout options: each only where Fintoc takes it, each checked as Fintoc would.
-        ("payment methods for the widget", { $0["ui"] = "widget"; $0["payment_method_types"] = ["card"] }, "payment_method_types", "not_allowed"),
+        (
+            "payment methods for the widget",
+            {
+                $0["ui"] = "widget"
+                $0["payment_method_types"] = ["card"]
+            }, "payment_method_types", "not_allowed"
+        ),
         ("no payment methods", { $0["payment_method_types"] = [] as [Any] }, "payment_method_types", "invalid_type"),
         ("unknown payment method", { $0["payment_method_types"] = ["cash"] }, "payment_method_types[0]", "invalid_value"),
         ("a payment method twice", { $0["payment_method_types"] = ["card", "card"] }, "payment_method_types[1]", "duplicate"),
-        ("a Mexican bank for CLP", { $0["payment_method_options"] = GatewayFixture.preselectedBank("mx_bbva") },
-         "payment_method_options.bank_transfer.sender_account.institution_id.value", "invalid_institution"),
-        ("not an institution id", { $0["payment_method_options"] = GatewayFixture.preselectedBank("Banco Estado") },
-         "payment_method_options.bank_transfer.sender_account.institution_id.value", "invalid_institution"),
-        ("an unknown option", { $0["payment_method_options"] = ["bank_transfer": ["sender_account": [:] as [String: Any]], "cash": [:] as [String: Any]] },
-         "payment_method_options.cash", "unknown_field"),
-        ("a bank without bank transfer", { $0["payment_method_types"] = ["card"]; $0["payment_method_options"] = GatewayFixture.preselectedBank("cl_banco_estado") },
-         "payment_method_options.bank_transfer", "conflict"),
-        ("business profile for a payment intent", { $0["ui"] = "payment_intent"; $0["business_profile"] = ["name": "Tienda Sur"] }, "business_profile", "not_allowed"),
+        (
+            "a Mexican bank for CLP", { $0["payment_method_options"] = GatewayFixture.preselectedBank("mx_bbva") },
+            "payment_method_options.bank_transfer.sender_account.institution_id.value", "invalid_institution"
+        ),
+        (
+            "not an institution id", { $0["payment_method_options"] = GatewayFixture.preselectedBank("Banco Estado") },
+            "payment_method_options.bank_transfer.sender_account.institution_id.value", "invalid_institution"
+        ),
+        (
+            "an unknown option",
+            { $0["payment_method_options"] = ["bank_transfer": ["sender_account": [:] as [String: Any]], "cash": [:] as [String: Any]] },
+            "payment_method_options.cash", "unknown_field"
+        ),
+        (
+            "a bank without bank transfer",
+            {
+                $0["payment_method_types"] = ["card"]
+                $0["payment_method_options"] = GatewayFixture.preselectedBank("cl_banco_estado")
+            },
+            "payment_method_options.bank_transfer", "conflict"
+        ),
+        (
+            "business profile for a payment intent",
+            {
+                $0["ui"] = "payment_intent"
+                $0["business_profile"] = ["name": "Tienda Sur"]
+            }, "business_profile", "not_allowed"
+        ),
         ("blank business name", { $0["business_profile"] = ["name": "  "] }, "business_profile.name", "required"),
-        ("recipient account for a redirect", { $0["recipient_account"] = GatewayFixture.chileanAccount() }, "recipient_account", "not_allowed"),
-        ("recipient without a number", { $0["ui"] = "payment_intent"; var account = GatewayFixture.chileanAccount(); account.removeValue(forKey: "number"); $0["recipient_account"] = account },
-         "recipient_account.number", "required"),
-        ("recipient RUT with a wrong check digit", { $0["ui"] = "payment_intent"; $0["recipient_account"] = GatewayFixture.chileanAccount(holder: "11.111.111-2") },
-         "recipient_account.holder_id", "invalid_tax_id"),
-        ("a CLABE for CLP", { $0["ui"] = "payment_intent"; var account = GatewayFixture.mexicanAccount(); account["institution_id"] = "cl_banco_de_chile"; $0["recipient_account"] = account },
-         "recipient_account.type", "invalid_type"),
-        ("a CLABE with a wrong check digit", { $0["ui"] = "payment_intent"; $0["currency"] = "MXN"; $0["customer"] = ["email": "ana@example.mx"]
-                                                 $0["recipient_account"] = GatewayFixture.mexicanAccount(clabe: "012180001183597190") },
-         "recipient_account.number", "invalid_account_number"),
+        (
+            "recipient account for a redirect", { $0["recipient_account"] = GatewayFixture.chileanAccount() }, "recipient_account",
+            "not_allowed"
+        ),
+        (
+            "recipient without a number",
+            {
+                $0["ui"] = "payment_intent"
+                var account = GatewayFixture.chileanAccount()
+                account.removeValue(forKey: "number")
+                $0["recipient_account"] = account
+            },
+            "recipient_account.number", "required"
+        ),
+        (
+            "recipient RUT with a wrong check digit",
+            {
+                $0["ui"] = "payment_intent"
+                $0["recipient_account"] = GatewayFixture.chileanAccount(holder: "11.111.111-2")
+            },
+            "recipient_account.holder_id", "invalid_tax_id"
+        ),
+        (
+            "a CLABE for CLP",
+            {
+                $0["ui"] = "payment_intent"
+                var account = GatewayFixture.mexicanAccount()
+                account["institution_id"] = "cl_banco_de_chile"
+                $0["recipient_account"] = account
+            },
+            "recipient_account.type", "invalid_type"
+        ),
+        (
+            "a CLABE with a wrong check digit",
+            {
+                $0["ui"] = "payment_intent"
+                $0["currency"] = "MXN"
+                $0["customer"] = ["email": "ana@example.mx"]
+                $0["recipient_account"] = GatewayFixture.mexicanAccount(clabe: "012180001183597190")
+            },
+            "recipient_account.number", "invalid_account_number"
+        ),
     ]
 
     @Test("every validation error names the field", arguments: 0..<invalidBodies.count)
@@ -180,11 +270,14 @@ struct StorefrontAPITests {
         configuration.maxBodyBytes = 2048
         let app = try await buildApplication(configuration: configuration)
         try await app.test(.live) { client in
-            let malformed = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: "{not json"))
+            let malformed = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: "{not json"))
             #expect(malformed.status == .badRequest)
             #expect(try ErrorBody(malformed.body).error.code == "invalid_json")
 
-            let large = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: ByteBuffer(string: String(repeating: " ", count: 4096)))
+            let large = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(),
+                body: ByteBuffer(string: String(repeating: " ", count: 4096)))
             #expect(large.status == .contentTooLarge)
             #expect(try ErrorBody(large.body).error.code == "body_too_large")
 
@@ -215,8 +308,11 @@ struct StorefrontAPITests {
         }
         let database = try GatewayStore(path: configuration.databasePath)
         let counts = try await database.pool.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"order\"")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkout")!,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency_key")!)
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"order\"")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkout")!,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox")!,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency_key")!
+            )
         }
         #expect(counts == (0, 0, 0, 0))
     }
@@ -230,7 +326,9 @@ struct GatewayMetricsTests {
         let app = try await buildApplication(configuration: configuration)
         try await app.test(.live) { client in
             _ = try await client.execute(uri: "/v1/checkouts/chk_secret_looking_id", method: .get, headers: GatewayFixture.headers())
-            _ = try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(), body: GatewayFixture.json(GatewayFixture.checkoutBody()))
+            _ = try await client.execute(
+                uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(),
+                body: GatewayFixture.json(GatewayFixture.checkoutBody()))
             let metrics = try await AdminListener.get("/metrics", port: configuration.adminPort)
             #expect(metrics.status == 200)
             let text = metrics.body
@@ -256,14 +354,22 @@ struct IdempotencyRecordTests {
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         let claim = try #require(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start)))
         #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(1)) == .inProgress)
-        #expect(Self.claim(try await store.begin(storefront: "key_2", key: "k", requestHash: hash, now: start)) != nil, "scoped per storefront key")
+        #expect(
+            Self.claim(try await store.begin(storefront: "key_2", key: "k", requestHash: hash, now: start)) != nil,
+            "scoped per storefront key")
         try await store.store.pool.write { db in
             try store.complete(storefront: "key_1", key: "k", claim: claim, status: 201, body: Data("{}".utf8), in: db)
         }
-        #expect(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(3600)) == .replay(status: 201, body: Data("{}".utf8)))
+        #expect(
+            try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(3600))
+                == .replay(status: 201, body: Data("{}".utf8)))
         #expect(try await store.purgeExpired(now: start.addingTimeInterval(3600)) == 0)
         #expect(try await store.purgeExpired(now: start.addingTimeInterval(86_401)) == 2)
-        #expect(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: IdempotencyStore.hash(Data("other".utf8)), now: start.addingTimeInterval(90_000))) != nil)
+        #expect(
+            Self.claim(
+                try await store.begin(
+                    storefront: "key_1", key: "k", requestHash: IdempotencyStore.hash(Data("other".utf8)),
+                    now: start.addingTimeInterval(90_000))) != nil)
     }
 
     @Test("an abandoned key is taken over only by the same request, and the old holder can neither answer nor free it")
@@ -274,9 +380,13 @@ struct IdempotencyRecordTests {
         let hash = IdempotencyStore.hash(Data("A".utf8))
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         let first = try #require(Self.claim(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start)))
-        #expect(try await store.begin(storefront: "s", key: "k", requestHash: IdempotencyStore.hash(Data("B".utf8)), now: start.addingTimeInterval(121)) == .reusedWithOtherRequest,
-                "another request never takes over a live key")
-        let second = try #require(Self.claim(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(121))))
+        #expect(
+            try await store.begin(
+                storefront: "s", key: "k", requestHash: IdempotencyStore.hash(Data("B".utf8)), now: start.addingTimeInterval(121))
+                == .reusedWithOtherRequest,
+            "another request never takes over a live key")
+        let second = try #require(
+            Self.claim(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(121))))
         #expect(second != first)
         await #expect(throws: IdempotencyStore.ClaimLost.self) {
             try await store.store.pool.write { db in
@@ -284,16 +394,21 @@ struct IdempotencyRecordTests {
             }
         }
         await store.release(storefront: "s", key: "k", claim: first)
-        #expect(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(122)) == .inProgress, "the new holder keeps it")
+        #expect(
+            try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(122)) == .inProgress,
+            "the new holder keeps it")
         try await store.store.pool.write { db in
             try store.complete(storefront: "s", key: "k", claim: second, status: 201, body: Data("new".utf8), in: db)
         }
-        #expect(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(123)) == .replay(status: 201, body: Data("new".utf8)))
+        #expect(
+            try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(123))
+                == .replay(status: 201, body: Data("new".utf8)))
     }
 
     @Test("a request is judged abandoned only after the longest a live one can take")
     func abandonmentFollowsTheClient() {
-        let fintoc = FintocClientConfiguration(secretKey: "sk_test_x", requestTimeout: .seconds(15), retry: RetryPolicy(maxAttempts: 5, maxDelay: .seconds(16)))
+        let fintoc = FintocClientConfiguration(
+            secretKey: "sk_test_x", requestTimeout: .seconds(15), retry: RetryPolicy(maxAttempts: 5, maxDelay: .seconds(16)))
         #expect(IdempotencyStore.abandonedAfter(for: fintoc) == 5 * 15 + 4 * 16 + 60)
     }
 }
@@ -329,4 +444,3 @@ struct ModeAndKeyDisplayTests {
         #expect(StorefrontKeys.displayPrefix(GatewayFixture.storefrontKey) == "cbk_")
     }
 }
-

@@ -18,12 +18,16 @@ struct StorefrontRouterTests {
         let configuration = GatewayFixture.configuration()
         let fintoc = FintocDouble(configuration: configuration.fintoc)
         let client = FintocClient(configuration: configuration.fintoc, logger: Logger(label: "router-tests"))
-        let app = try await buildApplication(configuration: configuration, fintoc: client, checkoutAPI: fintoc, logger: Logger(label: "router-tests"))
+        let app = try await buildApplication(
+            configuration: configuration, fintoc: client, checkoutAPI: fintoc, logger: Logger(label: "router-tests"))
         try await app.test(.router) { try await test($0, fintoc) }
     }
 
-    static func create(_ client: any TestClientProtocol, _ body: [String: Any], key: String = UUID().uuidString) async throws -> TestResponse {
-        try await client.execute(uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(idempotencyKey: key), body: GatewayFixture.json(body))
+    static func create(_ client: any TestClientProtocol, _ body: [String: Any], key: String = UUID().uuidString) async throws
+        -> TestResponse
+    {
+        try await client.execute(
+            uri: "/v1/checkouts", method: .post, headers: GatewayFixture.headers(idempotencyKey: key), body: GatewayFixture.json(body))
     }
 
     static func json(_ response: TestResponse) throws -> [String: Any] {
@@ -34,8 +38,12 @@ struct StorefrontRouterTests {
         fintoc.calls.filter { $0.operation.hasPrefix("create_") }
     }
 
-    @Test("each ui: 201 with the Fintoc object's id and link or token, readable back, with checkout.created in the order's history",
-          arguments: [("redirect", "create_checkout_session_v2"), ("widget", "create_checkout_session_v1"), ("payment_intent", "create_payment_intent")])
+    @Test(
+        "each ui: 201 with the Fintoc object's id and link or token, readable back, with checkout.created in the order's history",
+        arguments: [
+            ("redirect", "create_checkout_session_v2"), ("widget", "create_checkout_session_v1"),
+            ("payment_intent", "create_payment_intent"),
+        ])
     func eachUI(ui: String, operation: String) async throws {
         try await Self.withGateway { client, fintoc in
             let created = try await Self.create(client, GatewayFixture.checkoutBody(orderID: "ord-\(ui)", ui: ui))
@@ -90,7 +98,12 @@ struct StorefrontRouterTests {
     @Test("Fintoc unavailable: 502 with Fintoc's code, nothing recorded, and the same key succeeds once Fintoc answers")
     func fintocUnavailable() async throws {
         try await Self.withGateway { client, fintoc in
-            fintoc.fail(with: [.api(FintocAPIError(status: 503, envelope: .init(type: .apiError, code: "service_unavailable", message: "try later"), requestID: "req_1"))])
+            fintoc.fail(with: [
+                .api(
+                    FintocAPIError(
+                        status: 503, envelope: .init(type: .apiError, code: "service_unavailable", message: "try later"), requestID: "req_1"
+                    ))
+            ])
             let body = GatewayFixture.checkoutBody(orderID: "ord-down", ui: "payment_intent")
             let failed = try await Self.create(client, body, key: "key-down")
             #expect(failed.status == .badGateway)

@@ -23,16 +23,17 @@ struct StorefrontScopeTests {
             let queue = try DatabaseQueue(path: path)
             try GatewayStore.migrator.migrate(queue, upTo: "v4: Fintoc customers by tax id")
             try queue.write { db in
-                try db.execute(sql: """
-                    INSERT INTO "order" (id, storefront, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id)
-                    VALUES ('1001', 'shop', 350000, 'CLP', 'es', '{"email":"a@example.cl"}', '[{"sku":"MUG-01","name":"Tazón","quantity":1,"unit_amount":350000}]',
-                            'paid', '2026-11-01 10:00:00.000', '2026-11-01 10:05:00.000', 'chk_old');
-                    INSERT INTO checkout (id, order_id, attempt, ui, status, mode, provider_id, success_url, cancel_url, metadata, created_at, updated_at, version)
-                    VALUES ('chk_old', '1001', 1, 'redirect', 'succeeded', 'test', 'cs_old', 'https://s.example/ok', 'https://s.example/ko', '{}',
-                            '2026-11-01 10:00:00.000', '2026-11-01 10:05:00.000', 3);
-                    INSERT INTO payment_intent (id, checkout_id, status, updated_at) VALUES ('pi_old', 'chk_old', 'succeeded', '2026-11-01 10:05:00.000');
-                    INSERT INTO outbox (event_id, order_id, type, body, created_at) VALUES ('1001/checkout.created/1', '1001', 'checkout.created', x'7B7D', '2026-11-01 10:00:00.000');
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO "order" (id, storefront, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id)
+                        VALUES ('1001', 'shop', 350000, 'CLP', 'es', '{"email":"a@example.cl"}', '[{"sku":"MUG-01","name":"Tazón","quantity":1,"unit_amount":350000}]',
+                                'paid', '2026-11-01 10:00:00.000', '2026-11-01 10:05:00.000', 'chk_old');
+                        INSERT INTO checkout (id, order_id, attempt, ui, status, mode, provider_id, success_url, cancel_url, metadata, created_at, updated_at, version)
+                        VALUES ('chk_old', '1001', 1, 'redirect', 'succeeded', 'test', 'cs_old', 'https://s.example/ok', 'https://s.example/ko', '{}',
+                                '2026-11-01 10:00:00.000', '2026-11-01 10:05:00.000', 3);
+                        INSERT INTO payment_intent (id, checkout_id, status, updated_at) VALUES ('pi_old', 'chk_old', 'succeeded', '2026-11-01 10:05:00.000');
+                        INSERT INTO outbox (event_id, order_id, type, body, created_at) VALUES ('1001/checkout.created/1', '1001', 'checkout.created', x'7B7D', '2026-11-01 10:00:00.000');
+                        """)
             }
             try queue.close()
         }
@@ -89,24 +90,33 @@ struct StorefrontScopeTests {
                     customer: Customer(email: "a@example.cl"), lineItems: [LineItem(sku: "X", name: "X", quantity: 1, unitAmount: 10_000)],
                     status: .open, createdAt: now, updatedAt: now
                 ).insert(db)
-                try db.execute(sql: "INSERT INTO outbox (event_id, storefront, order_id, type, body, created_at) VALUES (?, ?, '1001', 'checkout.created', x'7B7D', ?)",
-                               arguments: ["\(storefront)/1001/checkout.created/1", storefront, now])
+                try db.execute(
+                    sql:
+                        "INSERT INTO outbox (event_id, storefront, order_id, type, body, created_at) VALUES (?, ?, '1001', 'checkout.created', x'7B7D', ?)",
+                    arguments: ["\(storefront)/1001/checkout.created/1", storefront, now])
             }
         }
         let log = EventLog(store: database)
         await #expect(throws: EventLog.LookupError.ambiguous(id: "1001", storefronts: ["other-shop", "shop"])) {
             _ = try await log.history(order: .init(id: "1001"))
         }
-        #expect(EventLog.LookupError.ambiguous(id: "1001", storefronts: ["other-shop", "shop"]).description
+        #expect(
+            EventLog.LookupError.ambiguous(id: "1001", storefronts: ["other-shop", "shop"]).description
                 == "order 1001 exists in storefronts other-shop, shop; say which with --storefront")
         let history = try await log.history(order: .init(storefront: "other-shop", id: "1001"))
         #expect(history.storefront == "other-shop" && history.domainEvents.map(\.id) == ["other-shop/1001/checkout.created/1"])
-        #expect(try await log.selection(order: .init(storefront: "shop", id: "1001"), since: nil).map(\.id) == ["shop/1001/checkout.created/1"])
+        #expect(
+            try await log.selection(order: .init(storefront: "shop", id: "1001"), since: nil).map(\.id) == ["shop/1001/checkout.created/1"])
         await #expect(throws: EventLog.LookupError.unknown(.init(storefront: "third", id: "1001"))) {
             _ = try await log.selection(order: .init(storefront: "third", id: "1001"), since: nil)
         }
         // Once only one storefront has the id, the id alone is enough.
-        try await database.pool.write { db in try db.execute(sql: "INSERT INTO \"order\" SELECT 'solo', '2002', amount, currency, language, customer, line_items, status, created_at, updated_at, NULL FROM \"order\" LIMIT 1") }
+        try await database.pool.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO \"order\" SELECT 'solo', '2002', amount, currency, language, customer, line_items, status, created_at, updated_at, NULL FROM \"order\" LIMIT 1"
+            )
+        }
         #expect(try await log.history(order: .init(id: "2002")).storefront == "solo")
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import CobroTestSupport
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore

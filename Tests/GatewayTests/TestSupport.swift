@@ -20,7 +20,8 @@ enum GatewayFixture {
         configuration.port = 0
         // Known in advance, so tests can reach /metrics and /readyz (AdminListener).
         configuration.adminPort = (try? TestPorts.reserve()) ?? 0
-        configuration.databasePath = FileManager.default.temporaryDirectory
+        configuration.databasePath =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("cobro-gateway-tests-\(UUID().uuidString)/gateway.sqlite").path
         configuration.storefrontKeys = [("shop", storefrontKey), ("other-shop", otherStorefrontKey)]
         configuration.amqpURL = BrokerFixture.url
@@ -30,7 +31,9 @@ enum GatewayFixture {
         return configuration
     }
 
-    static func checkoutBody(orderID: String = "ord-\(UUID().uuidString.prefix(8))", ui: String = "redirect", amount: Int = 350_000, currency: String = "CLP") -> [String: Any] {
+    static func checkoutBody(
+        orderID: String = "ord-\(UUID().uuidString.prefix(8))", ui: String = "redirect", amount: Int = 350_000, currency: String = "CLP"
+    ) -> [String: Any] {
         [
             "order_id": orderID, "currency": currency, "amount": amount, "ui": ui,
             "line_items": [

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PaymentsCore
+
 @testable import Gateway
 
 /// Fintoc events written by hand, in the shapes the sandbox and Fintoc send.
@@ -12,7 +13,8 @@ enum FintocEvents {
     static let secret = GatewayConfiguration.sandboxWebhookSecret
 
     /// An event envelope around `data`.
-    static func event(id: String = "evt_\(UUID().uuidString.prefix(12))", type: String, data: [String: Any], mode: String = "test") -> Data {
+    static func event(id: String = "evt_\(UUID().uuidString.prefix(12))", type: String, data: [String: Any], mode: String = "test") -> Data
+    {
         let object: [String: Any] = [
             "id": id, "object": "event", "type": type, "mode": mode, "created_at": "2026-11-21T10:00:00.000Z", "data": data,
         ]
@@ -23,14 +25,18 @@ enum FintocEvents {
         _ id: String, status: String, checkout: String?, amount: Int = 350_000, currency: String = "CLP", reason: String? = nil,
         nextAction: Any? = nil
     ) -> [String: Any] {
-        var object: [String: Any] = ["id": id, "object": "payment_intent", "status": status, "amount": amount, "currency": currency, "mode": "test"]
+        var object: [String: Any] = [
+            "id": id, "object": "payment_intent", "status": status, "amount": amount, "currency": currency, "mode": "test",
+        ]
         if let checkout { object["metadata"] = [FintocMapping.checkoutKey: checkout] }
         if let reason { object["error_reason"] = reason }
         if let nextAction { object["next_action"] = nextAction }
         return object
     }
 
-    static func session(_ id: String, status: String, checkout: String, intent: [String: Any]? = nil, amount: Int = 350_000) -> [String: Any] {
+    static func session(_ id: String, status: String, checkout: String, intent: [String: Any]? = nil, amount: Int = 350_000) -> [String:
+        Any]
+    {
         var object: [String: Any] = [
             "id": id, "object": "checkout_session", "status": status, "amount": amount, "currency": "CLP", "mode": "test",
             "metadata": [FintocMapping.checkoutKey: checkout],
@@ -40,8 +46,11 @@ enum FintocEvents {
     }
 
     /// `Fintoc-Signature` for `body` signed at `timestamp` with each of `secrets`.
-    static func signatureHeader(_ body: Data, secrets: [String] = [secret], timestamp: Int64 = Int64(Date().timeIntervalSince1970)) -> String {
-        "t=\(timestamp)," + secrets.map { "v1=\(WebhookSigner(secret: $0).signature(for: body, timestamp: timestamp))" }.joined(separator: ",")
+    static func signatureHeader(_ body: Data, secrets: [String] = [secret], timestamp: Int64 = Int64(Date().timeIntervalSince1970))
+        -> String
+    {
+        "t=\(timestamp),"
+            + secrets.map { "v1=\(WebhookSigner(secret: $0).signature(for: body, timestamp: timestamp))" }.joined(separator: ",")
     }
 
     static func headers(_ body: Data, secrets: [String] = [secret], timestamp: Int64 = Int64(Date().timeIntervalSince1970)) -> HTTPFields {
@@ -68,7 +77,9 @@ struct Scenario: Sendable, CustomStringConvertible {
 
     var providerID: String { ui == .paymentIntent ? Self.widgetIntent : Self.sessionID }
 
-    private static func build(_ name: String, ui: CheckoutUI, _ status: CheckoutRecord.Status, _ types: Set<EventType>, _ events: [(String, [String: Any])]) -> Scenario {
+    private static func build(
+        _ name: String, ui: CheckoutUI, _ status: CheckoutRecord.Status, _ types: Set<EventType>, _ events: [(String, [String: Any])]
+    ) -> Scenario {
         let bodies = events.enumerated().map { index, event in
             FintocEvents.event(id: "evt_\(name.replacingOccurrences(of: " ", with: "_"))_\(index)", type: event.0, data: event.1)
         }
@@ -84,52 +95,72 @@ struct Scenario: Sendable, CustomStringConvertible {
     }
 
     static let all: [Scenario] = [
-        build("paid", ui: .redirect, .succeeded, [.paymentSucceeded], [
-            ("payment_intent.succeeded", pi("pi_1", "succeeded")),
-            ("checkout_session.finished", cs("finished", pi("pi_1", "succeeded"))),
-        ]),
-        build("failed then paid", ui: .redirect, .succeeded, [.paymentFailed, .paymentSucceeded], [
-            ("payment_intent.failed", pi("pi_1", "failed", reason: "insufficient_funds")),
-            ("payment_intent.succeeded", pi("pi_2", "succeeded")),
-            ("checkout_session.finished", cs("finished", pi("pi_2", "succeeded"))),
-        ]),
-        build("pending then paid", ui: .redirect, .succeeded, [.paymentPending, .paymentSucceeded], [
-            ("payment_intent.pending", pi("pi_1", "pending")),
-            ("checkout_session.finished", cs("finished", pi("pi_1", "pending"))),
-            ("payment_intent.succeeded", pi("pi_1", "succeeded")),
-        ]),
-        build("action then pending then paid", ui: .widget, .succeeded, [.paymentActionRequired, .paymentPending, .paymentSucceeded], [
-            ("payment_intent.requires_action", pi("pi_1", "requires_action")),
-            ("checkout_session.finished", cs("finished", pi("pi_1", "requires_action"))),
-            ("payment_intent.pending", pi("pi_1", "pending")),
-            ("payment_intent.succeeded", pi("pi_1", "succeeded")),
-        ]),
-        build("pending then failed", ui: .redirect, .failed, [.paymentPending, .paymentFailed], [
-            ("payment_intent.pending", pi("pi_1", "pending")),
-            ("checkout_session.finished", cs("finished", pi("pi_1", "pending"))),
-            ("payment_intent.failed", pi("pi_1", "failed", reason: "unresolved_final_status")),
-        ]),
-        build("two failures then expired", ui: .redirect, .expired, [.paymentFailed, .checkoutExpired], [
-            ("payment_intent.failed", pi("pi_1", "failed", reason: "insufficient_funds")),
-            ("payment_intent.rejected", pi("pi_2", "rejected", reason: "mfa_invalid_authorization")),
-            ("payment_intent.expired", pi("pi_3", "expired")),
-            ("checkout_session.expired", cs("expired", pi("pi_3", "expired"))),
-        ]),
-        build("expired untouched", ui: .redirect, .expired, [.checkoutExpired], [
-            ("checkout_session.expired", cs("expired")),
-        ]),
-        build("widget intent paid", ui: .paymentIntent, .succeeded, [.paymentActionRequired, .paymentPending, .paymentSucceeded], [
-            ("payment_intent.requires_action", pi(widgetIntent, "requires_action")),
-            ("payment_intent.pending", pi(widgetIntent, "pending")),
-            ("payment_intent.succeeded", pi(widgetIntent, "succeeded")),
-        ]),
-        build("widget intent rejected after pending", ui: .paymentIntent, .rejected, [.paymentPending, .paymentFailed], [
-            ("payment_intent.pending", pi(widgetIntent, "pending")),
-            ("payment_intent.rejected", pi(widgetIntent, "rejected", reason: "mfa_invalid_authorization")),
-        ]),
-        build("widget intent expired", ui: .paymentIntent, .expired, [.checkoutExpired], [
-            ("payment_intent.expired", pi(widgetIntent, "expired")),
-        ]),
+        build(
+            "paid", ui: .redirect, .succeeded, [.paymentSucceeded],
+            [
+                ("payment_intent.succeeded", pi("pi_1", "succeeded")),
+                ("checkout_session.finished", cs("finished", pi("pi_1", "succeeded"))),
+            ]),
+        build(
+            "failed then paid", ui: .redirect, .succeeded, [.paymentFailed, .paymentSucceeded],
+            [
+                ("payment_intent.failed", pi("pi_1", "failed", reason: "insufficient_funds")),
+                ("payment_intent.succeeded", pi("pi_2", "succeeded")),
+                ("checkout_session.finished", cs("finished", pi("pi_2", "succeeded"))),
+            ]),
+        build(
+            "pending then paid", ui: .redirect, .succeeded, [.paymentPending, .paymentSucceeded],
+            [
+                ("payment_intent.pending", pi("pi_1", "pending")),
+                ("checkout_session.finished", cs("finished", pi("pi_1", "pending"))),
+                ("payment_intent.succeeded", pi("pi_1", "succeeded")),
+            ]),
+        build(
+            "action then pending then paid", ui: .widget, .succeeded, [.paymentActionRequired, .paymentPending, .paymentSucceeded],
+            [
+                ("payment_intent.requires_action", pi("pi_1", "requires_action")),
+                ("checkout_session.finished", cs("finished", pi("pi_1", "requires_action"))),
+                ("payment_intent.pending", pi("pi_1", "pending")),
+                ("payment_intent.succeeded", pi("pi_1", "succeeded")),
+            ]),
+        build(
+            "pending then failed", ui: .redirect, .failed, [.paymentPending, .paymentFailed],
+            [
+                ("payment_intent.pending", pi("pi_1", "pending")),
+                ("checkout_session.finished", cs("finished", pi("pi_1", "pending"))),
+                ("payment_intent.failed", pi("pi_1", "failed", reason: "unresolved_final_status")),
+            ]),
+        build(
+            "two failures then expired", ui: .redirect, .expired, [.paymentFailed, .checkoutExpired],
+            [
+                ("payment_intent.failed", pi("pi_1", "failed", reason: "insufficient_funds")),
+                ("payment_intent.rejected", pi("pi_2", "rejected", reason: "mfa_invalid_authorization")),
+                ("payment_intent.expired", pi("pi_3", "expired")),
+                ("checkout_session.expired", cs("expired", pi("pi_3", "expired"))),
+            ]),
+        build(
+            "expired untouched", ui: .redirect, .expired, [.checkoutExpired],
+            [
+                ("checkout_session.expired", cs("expired"))
+            ]),
+        build(
+            "widget intent paid", ui: .paymentIntent, .succeeded, [.paymentActionRequired, .paymentPending, .paymentSucceeded],
+            [
+                ("payment_intent.requires_action", pi(widgetIntent, "requires_action")),
+                ("payment_intent.pending", pi(widgetIntent, "pending")),
+                ("payment_intent.succeeded", pi(widgetIntent, "succeeded")),
+            ]),
+        build(
+            "widget intent rejected after pending", ui: .paymentIntent, .rejected, [.paymentPending, .paymentFailed],
+            [
+                ("payment_intent.pending", pi(widgetIntent, "pending")),
+                ("payment_intent.rejected", pi(widgetIntent, "rejected", reason: "mfa_invalid_authorization")),
+            ]),
+        build(
+            "widget intent expired", ui: .paymentIntent, .expired, [.checkoutExpired],
+            [
+                ("payment_intent.expired", pi(widgetIntent, "expired"))
+            ]),
     ]
 }
 
@@ -157,7 +188,8 @@ struct StoreFixture {
                 ).insert(db)
             }
             try CheckoutRecord(
-                id: checkoutID, storefront: "shop", orderID: orderID, attempt: attempt, ui: ui, status: .created, mode: "test", providerID: providerID,
+                id: checkoutID, storefront: "shop", orderID: orderID, attempt: attempt, ui: ui, status: .created, mode: "test",
+                providerID: providerID,
                 paymentIntentID: ui == .paymentIntent ? providerID : nil, redirectURL: nil, sessionToken: nil, widgetToken: nil,
                 successURL: "https://shop.example/ok", cancelURL: "https://shop.example/ko", metadata: [:], failureReason: nil,
                 expiresAt: now.addingTimeInterval(600), createdAt: now, updatedAt: now
@@ -189,7 +221,9 @@ struct StoreFixture {
 
     /// The outbox's events, in order, read back as a consumer reads them (validated).
     func envelopes() throws -> [EventEnvelope] {
-        try database.pool.read { db in try Data.fetchAll(db, sql: "SELECT body FROM outbox ORDER BY sequence") }.map { try EventEnvelope.decode($0) }
+        try database.pool.read { db in try Data.fetchAll(db, sql: "SELECT body FROM outbox ORDER BY sequence") }.map {
+            try EventEnvelope.decode($0)
+        }
     }
 
     func eventTypes() throws -> Set<EventType> {

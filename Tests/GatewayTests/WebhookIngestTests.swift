@@ -7,6 +7,7 @@ import NIOCore
 import NIOFoundationCompat
 import PaymentsCore
 import Testing
+
 @testable import FintocSandbox
 @testable import Gateway
 
@@ -21,7 +22,9 @@ extension Stack {
     }
 
     /// A checkout made through the API; returns its id and Fintoc object id.
-    func checkout(ui: String, orderID: String = "ord-\(UUID().uuidString.prefix(8))") async throws -> (id: String, providerID: String, orderID: String) {
+    func checkout(ui: String, orderID: String = "ord-\(UUID().uuidString.prefix(8))") async throws -> (
+        id: String, providerID: String, orderID: String
+    ) {
         let response = try await createCheckout(GatewayFixture.checkoutBody(orderID: orderID, ui: ui))
         #expect(response.status == .created)
         let json = try response.json()
@@ -39,7 +42,8 @@ struct WebhookIngestTests {
     @Test("signatures: missing, tampered byte, stale, future, unknown secret are refused with 401, a reason and a metric")
     func refusedSignatures() async throws {
         try await Stack.run { stack in
-            let body = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_none", status: "succeeded", checkout: nil))
+            let body = FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent("pi_none", status: "succeeded", checkout: nil))
             let now = Int64(Date().timeIntervalSince1970)
             var tampered = body
             tampered[tampered.count / 2] ^= 0x01
@@ -62,11 +66,14 @@ struct WebhookIngestTests {
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="stale"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="future"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="missing_header"}"#) == 1)
-            let stored = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") }
+            let stored = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox")
+            }
             #expect(stored == 0, "nothing refused is stored")
 
             // Inside the tolerance (with room for a slow machine between signing and checking).
-            let edge = try await stack.postWebhook(body, headers: FintocEvents.headers(body, timestamp: Int64(Date().timeIntervalSince1970) - 290))
+            let edge = try await stack.postWebhook(
+                body, headers: FintocEvents.headers(body, timestamp: Int64(Date().timeIntervalSince1970) - 290))
             #expect(edge.status == .ok, "\(String(buffer: edge.body))")
         }
     }
@@ -75,7 +82,8 @@ struct WebhookIngestTests {
     func rotation() async throws {
         try await Stack.run(adjust: { $0.webhookSecrets = ["whsec_old_secret_1", "whsec_new_secret_2"] }) { stack in
             for secrets in [["whsec_old_secret_1"], ["whsec_new_secret_2"], ["whsec_unknown_3", "whsec_new_secret_2"]] {
-                let body = FintocEvents.event(type: "refund.succeeded", data: ["id": "re_\(UUID().uuidString.prefix(6))", "object": "refund"])
+                let body = FintocEvents.event(
+                    type: "refund.succeeded", data: ["id": "re_\(UUID().uuidString.prefix(6))", "object": "refund"])
                 let response = try await stack.postWebhook(body, headers: FintocEvents.headers(body, secrets: secrets))
                 #expect(response.status == .ok, "\(secrets)")
             }
@@ -85,7 +93,9 @@ struct WebhookIngestTests {
         }
     }
 
-    @Test("a body past the limit is 413; a signed body that is no Fintoc event is 400; unknown types and foreign objects are stored, 200 and counted")
+    @Test(
+        "a body past the limit is 413; a signed body that is no Fintoc event is 400; unknown types and foreign objects are stored, 200 and counted"
+    )
     func limitsAndUnknowns() async throws {
         try await Stack.run(adjust: { $0.maxWebhookBytes = 2048 }) { stack in
             let big = FintocEvents.event(type: "refund.succeeded", data: ["id": "re_big", "note": String(repeating: "x", count: 4096)])
@@ -99,7 +109,8 @@ struct WebhookIngestTests {
             let unknownAnswer = try await stack.postWebhook(unknown, headers: FintocEvents.headers(unknown))
             #expect(unknownAnswer.status == .ok)
             #expect(try unknownAnswer.json()["outcome"] as? String == "ignored")
-            let foreign = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_not_ours", status: "succeeded", checkout: nil))
+            let foreign = FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent("pi_not_ours", status: "succeeded", checkout: nil))
             let foreignAnswer = try await stack.postWebhook(foreign, headers: FintocEvents.headers(foreign))
             #expect(try foreignAnswer.json()["outcome"] as? String == "unmatched")
             #expect(try await stack.metric(#"gateway_webhooks_total{outcome="ignored",source="webhook"}"#) == 1)
@@ -116,8 +127,10 @@ struct WebhookIngestTests {
     func threeDeliveriesOneEvent() async throws {
         try await Stack.run { stack in
             let made = try await stack.checkout(ui: "payment_intent")
-            let pending = FintocEvents.event(type: "payment_intent.pending", data: FintocEvents.intent(made.providerID, status: "pending", checkout: made.id))
-            let succeeded = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(made.providerID, status: "succeeded", checkout: made.id))
+            let pending = FintocEvents.event(
+                type: "payment_intent.pending", data: FintocEvents.intent(made.providerID, status: "pending", checkout: made.id))
+            let succeeded = FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent(made.providerID, status: "succeeded", checkout: made.id))
             var outcomes: [String] = []
             for body in [pending, succeeded, pending, succeeded, succeeded, pending] {
                 let response = try await stack.postWebhook(body, headers: FintocEvents.headers(body))
@@ -138,11 +151,15 @@ struct WebhookIngestTests {
             #expect(paid.order.customer.email == "felipe@example.cl")
             #expect(paid.payment.id == made.providerID)
             #expect(paid.checkout.id.rawValue == made.id)
-            #expect(events[2].traceparent?.split(separator: "-")[1] == events[0].traceparent?.split(separator: "-")[1], "the order's events share the checkout's trace")
+            #expect(
+                events[2].traceparent?.split(separator: "-")[1] == events[0].traceparent?.split(separator: "-")[1],
+                "the order's events share the checkout's trace")
         }
     }
 
-    @Test("signed by the sandbox, duplicated and shuffled: each ui's payment is one payment.succeeded, and the order shows paid", arguments: ["redirect", "widget", "payment_intent"])
+    @Test(
+        "signed by the sandbox, duplicated and shuffled: each ui's payment is one payment.succeeded, and the order shows paid",
+        arguments: ["redirect", "widget", "payment_intent"])
     func sandboxSignedPayments(ui: String) async throws {
         try await Stack.run { stack in
             await stack.subscribeSandbox()
@@ -154,7 +171,9 @@ struct WebhookIngestTests {
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
             let events = try await stack.nextEvents(2)
             #expect(events.map(\.type) == [.checkoutCreated, .paymentSucceeded])
-            #expect(try await stack.events.take(1, timeout: .seconds(2)).isEmpty, "one payment.succeeded for three deliveries of each Fintoc event")
+            #expect(
+                try await stack.events.take(1, timeout: .seconds(2)).isEmpty,
+                "one payment.succeeded for three deliveries of each Fintoc event")
             let deliveries = await stack.sandbox.allDeliveries()
             #expect(!deliveries.isEmpty)
             #expect(deliveries.allSatisfy { $0.statusCode == 200 && $0.succeeded }, "every delivery answered 200")
@@ -163,29 +182,35 @@ struct WebhookIngestTests {
         }
     }
 
-    @Test("a signed payment_intent.requires_action: its next_action is published in payment.action_required; without one the field is absent")
+    @Test(
+        "a signed payment_intent.requires_action: its next_action is published in payment.action_required; without one the field is absent")
     func nextActionIsPublished() async throws {
         try await Stack.run { stack in
             let told = try await stack.checkout(ui: "payment_intent")
             let silent = try await stack.checkout(ui: "payment_intent")
             for (made, nextAction) in [(told, TestValues.requiresActionNextAction), (silent, nil)] {
-                let body = FintocEvents.event(type: "payment_intent.requires_action", data: FintocEvents.intent(
-                    made.providerID, status: "requires_action", checkout: made.id, nextAction: nextAction))
+                let body = FintocEvents.event(
+                    type: "payment_intent.requires_action",
+                    data: FintocEvents.intent(
+                        made.providerID, status: "requires_action", checkout: made.id, nextAction: nextAction))
                 let response = try await stack.postWebhook(body, headers: FintocEvents.headers(body))
                 #expect(try response.json()["outcome"] as? String == "applied")
             }
             // The bytes on the exchange, as any consumer reads them.
             let published = try await stack.events.take(4).compactMap { try JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
-            let payments = Dictionary(published.filter { $0["type"] as? String == "payment.action_required" }.compactMap { event in
-                ((event["subject"] as? String) ?? "", ((event["data"] as? [String: Any])?["payment"] as? [String: Any]) ?? [:])
-            }, uniquingKeysWith: { first, _ in first })
+            let payments = Dictionary(
+                published.filter { $0["type"] as? String == "payment.action_required" }.compactMap { event in
+                    ((event["subject"] as? String) ?? "", ((event["data"] as? [String: Any])?["payment"] as? [String: Any]) ?? [:])
+                }, uniquingKeysWith: { first, _ in first })
             #expect(payments.count == 2)
             #expect(payments[told.orderID]?["next_action"] as? [String: String] == TestValues.requiresActionNextAction)
             #expect(payments[silent.orderID].map { $0.keys.sorted() } == ["id", "status"], "no next_action member at all")
         }
     }
 
-    @Test("the sandbox's requires_action, signed and delivered: payment.action_required carries its next_action, for each ui", arguments: ["redirect", "payment_intent"])
+    @Test(
+        "the sandbox's requires_action, signed and delivered: payment.action_required carries its next_action, for each ui",
+        arguments: ["redirect", "payment_intent"])
     func sandboxNextAction(ui: String) async throws {
         try await Stack.run { stack in
             await stack.subscribeSandbox()

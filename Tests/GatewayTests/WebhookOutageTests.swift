@@ -7,6 +7,7 @@ import NIOCore
 import NIOFoundationCompat
 import PaymentsCore
 import Testing
+
 @testable import Gateway
 
 /// Sends signed webhooks concurrently over real connections (the test client of a `.live` app
@@ -45,11 +46,16 @@ enum WebhookBurst {
     /// action, pending, succeeded, and the pending one again (a redelivery).
     static func histories(_ checkouts: [(id: String, providerID: String)]) -> [Data] {
         checkouts.flatMap { checkout -> [Data] in
-            let pending = FintocEvents.event(type: "payment_intent.pending", data: FintocEvents.intent(checkout.providerID, status: "pending", checkout: checkout.id))
+            let pending = FintocEvents.event(
+                type: "payment_intent.pending", data: FintocEvents.intent(checkout.providerID, status: "pending", checkout: checkout.id))
             return [
-                FintocEvents.event(type: "payment_intent.requires_action", data: FintocEvents.intent(checkout.providerID, status: "requires_action", checkout: checkout.id)),
+                FintocEvents.event(
+                    type: "payment_intent.requires_action",
+                    data: FintocEvents.intent(checkout.providerID, status: "requires_action", checkout: checkout.id)),
                 pending,
-                FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(checkout.providerID, status: "succeeded", checkout: checkout.id)),
+                FintocEvents.event(
+                    type: "payment_intent.succeeded",
+                    data: FintocEvents.intent(checkout.providerID, status: "succeeded", checkout: checkout.id)),
                 pending,
             ]
         }
@@ -91,7 +97,9 @@ struct WebhookOutageTests {
                 let types = deliveries.filter { $0.properties.messageID?.hasPrefix("shop/\(order)/") == true }.map(\.routingKey)
                 // Webhooks arrive concurrently; events are published in the order they were taken in.
                 #expect(types.first == "checkout.created", "\(order)")
-                #expect(Set(types) == ["checkout.created", "payment.action_required", "payment.pending", "payment.succeeded"] && types.count == 4, "\(order)")
+                #expect(
+                    Set(types) == ["checkout.created", "payment.action_required", "payment.pending", "payment.succeeded"]
+                        && types.count == 4, "\(order)")
             }
             let after = try await OutboxStatus.read(GatewayStore(path: stack.configuration.databasePath))
             #expect(after.depth == 0)

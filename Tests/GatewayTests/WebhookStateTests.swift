@@ -2,6 +2,7 @@ import Foundation
 import PaymentsCore
 import PropertyBased
 import Testing
+
 @testable import Gateway
 
 /// The state machine and the store's webhook path, driven with realistic Fintoc histories in
@@ -22,7 +23,9 @@ struct WebhookStateTests {
         }
     }
 
-    @Test("every permutation of each scenario's events, in the pure machine, ends in the same state with the same event types", arguments: Scenario.all)
+    @Test(
+        "every permutation of each scenario's events, in the pure machine, ends in the same state with the same event types",
+        arguments: Scenario.all)
     func everyPermutationOfPureMachine(_ scenario: Scenario) throws {
         let facts = try Self.facts(scenario)
         var outcomes: Set<String> = []
@@ -47,12 +50,15 @@ struct WebhookStateTests {
 
     @Test("any order, each event delivered one to three times, through the store: same final state, same domain events, each once")
     func permutationsWithRedeliveryThroughTheStore() async throws {
-        await propertyCheck(count: 60, input: Gen.int(in: 0...(Scenario.all.count - 1)), Gen.int(in: 0...999_999).array(of: 12...12)) { index, keys in
+        await propertyCheck(count: 60, input: Gen.int(in: 0...(Scenario.all.count - 1)), Gen.int(in: 0...999_999).array(of: 12...12)) {
+            index, keys in
             let scenario = Scenario.all[index]
             var deliveries: [(key: Int, body: Data)] = []
             for (position, body) in scenario.events.enumerated() {
                 let copies = keys[position] % 3 + 1
-                for copy in 0..<copies { deliveries.append(((keys[(position + copy * 5) % keys.count] &* 31 &+ copy * 7) % 1_000_003, body)) }
+                for copy in 0..<copies {
+                    deliveries.append(((keys[(position + copy * 5) % keys.count] &* 31 &+ copy * 7) % 1_000_003, body))
+                }
             }
             deliveries.sort { $0.key < $1.key }
             do {
@@ -80,8 +86,13 @@ struct WebhookStateTests {
     func contradictionIsNotPublished() throws {
         let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
         defer { store.remove() }
-        try store.deliver(FintocEvents.event(type: "payment_intent.failed", data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil, reason: "insufficient_funds")))
-        let outcome = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)))
+        try store.deliver(
+            FintocEvents.event(
+                type: "payment_intent.failed",
+                data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil, reason: "insufficient_funds")))
+        let outcome = try store.deliver(
+            FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)))
         guard case .recorded(.contradiction, _, 0, true) = outcome else {
             Issue.record("expected a contradiction, got \(outcome)")
             return
@@ -91,7 +102,10 @@ struct WebhookStateTests {
         #expect(try store.eventTypes() == [.paymentFailed])
 
         // Reconciliation reads Fintoc's own answer, which settles it.
-        let settled = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)), source: .reconciliation)
+        let settled = try store.deliver(
+            FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)),
+            source: .reconciliation)
         guard case .recorded(.applied, _, 1, false) = settled else {
             Issue.record("expected the reconciled fact applied, got \(settled)")
             return
@@ -105,14 +119,23 @@ struct WebhookStateTests {
     func successAfterExpiry() throws {
         let store = try StoreFixture(ui: .redirect, providerID: Scenario.sessionID)
         defer { store.remove() }
-        try store.deliver(FintocEvents.event(type: "checkout_session.expired", data: FintocEvents.session(Scenario.sessionID, status: "expired", checkout: Scenario.checkoutID)))
+        try store.deliver(
+            FintocEvents.event(
+                type: "checkout_session.expired",
+                data: FintocEvents.session(Scenario.sessionID, status: "expired", checkout: Scenario.checkoutID)))
         let late = FintocEvents.intent("pi_late", status: "succeeded", checkout: Scenario.checkoutID)
-        guard case .recorded(.contradiction, _, 0, true) = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: late)) else {
+        guard
+            case .recorded(.contradiction, _, 0, true) = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: late))
+        else {
             Issue.record("expected a contradiction")
             return
         }
         #expect(try store.eventTypes() == [.checkoutExpired])
-        try store.deliver(FintocEvents.event(type: "checkout_session.finished", data: FintocEvents.session(Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID, intent: late)), source: .reconciliation)
+        try store.deliver(
+            FintocEvents.event(
+                type: "checkout_session.finished",
+                data: FintocEvents.session(Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID, intent: late)),
+            source: .reconciliation)
         #expect(try store.eventTypes() == [.checkoutExpired, .paymentSucceeded])
         #expect(try store.checkout().status == .succeeded)
     }
@@ -122,8 +145,11 @@ struct WebhookStateTests {
         let store = try StoreFixture(ui: .paymentIntent, providerID: "pi_first")
         defer { store.remove() }
         try store.addCheckout(ui: .paymentIntent, providerID: "pi_second", checkoutID: "chk_second", orderID: Scenario.orderID, attempt: 2)
-        try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_first", status: "succeeded", checkout: nil)))
-        try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_second", status: "succeeded", checkout: nil)))
+        try store.deliver(
+            FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_first", status: "succeeded", checkout: nil)))
+        try store.deliver(
+            FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_second", status: "succeeded", checkout: nil))
+        )
         #expect(try store.eventIDs() == ["shop/\(Scenario.orderID)/payment.succeeded/1", "shop/\(Scenario.orderID)/payment.duplicate/2"])
         #expect(try store.order().paidCheckoutID == Scenario.checkoutID)
     }
@@ -132,12 +158,15 @@ struct WebhookStateTests {
     func unmatchedIntentIsAdopted() throws {
         let store = try StoreFixture(ui: .redirect, providerID: Scenario.sessionID)
         defer { store.remove() }
-        let early = FintocEvents.event(id: "evt_early", type: "payment_intent.pending", data: FintocEvents.intent("pi_x", status: "pending", checkout: nil))
+        let early = FintocEvents.event(
+            id: "evt_early", type: "payment_intent.pending", data: FintocEvents.intent("pi_x", status: "pending", checkout: nil))
         guard case .recorded(.unmatched, nil, 0, false) = try store.deliver(early) else {
             Issue.record("a payment no checkout names yet is unmatched")
             return
         }
-        let finished = FintocEvents.session(Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID, intent: FintocEvents.intent("pi_x", status: "requires_action", checkout: nil))
+        let finished = FintocEvents.session(
+            Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID,
+            intent: FintocEvents.intent("pi_x", status: "requires_action", checkout: nil))
         try store.deliver(FintocEvents.event(type: "checkout_session.finished", data: finished))
         #expect(try store.eventTypes() == [.paymentActionRequired, .paymentPending])
         #expect(try store.checkout().status == .pending)
@@ -150,8 +179,10 @@ struct WebhookStateTests {
     func stalePlanIsRedone() throws {
         let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
         defer { store.remove() }
-        let succeeded = FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil))
-        let failed = FintocEvents.event(type: "payment_intent.failed", data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil))
+        let succeeded = FintocEvents.event(
+            type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil))
+        let failed = FintocEvents.event(
+            type: "payment_intent.failed", data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil))
         let event = try WebhookNormaliser.normalise(succeeded)
         let now = Date()
         // Worked out while the payment was still open: it would publish payment.succeeded.
@@ -172,17 +203,24 @@ struct WebhookStateTests {
     func foreignObjects() throws {
         let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
         defer { store.remove() }
-        let wrongAmount = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil, amount: 1)))
+        let wrongAmount = try store.deliver(
+            FintocEvents.event(
+                type: "payment_intent.succeeded",
+                data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil, amount: 1)))
         guard case .recorded(.contradiction, _, 0, true) = wrongAmount else {
             Issue.record("another amount is a contradiction: \(wrongAmount)")
             return
         }
-        let liveEvent = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil), mode: "live"))
+        let liveEvent = try store.deliver(
+            FintocEvents.event(
+                type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil),
+                mode: "live"))
         guard case .recorded(.unmatched, _, 0, _) = liveEvent else {
             Issue.record("a live event for a test checkout is unmatched: \(liveEvent)")
             return
         }
-        let refund = try store.deliver(FintocEvents.event(type: "refund.succeeded", data: ["id": "re_1", "object": "refund", "status": "succeeded"]))
+        let refund = try store.deliver(
+            FintocEvents.event(type: "refund.succeeded", data: ["id": "re_1", "object": "refund", "status": "succeeded"]))
         guard case .recorded(.ignored, nil, 0, false) = refund else {
             Issue.record("refunds are stored and ignored: \(refund)")
             return
@@ -201,34 +239,46 @@ struct NextActionCase: Sendable, CustomStringConvertible {
     let expected: NextAction?
 
     static let all: [NextActionCase] = [
-        .init(description: "type and message, with a member the contract does not name",
-              json: #"{"type": "approve_in_bank", "message": "A second representative\n must approve it.\u0007", "approvers": [{"rut": "11.111.111-1"}]}"#,
-              expected: NextAction(type: "approve_in_bank", message: "A second representative must approve it.",
-                                   other: ["approvers": .array([.object(["rut": .string("11.111.111-1")])])])),
+        .init(
+            description: "type and message, with a member the contract does not name",
+            json:
+                #"{"type": "approve_in_bank", "message": "A second representative\n must approve it.\u0007", "approvers": [{"rut": "11.111.111-1"}]}"#,
+            expected: NextAction(
+                type: "approve_in_bank", message: "A second representative must approve it.",
+                other: ["approvers": .array([.object(["rut": .string("11.111.111-1")])])])),
         .init(description: "type only", json: #"{"type": "approve_in_bank"}"#, expected: NextAction(type: "approve_in_bank")),
         .init(description: "not an object", json: #""approve_in_bank""#, expected: nil),
         .init(description: "no type", json: #"{"message": "Approve it at the bank."}"#, expected: nil),
         .init(description: "a type that is no name", json: #"{"type": "approve <b>now</b>", "message": "x"}"#, expected: nil),
-        .init(description: "a blank message", json: #"{"type": "approve_in_bank", "message": " \t\n "}"#, expected: NextAction(type: "approve_in_bank")),
-        .init(description: "an oversized message, and a member with line breaks (passed through as data)",
-              json: #"{"type": "approve_in_bank", "message": "\#(String(repeating: "a", count: NextAction.maxMessageLength + 1))", "hint": " \n "}"#,
-              expected: NextAction(type: "approve_in_bank", other: ["hint": .string(" \n ")])),
-        .init(description: "members too deep or too large",
-              json: #"{"type": "approve_in_bank", "deep": [[[[[1]]]]], "blob": "\#(String(repeating: "b", count: NextAction.maxEncodedBytes))", "ok": 1.5}"#,
-              expected: NextAction(type: "approve_in_bank", other: ["ok": .double(1.5)])),
+        .init(
+            description: "a blank message", json: #"{"type": "approve_in_bank", "message": " \t\n "}"#,
+            expected: NextAction(type: "approve_in_bank")),
+        .init(
+            description: "an oversized message, and a member with line breaks (passed through as data)",
+            json:
+                #"{"type": "approve_in_bank", "message": "\#(String(repeating: "a", count: NextAction.maxMessageLength + 1))", "hint": " \n "}"#,
+            expected: NextAction(type: "approve_in_bank", other: ["hint": .string(" \n ")])),
+        .init(
+            description: "members too deep or too large",
+            json:
+                #"{"type": "approve_in_bank", "deep": [[[[[1]]]]], "blob": "\#(String(repeating: "b", count: NextAction.maxEncodedBytes))", "ok": 1.5}"#,
+            expected: NextAction(type: "approve_in_bank", other: ["ok": .double(1.5)])),
     ]
 }
 
 @Suite("Fintoc's next_action through the store")
 struct NextActionStoreTests {
-    @Test("a requires_action fact is applied whatever its next_action; the event carries what is usable and stays valid", arguments: NextActionCase.all)
+    @Test(
+        "a requires_action fact is applied whatever its next_action; the event carries what is usable and stays valid",
+        arguments: NextActionCase.all)
     func nextActionIsKeptWithinTheContract(_ example: NextActionCase) throws {
         let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
         defer { store.remove() }
         let nextAction = try JSONSerialization.jsonObject(with: Data(example.json.utf8), options: .fragmentsAllowed)
-        let outcome = try store.deliver(FintocEvents.event(
-            type: "payment_intent.requires_action",
-            data: FintocEvents.intent(Scenario.widgetIntent, status: "requires_action", checkout: nil, nextAction: nextAction)))
+        let outcome = try store.deliver(
+            FintocEvents.event(
+                type: "payment_intent.requires_action",
+                data: FintocEvents.intent(Scenario.widgetIntent, status: "requires_action", checkout: nil, nextAction: nextAction)))
         guard case .recorded(.applied, _, 1, false) = outcome else {
             Issue.record("the fact is applied and published once: \(outcome)")
             return

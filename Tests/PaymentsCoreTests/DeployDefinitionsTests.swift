@@ -77,7 +77,8 @@ struct DeployDefinitionsTests {
         #expect(Set(file.exchanges) == Set(code.exchanges), "exchanges differ; \(Self.regenerate)")
         #expect(Set(file.queues) == Set(code.queues), "queues differ; \(Self.regenerate)")
         #expect(Set(file.bindings) == Set(code.bindings), "bindings differ; \(Self.regenerate)")
-        #expect(file.exchanges.count == code.exchanges.count && file.queues.count == code.queues.count
+        #expect(
+            file.exchanges.count == code.exchanges.count && file.queues.count == code.queues.count
                 && file.bindings.count == code.bindings.count, "the file repeats an entry")
         let work = try #require(file.queues.first { $0.name == PaymentsTopology.fulfillmentQueue })
         #expect(work.arguments["x-queue-type"] == .string("quorum"))
@@ -126,7 +127,9 @@ struct DeployDefinitionsTests {
         let declared = PaymentsTopology.publisherDefinitions()
         #expect(!declared.exchanges.isEmpty)
         for exchange in declared.exchanges {
-            #expect(try Self.allows(gateway.configure, exchange.name), "the gateway's start-up declaration of \(exchange.name) would be refused")
+            #expect(
+                try Self.allows(gateway.configure, exchange.name), "the gateway's start-up declaration of \(exchange.name) would be refused"
+            )
         }
         #expect(declared.queues.isEmpty && declared.bindings.isEmpty, "the gateway's user may declare no queue or binding")
     }
@@ -155,7 +158,9 @@ struct DeployDefinitionsTests {
         for queue in [PaymentsTopology.fulfillmentQueue, PaymentsTopology.deadLetterQueue] {
             #expect(try Self.allows(worker.read, queue), "cannot consume \(queue)")
         }
-        for exchange in [PaymentsTopology.retryExchange, PaymentsTopology.deadLetterExchange, PaymentsTopology.fulfillmentEventsExchange, ""] {
+        for exchange in [
+            PaymentsTopology.retryExchange, PaymentsTopology.deadLetterExchange, PaymentsTopology.fulfillmentEventsExchange, "",
+        ] {
             #expect(try Self.allows(worker.write, exchange), "cannot publish to '\(exchange)'")
         }
     }

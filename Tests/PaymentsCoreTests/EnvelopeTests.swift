@@ -41,17 +41,22 @@ struct EnvelopeTests {
     func deterministicIDs() throws {
         let events = Fixtures.everyEvent
         let first = EventEnvelope(event: events[0], time: Date(timeIntervalSince1970: 1))
-        let later = EventEnvelope(event: events[0], source: "/elsewhere", time: Date(timeIntervalSince1970: 2_000_000_000), traceparent: Self.trace)
+        let later = EventEnvelope(
+            event: events[0], source: "/elsewhere", time: Date(timeIntervalSince1970: 2_000_000_000), traceparent: Self.trace)
         #expect(first.id == later.id)
         #expect(first.id == "tienda-cl/ord-1001/checkout.created/1")
-        #expect(EventID.make(storefront: try StorefrontID("shop"), order: try OrderID("ord-1001"), type: .paymentSucceeded, attempt: 2)
+        #expect(
+            EventID.make(storefront: try StorefrontID("shop"), order: try OrderID("ord-1001"), type: .paymentSucceeded, attempt: 2)
                 == "shop/ord-1001/payment.succeeded/2")
-        #expect(EventID.make(storefront: nil, order: try OrderID("ord-1001"), type: .paymentSucceeded, attempt: 2) == "ord-1001/payment.succeeded/2",
-                "a version 1 order names no storefront")
+        #expect(
+            EventID.make(storefront: nil, order: try OrderID("ord-1001"), type: .paymentSucceeded, attempt: 2)
+                == "ord-1001/payment.succeeded/2",
+            "a version 1 order names no storefront")
         #expect(Set(events.map(\.id)).count == events.count, "different facts have different ids")
-        #expect(EventID.make(storefront: try StorefrontID("a"), order: try OrderID("1001"), type: .checkoutCreated, attempt: 1)
+        #expect(
+            EventID.make(storefront: try StorefrontID("a"), order: try OrderID("1001"), type: .checkoutCreated, attempt: 1)
                 != EventID.make(storefront: try StorefrontID("b"), order: try OrderID("1001"), type: .checkoutCreated, attempt: 1),
-                "two storefronts' order 1001 are two facts")
+            "two storefronts' order 1001 are two facts")
 
         let parsed = try #require(EventID.parse("tienda.mx/ord_2002.mx/payment.action_required/12"))
         #expect(parsed.storefront?.rawValue == "tienda.mx")
@@ -60,15 +65,18 @@ struct EnvelopeTests {
         #expect(parsed.attempt == 12)
         let legacy = try #require(EventID.parse("ord_2002.mx/payment.action_required/12"))
         #expect(legacy.storefront == nil && legacy.order.rawValue == "ord_2002.mx")
-        for bad in ["", "a/b", "a/payment.succeeded/0", "a/payment.succeeded/01", "a/unknown.type/1", "a b/checkout.created/1",
-                    "a/checkout.created/1/x", "s/a/checkout.created/1/x", "-s/a/checkout.created/1", "/a/checkout.created/1"] {
+        for bad in [
+            "", "a/b", "a/payment.succeeded/0", "a/payment.succeeded/01", "a/unknown.type/1", "a b/checkout.created/1",
+            "a/checkout.created/1/x", "s/a/checkout.created/1/x", "-s/a/checkout.created/1", "/a/checkout.created/1",
+        ] {
             #expect(EventID.parse(bad) == nil, "\(bad)")
         }
     }
 
     @Test("AMQP properties mirror the envelope")
     func messageProperties() {
-        let envelope = EventEnvelope(event: Fixtures.everyEvent[3], time: Date(timeIntervalSince1970: 1_795_000_000.9), traceparent: Self.trace)
+        let envelope = EventEnvelope(
+            event: Fixtures.everyEvent[3], time: Date(timeIntervalSince1970: 1_795_000_000.9), traceparent: Self.trace)
         let properties = envelope.messageProperties
         #expect(properties.routingKey == "payment.failed")
         #expect(properties.messageID == envelope.id)
@@ -105,17 +113,21 @@ struct EnvelopeTests {
     }
 
     /// Each case: the attribute, its new value as a JSON literal, the error text expected.
-    @Test("every way a body can be wrong is a typed error with the reason", arguments: [
-        ("specversion", #""0.3""#, "unsupported CloudEvents specversion \"0.3\"; expected 1.0"),
-        ("type", #""payment.refunded""#, "unknown event type \"payment.refunded\""),
-        ("dataschema", #""https://cobro.dev/schemas/events/checkout.created.v3.json""#,
-         "unsupported dataschema \"https://cobro.dev/schemas/events/checkout.created.v3.json\" for checkout.created; expected one of https://cobro.dev/schemas/events/checkout.created.v1.json, https://cobro.dev/schemas/events/checkout.created.v2.json"),
-        ("datacontenttype", #""application/xml""#, "unsupported datacontenttype \"application/xml\"; expected application/json"),
-        ("subject", #""ord-9""#, "malformed event: subject \"ord-9\" is not the order id \"ord-1001\""),
-        ("traceparent", #""00-xyz""#, "malformed event: traceparent \"00-xyz\" is not a W3C trace context"),
-        ("id", "42", "malformed event: id: Expected to decode String but found number instead."),
-        ("time", #""soon""#, "malformed event: time: \"soon\" is not an RFC 3339 timestamp"),
-    ])
+    @Test(
+        "every way a body can be wrong is a typed error with the reason",
+        arguments: [
+            ("specversion", #""0.3""#, "unsupported CloudEvents specversion \"0.3\"; expected 1.0"),
+            ("type", #""payment.refunded""#, "unknown event type \"payment.refunded\""),
+            (
+                "dataschema", #""https://cobro.dev/schemas/events/checkout.created.v3.json""#,
+                "unsupported dataschema \"https://cobro.dev/schemas/events/checkout.created.v3.json\" for checkout.created; expected one of https://cobro.dev/schemas/events/checkout.created.v1.json, https://cobro.dev/schemas/events/checkout.created.v2.json"
+            ),
+            ("datacontenttype", #""application/xml""#, "unsupported datacontenttype \"application/xml\"; expected application/json"),
+            ("subject", #""ord-9""#, "malformed event: subject \"ord-9\" is not the order id \"ord-1001\""),
+            ("traceparent", #""00-xyz""#, "malformed event: traceparent \"00-xyz\" is not a W3C trace context"),
+            ("id", "42", "malformed event: id: Expected to decode String but found number instead."),
+            ("time", #""soon""#, "malformed event: time: \"soon\" is not an RFC 3339 timestamp"),
+        ])
     func decodingErrors(attribute: String, valueJSON: String, expected: String) throws {
         var json = try jsonObject(EventEnvelope(event: Fixtures.everyEvent[0], time: Fixtures.created))
         json[attribute] = try JSONSerialization.jsonObject(with: Data(valueJSON.utf8), options: .fragmentsAllowed)
@@ -136,7 +148,10 @@ struct EnvelopeTests {
         order.removeValue(forKey: "storefront")
         payload["order"] = order
         json["data"] = payload
-        #expect(throws: EnvelopeError.invalidData(ValidationError(path: "data.order.storefront", code: "required", reason: "is required from data version 2 on"))) {
+        #expect(
+            throws: EnvelopeError.invalidData(
+                ValidationError(path: "data.order.storefront", code: "required", reason: "is required from data version 2 on"))
+        ) {
             try EventEnvelope.decode(JSONSerialization.data(withJSONObject: json))
         }
         json["dataschema"] = "https://cobro.dev/schemas/events/payment.succeeded.v1.json"
@@ -146,14 +161,18 @@ struct EnvelopeTests {
         #expect(legacy.event.payload.order.storefront == nil)
         #expect(legacy.event.id == "ord-1001/payment.succeeded/1", "a version 1 fact keeps its version 1 id")
         let reencoded = try jsonObject(legacy)
-        #expect(reencoded["dataschema"] as? String == "https://cobro.dev/schemas/events/payment.succeeded.v1.json", "re-encoding keeps the version read")
+        #expect(
+            reencoded["dataschema"] as? String == "https://cobro.dev/schemas/events/payment.succeeded.v1.json",
+            "re-encoding keeps the version read")
     }
 
     @Test("missing attributes, broken JSON and invalid data are refused")
     func structuralErrors() throws {
         var json = try jsonObject(EventEnvelope(event: Fixtures.everyEvent[0], time: Fixtures.created))
         json.removeValue(forKey: "source")
-        #expect(throws: EnvelopeError.malformed("missing source")) { try EventEnvelope.decode(JSONSerialization.data(withJSONObject: json)) }
+        #expect(throws: EnvelopeError.malformed("missing source")) {
+            try EventEnvelope.decode(JSONSerialization.data(withJSONObject: json))
+        }
         #expect(throws: EnvelopeError.self) { try EventEnvelope.decode(Data("{not json".utf8)) }
 
         var data = try jsonObject(EventEnvelope(event: Fixtures.everyEvent[2], time: Fixtures.created))
@@ -162,9 +181,12 @@ struct EnvelopeTests {
         payment["status"] = "failed"
         payload["payment"] = payment
         data["data"] = payload
-        #expect(throws: EnvelopeError.invalidData(ValidationError(
-            path: "data.payment.status", code: "invalid_value", reason: "must be succeeded for payment.succeeded"
-        ))) { try EventEnvelope.decode(JSONSerialization.data(withJSONObject: data)) }
+        #expect(
+            throws: EnvelopeError.invalidData(
+                ValidationError(
+                    path: "data.payment.status", code: "invalid_value", reason: "must be succeeded for payment.succeeded"
+                ))
+        ) { try EventEnvelope.decode(JSONSerialization.data(withJSONObject: data)) }
 
         var created = try jsonObject(EventEnvelope(event: Fixtures.everyEvent[0], time: Fixtures.created))
         payload = created["data"] as! [String: Any]

@@ -58,29 +58,39 @@ enum Fixtures {
         return [
             .checkoutCreated(CheckoutCreated(order: chileanOrder, checkout: redirect, mode: .test, occurredAt: created)),
             .checkoutCreated(CheckoutCreated(order: mexicanOrder, checkout: intent, mode: .live, occurredAt: created)),
-            .paymentSucceeded(PaymentSucceeded(
-                order: chileanOrder, checkout: redirect,
-                payment: PaymentSnapshot(id: "pi_7Yq2Lw9Xe3Rt5Uo1", status: .succeeded), mode: .test, occurredAt: created)),
-            .paymentFailed(PaymentFailed(
-                order: mexicanOrder, checkout: intent,
-                payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .failed, reason: "insufficient_funds"), mode: .test, occurredAt: created)),
-            .paymentFailed(PaymentFailed(
-                order: chileanOrder, checkout: widget,
-                payment: PaymentSnapshot(id: "pi_x", status: .rejected, reason: "login_invalid_credentials"), mode: .test, occurredAt: created)),
-            .paymentPending(PaymentPending(
-                order: mexicanOrder, checkout: intent,
-                payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .pending), mode: .test, occurredAt: created)),
-            .paymentActionRequired(PaymentActionRequired(
-                order: chileanOrder, checkout: redirect,
-                payment: PaymentSnapshot(id: "pi_7Yq2Lw9Xe3Rt5Uo1", status: .requiresAction, reason: "mfa_required", nextAction: nextAction),
-                mode: .test, occurredAt: created)),
-            .paymentActionRequired(PaymentActionRequired(
-                order: mexicanOrder, checkout: intent,
-                payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .requiresAction), mode: .live, occurredAt: created)),
+            .paymentSucceeded(
+                PaymentSucceeded(
+                    order: chileanOrder, checkout: redirect,
+                    payment: PaymentSnapshot(id: "pi_7Yq2Lw9Xe3Rt5Uo1", status: .succeeded), mode: .test, occurredAt: created)),
+            .paymentFailed(
+                PaymentFailed(
+                    order: mexicanOrder, checkout: intent,
+                    payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .failed, reason: "insufficient_funds"), mode: .test,
+                    occurredAt: created)),
+            .paymentFailed(
+                PaymentFailed(
+                    order: chileanOrder, checkout: widget,
+                    payment: PaymentSnapshot(id: "pi_x", status: .rejected, reason: "login_invalid_credentials"), mode: .test,
+                    occurredAt: created)),
+            .paymentPending(
+                PaymentPending(
+                    order: mexicanOrder, checkout: intent,
+                    payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .pending), mode: .test, occurredAt: created)),
+            .paymentActionRequired(
+                PaymentActionRequired(
+                    order: chileanOrder, checkout: redirect,
+                    payment: PaymentSnapshot(
+                        id: "pi_7Yq2Lw9Xe3Rt5Uo1", status: .requiresAction, reason: "mfa_required", nextAction: nextAction),
+                    mode: .test, occurredAt: created)),
+            .paymentActionRequired(
+                PaymentActionRequired(
+                    order: mexicanOrder, checkout: intent,
+                    payment: PaymentSnapshot(id: "pi_2Nf5q1W3eRtY7uI9", status: .requiresAction), mode: .live, occurredAt: created)),
             .checkoutExpired(CheckoutExpired(order: chileanOrder, checkout: widget, mode: .test, occurredAt: created)),
-            .paymentDuplicate(PaymentDuplicate(
-                order: mexicanOrder, checkout: intent,
-                payment: PaymentSnapshot(id: "pi_9Dq4Kx2Vb7Nm1Lz3", status: .succeeded), mode: .test, occurredAt: created)),
+            .paymentDuplicate(
+                PaymentDuplicate(
+                    order: mexicanOrder, checkout: intent,
+                    payment: PaymentSnapshot(id: "pi_9Dq4Kx2Vb7Nm1Lz3", status: .succeeded), mode: .test, occurredAt: created)),
         ]
     }
 }

@@ -109,7 +109,8 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<3000 {
             let text = (0..<Int.random(in: 1...7, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
-            #expect(matches(text) == (HTTPURLRule.problem(text) == nil), "\(text.debugDescription): \(HTTPURLRule.problem(text) ?? "accepted")")
+            #expect(
+                matches(text) == (HTTPURLRule.problem(text) == nil), "\(text.debugDescription): \(HTTPURLRule.problem(text) ?? "accepted")")
         }
     }
 }

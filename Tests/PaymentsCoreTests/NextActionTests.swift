@@ -15,7 +15,9 @@ struct NextActionTests {
     func flatRoundTrip() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let action = NextAction(type: "approve_in_bank", message: "Ask a second representative.", other: ["approvals": .object(["required": .int(2)]), "ratio": .double(0.5)])
+        let action = NextAction(
+            type: "approve_in_bank", message: "Ask a second representative.",
+            other: ["approvals": .object(["required": .int(2)]), "ratio": .double(0.5)])
         let json = String(decoding: try encoder.encode(action), as: UTF8.self)
         #expect(json == #"{"approvals":{"required":2},"message":"Ask a second representative.","ratio":0.5,"type":"approve_in_bank"}"#)
         #expect(try JSONDecoder().decode(NextAction.self, from: Data(json.utf8)) == action)
@@ -44,12 +46,15 @@ struct NextActionTests {
         let deepest: JSONValue = .array([.array([.array([.array([.int(1)])])])])
         #expect(NextAction(reading: ["type": .string("a"), "d": deepest])?.other["d"] == deepest)
         #expect(NextAction(reading: ["type": .string("a"), "d": .array([deepest])])?.other.isEmpty == true)
-        #expect(NextAction(reading: ["type": .string("a"), String(repeating: "k", count: NextAction.maxKeyLength + 1): .null])?.other.isEmpty == true)
+        #expect(
+            NextAction(reading: ["type": .string("a"), String(repeating: "k", count: NextAction.maxKeyLength + 1): .null])?.other.isEmpty
+                == true)
     }
 
     @Test("a message is made one line of text: breaks and tabs become spaces, control characters go")
     func messageIsOneLine() throws {
-        #expect(try read(#"{"type": "a", "message": "  Approve\r\n\tat the bank\u0000.\u001b[31m  "}"#)?.message == "Approve at the bank.[31m")
+        #expect(
+            try read(#"{"type": "a", "message": "  Approve\r\n\tat the bank\u0000.\u001b[31m  "}"#)?.message == "Approve at the bank.[31m")
         #expect(try read(#"{"type": "a", "message": "\n\u0007 \t"}"#)?.message == nil)
         #expect(try read(#"{"type": "a", "message": 42}"#) == NextAction(type: "a"))
     }
@@ -57,7 +62,9 @@ struct NextActionTests {
     @Test("whatever is read validates, even when the members only fit one by one")
     func readingAlwaysValidates() throws {
         // Each member is under the size limit alone; together they are not.
-        var object: [String: JSONValue] = ["type": .string("a"), "message": .string(String(repeating: "m", count: NextAction.maxMessageLength))]
+        var object: [String: JSONValue] = [
+            "type": .string("a"), "message": .string(String(repeating: "m", count: NextAction.maxMessageLength)),
+        ]
         for index in 0..<8 { object["f\(index)"] = .string(String(repeating: "\"", count: 500)) }
         let action = try #require(NextAction(reading: object))
         #expect(throws: Never.self) { try action.validate(at: "x") }
@@ -76,10 +83,11 @@ struct NextActionTests {
             try action.validate(at: "data.payment.next_action")
             Issue.record("expected issues")
         } catch {
-            #expect(error.issues.map(\.path) == [
-                "data.payment.next_action.type", "data.payment.next_action.message",
-                "data.payment.next_action.deep", "data.payment.next_action.type",
-            ])
+            #expect(
+                error.issues.map(\.path) == [
+                    "data.payment.next_action.type", "data.payment.next_action.message",
+                    "data.payment.next_action.deep", "data.payment.next_action.type",
+                ])
             #expect(error.issues.map(\.code) == ["invalid_format", "invalid_format", "too_deep", "invalid_format"])
         }
         let large = NextAction(type: "a", other: ["blob": .string(String(repeating: "b", count: NextAction.maxEncodedBytes))])

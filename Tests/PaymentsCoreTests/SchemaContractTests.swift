@@ -10,9 +10,10 @@ struct SchemaContractTests {
 
     @Test("every event PaymentsCore encodes validates against its schema and parses with the CloudEvents SDK")
     func encodedEventsValidate() throws {
-        let envelopes = try Fixtures.everyEvent.map {
-            try EventEnvelope(event: $0, time: Fixtures.created, traceparent: EnvelopeTests.trace).encoded()
-        } + [try EventEnvelope(event: Fixtures.everyEvent[0]).encoded()]
+        let envelopes =
+            try Fixtures.everyEvent.map {
+                try EventEnvelope(event: $0, time: Fixtures.created, traceparent: EnvelopeTests.trace).encoded()
+            } + [try EventEnvelope(event: Fixtures.everyEvent[0]).encoded()]
         let results = try validateWithSchemas(envelopes)
         #expect(results.count == envelopes.count)
         for (body, result) in zip(envelopes, results) {
@@ -24,27 +25,35 @@ struct SchemaContractTests {
     func invalidEventsAreRefusedByBoth() throws {
         // Built without validation, as a buggy producer would: a failed payment in a success event,
         // and lines that do not match the currency's rules are caught by both sides.
-        let wrongStatus = DomainEvent.paymentSucceeded(PaymentSucceeded(
-            order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
-            payment: PaymentSnapshot(id: "pi_1", status: .failed), mode: .test, occurredAt: Fixtures.created))
+        let wrongStatus = DomainEvent.paymentSucceeded(
+            PaymentSucceeded(
+                order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
+                payment: PaymentSnapshot(id: "pi_1", status: .failed), mode: .test, occurredAt: Fixtures.created))
         var badOrder = Fixtures.chileanOrder
         badOrder.lineItems[0].quantity = 0
-        let badLine = DomainEvent.checkoutExpired(CheckoutExpired(
-            order: badOrder, checkout: Fixtures.checkout(), mode: .test, occurredAt: Fixtures.created))
+        let badLine = DomainEvent.checkoutExpired(
+            CheckoutExpired(
+                order: badOrder, checkout: Fixtures.checkout(), mode: .test, occurredAt: Fixtures.created))
         // next_action outside payment.action_required, or one a consumer could not show safely.
-        let pendingWithAction = DomainEvent.paymentPending(PaymentPending(
-            order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
-            payment: PaymentSnapshot(id: "pi_1", status: .pending, nextAction: Fixtures.nextAction), mode: .test, occurredAt: Fixtures.created))
+        let pendingWithAction = DomainEvent.paymentPending(
+            PaymentPending(
+                order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
+                payment: PaymentSnapshot(id: "pi_1", status: .pending, nextAction: Fixtures.nextAction), mode: .test,
+                occurredAt: Fixtures.created))
         let badActions = [
             NextAction(type: "approve in bank"),
             NextAction(type: "approve_in_bank", message: "Approve it\r\nBcc: someone@example.com"),
             NextAction(type: "approve_in_bank", message: " "),
             NextAction(type: "approve_in_bank", message: String(repeating: "a", count: NextAction.maxMessageLength + 1)),
-            NextAction(type: "approve_in_bank", other: Dictionary(uniqueKeysWithValues: (0..<NextAction.maxMembers).map { ("k\($0)", JSONValue.null) })),
+            NextAction(
+                type: "approve_in_bank",
+                other: Dictionary(uniqueKeysWithValues: (0..<NextAction.maxMembers).map { ("k\($0)", JSONValue.null) })),
         ].map { action in
-            DomainEvent.paymentActionRequired(PaymentActionRequired(
-                order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
-                payment: PaymentSnapshot(id: "pi_1", status: .requiresAction, nextAction: action), mode: .test, occurredAt: Fixtures.created))
+            DomainEvent.paymentActionRequired(
+                PaymentActionRequired(
+                    order: Fixtures.chileanOrder, checkout: Fixtures.checkout(),
+                    payment: PaymentSnapshot(id: "pi_1", status: .requiresAction, nextAction: action), mode: .test,
+                    occurredAt: Fixtures.created))
         }
         for event in [wrongStatus, badLine, pendingWithAction] + badActions {
             #expect(throws: ValidationError.self) { try event.validate() }
@@ -53,8 +62,9 @@ struct SchemaContractTests {
         }
     }
 
-    @Test("every data schema example, of every version read, decodes as its event type in PaymentsCore",
-          arguments: EventType.allCases, EventType.readableVersions)
+    @Test(
+        "every data schema example, of every version read, decodes as its event type in PaymentsCore",
+        arguments: EventType.allCases, EventType.readableVersions)
     func dataExamplesDecode(type: EventType, version: Int) throws {
         let url = Self.schemas.appendingPathComponent("events/\(type.rawValue).v\(version).json")
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
@@ -104,8 +114,9 @@ struct SchemaContractTests {
 
     @Test("the worker's order.confirmed and order.backordered validate against their schemas and parse with the CloudEvents SDK")
     func fulfillmentEventsValidate() throws {
-        let confirmed = OrderFulfillment(order: Fixtures.chileanOrder, checkoutID: try CheckoutID("chk_1"), paymentID: "pi_1", mode: .test,
-                                         occurredAt: Fixtures.created, shortfall: [])
+        let confirmed = OrderFulfillment(
+            order: Fixtures.chileanOrder, checkoutID: try CheckoutID("chk_1"), paymentID: "pi_1", mode: .test,
+            occurredAt: Fixtures.created, shortfall: [])
         var backordered = confirmed
         backordered.shortfall = [.init(sku: Fixtures.chileanOrder.lineItems[0].sku, quantity: 2, available: 1)]
         let bodies = try [confirmed, backordered].map { try FulfillmentEnvelope(data: $0, attempt: 1).encoded() }
@@ -185,4 +196,3 @@ extension OrderFulfillment {
         try Timestamp.jsonDecoder().decode(OrderFulfillment.self, from: data)
     }
 }
-

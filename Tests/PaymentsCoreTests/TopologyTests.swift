@@ -24,7 +24,8 @@ struct TopologyTests {
         for type in EventType.allCases {
             let matched = PaymentsTopology.fulfillmentBindingKeys.contains { pattern in
                 let prefix = pattern.dropLast(1)
-                return pattern.hasSuffix(".*") && type.routingKey.hasPrefix(prefix) && !type.routingKey.dropFirst(prefix.count).contains(".")
+                return pattern.hasSuffix(".*") && type.routingKey.hasPrefix(prefix)
+                    && !type.routingKey.dropFirst(prefix.count).contains(".")
             }
             #expect(matched, "\(type.routingKey) is not bound")
         }
@@ -43,7 +44,10 @@ struct TopologyTests {
             #expect(queue.arguments["x-message-ttl"] == .int(step.delayMilliseconds))
             #expect(queue.arguments["x-dead-letter-exchange"] == .string(""))
             #expect(queue.arguments["x-dead-letter-routing-key"] == .string(PaymentsTopology.fulfillmentQueue))
-            #expect(definitions.bindings.contains { $0.source == PaymentsTopology.retryExchange && $0.destination == step.queue && $0.routingKey == step.queue })
+            #expect(
+                definitions.bindings.contains {
+                    $0.source == PaymentsTopology.retryExchange && $0.destination == step.queue && $0.routingKey == step.queue
+                })
         }
     }
 

@@ -35,15 +35,23 @@ struct ValidationTests {
         let found = issues {
             try LineItem(sku: "has space", name: " ", quantity: 0, unitAmount: -1).validate(at: "line_items[2]")
         }
-        #expect(found == [
-            ValidationIssue(path: "line_items[2].sku", code: "invalid_format", reason: "must not contain spaces or control characters"),
-            ValidationIssue(path: "line_items[2].name", code: "required", reason: "must not be empty"),
-            ValidationIssue(path: "line_items[2].quantity", code: "must_be_positive", reason: "must be greater than 0"),
-            ValidationIssue(path: "line_items[2].unit_amount", code: "must_not_be_negative", reason: "must be 0 or more"),
-        ])
+        #expect(
+            found == [
+                ValidationIssue(path: "line_items[2].sku", code: "invalid_format", reason: "must not contain spaces or control characters"),
+                ValidationIssue(path: "line_items[2].name", code: "required", reason: "must not be empty"),
+                ValidationIssue(path: "line_items[2].quantity", code: "must_be_positive", reason: "must be greater than 0"),
+                ValidationIssue(path: "line_items[2].unit_amount", code: "must_not_be_negative", reason: "must be 0 or more"),
+            ])
         #expect(issues { try LineItem(sku: "A", name: "Free sample", quantity: 1, unitAmount: 0).validate(at: "x") }.isEmpty)
-        #expect(issues { try LineItem(sku: "", name: "n", quantity: 1_000_001, unitAmount: 1).validate(at: "l") }.map(\.code) == ["required", "too_large"])
-        #expect(issues { try LineItem(sku: String(repeating: "s", count: 65), name: String(repeating: "n", count: 201), quantity: 1, unitAmount: 1).validate(at: "l") }.map(\.code) == ["too_long", "too_long"])
+        #expect(
+            issues { try LineItem(sku: "", name: "n", quantity: 1_000_001, unitAmount: 1).validate(at: "l") }.map(\.code) == [
+                "required", "too_large",
+            ])
+        #expect(
+            issues {
+                try LineItem(sku: String(repeating: "s", count: 65), name: String(repeating: "n", count: 201), quantity: 1, unitAmount: 1)
+                    .validate(at: "l")
+            }.map(\.code) == ["too_long", "too_long"])
     }
 
     @Test("lengths count Unicode scalars, as the JSON Schemas' maxLength does")
@@ -51,18 +59,21 @@ struct ValidationTests {
         // 150 "é" written as e + combining acute: 150 characters to a person, 300 scalars.
         let decomposed = String(repeating: "e\u{301}", count: 150)
         #expect(decomposed.count == 150 && decomposed.unicodeScalars.count == 300)
-        #expect(issues { try LineItem(sku: "A", name: decomposed, quantity: 1, unitAmount: 1).validate(at: "l") }.map(\.code) == ["too_long"])
+        #expect(
+            issues { try LineItem(sku: "A", name: decomposed, quantity: 1, unitAmount: 1).validate(at: "l") }.map(\.code) == ["too_long"])
         #expect(issues { try Customer(email: "a@example.cl", name: decomposed).validate(at: "c") }.map(\.code) == ["too_long"])
         let composed = String(repeating: "\u{e9}", count: 200)
         #expect(issues { try LineItem(sku: "A", name: composed, quantity: 1, unitAmount: 1).validate(at: "l") }.isEmpty)
     }
 
-    @Test("customer email shape", arguments: [
-        ("felipe@example.cl", true), ("a.b+tag@sub.example.mx", true), ("josé@example.cl", true),
-        ("", false), ("no-at.example.cl", false), ("two@@example.cl", false), ("a@b", false),
-        ("a b@example.cl", false), (".a@example.cl", false), ("a..b@example.cl", false),
-        ("a@-example.cl", false), ("a@example..cl", false), ("a@exa_mple.cl", false),
-    ])
+    @Test(
+        "customer email shape",
+        arguments: [
+            ("felipe@example.cl", true), ("a.b+tag@sub.example.mx", true), ("josé@example.cl", true),
+            ("", false), ("no-at.example.cl", false), ("two@@example.cl", false), ("a@b", false),
+            ("a b@example.cl", false), (".a@example.cl", false), ("a..b@example.cl", false),
+            ("a@-example.cl", false), ("a@example..cl", false), ("a@exa_mple.cl", false),
+        ])
     func email(address: String, valid: Bool) {
         let found = issues { try Customer(email: address).validate(at: "customer") }
         #expect(found.isEmpty == valid, "\(address): \(found)")
@@ -71,11 +82,13 @@ struct ValidationTests {
         }
     }
 
-    @Test("Chilean RUT: format and modulo-11 check digit", arguments: [
-        ("11.111.111-1", true), ("11111111-1", true), ("41614850-3", true), ("40427672-7", true),
-        ("41579263-8", true), ("10.000.013-k", true), ("10000013-K", true), ("12.345.678-5", true),
-        ("11.111.111-2", false), ("11111111", false), ("1111111a-1", false), ("123456789-0", false), ("-1", false),
-    ])
+    @Test(
+        "Chilean RUT: format and modulo-11 check digit",
+        arguments: [
+            ("11.111.111-1", true), ("11111111-1", true), ("41614850-3", true), ("40427672-7", true),
+            ("41579263-8", true), ("10.000.013-k", true), ("10000013-K", true), ("12.345.678-5", true),
+            ("11.111.111-2", false), ("11111111", false), ("1111111a-1", false), ("123456789-0", false), ("-1", false),
+        ])
     func rut(value: String, valid: Bool) {
         let found = issues { try TaxID(type: .clRUT, value: value).validate(at: "customer.tax_id") }
         #expect(found.isEmpty == valid, "\(value): \(found)")
@@ -91,10 +104,13 @@ struct ValidationTests {
         #expect(found == [ValidationIssue(path: "t.value", code: "too_long", reason: "must be at most 20 characters")])
     }
 
-    @Test("Mexican RFC: letters, a real month and day, homoclave", arguments: [
-        ("XAXX010101000", true), ("LOPA850101AB1", true), ("ABC991231XY9", true), ("lopa850101ab1", true), ("ÑAND850101AB1", true),
-        ("LOPA851301AB1", false), ("LOPA850132AB1", false), ("LOP4850101AB1", false), ("LOPA850101AB", false), ("LOPA8501010AB12", false),
-    ])
+    @Test(
+        "Mexican RFC: letters, a real month and day, homoclave",
+        arguments: [
+            ("XAXX010101000", true), ("LOPA850101AB1", true), ("ABC991231XY9", true), ("lopa850101ab1", true), ("ÑAND850101AB1", true),
+            ("LOPA851301AB1", false), ("LOPA850132AB1", false), ("LOP4850101AB1", false), ("LOPA850101AB", false),
+            ("LOPA8501010AB12", false),
+        ])
     func rfc(value: String, valid: Bool) {
         let found = issues { try TaxID(type: .mxRFC, value: value).validate(at: "t") }
         #expect(found.isEmpty == valid, "\(value): \(found)")
@@ -105,9 +121,10 @@ struct ValidationTests {
         var order = Fixtures.chileanOrder
         #expect(issues { try order.validate() }.isEmpty)
         order.amount = 350_001
-        #expect(issues { try order.validate() } == [
-            ValidationIssue(path: "amount", code: "amount_mismatch", reason: "must equal the sum of the lines (350000), not 350001")
-        ])
+        #expect(
+            issues { try order.validate() } == [
+                ValidationIssue(path: "amount", code: "amount_mismatch", reason: "must equal the sum of the lines (350000), not 350001")
+            ])
         order.amount = 0
         #expect(issues { try order.validate(at: "data.order") }.map(\.path) == ["data.order.amount"])
         order.amount = 1

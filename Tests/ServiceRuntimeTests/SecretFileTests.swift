@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func theFileIsTheValueLessOneTrailingNewline() throws {
-        for (contents, value) in [("sk_file\n", "sk_file"), ("sk_file", "sk_file"), ("sk_file\r\n", "sk_file"), ("a b\nc\n\n", "a b\nc\n")] {
+        for (contents, value) in [("sk_file\n", "sk_file"), ("sk_file", "sk_file"), ("sk_file\r\n", "sk_file"), ("a b\nc\n\n", "a b\nc\n")]
+        {
             let path = try Self.file(contents)
             let reader = try EnvironmentReader(["API_KEY_FILE": path]).resolvingSecretFiles(for: Self.variables)
             #expect(reader.values["API_KEY"] == value, "\(contents.debugDescription)")

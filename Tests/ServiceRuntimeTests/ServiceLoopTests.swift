@@ -9,7 +9,9 @@ import Testing
 /// cuts short, back-off after failures that only shutdown cuts short.
 @Suite struct ServiceLoopTests {
     /// Runs `loop` as a service in a group and returns the group, to shut down when done.
-    private static func running(_ loop: ServiceLoop, _ round: @escaping @Sendable () async throws -> ServiceLoop.Round) -> (ServiceGroup, Task<Void, any Error>) {
+    private static func running(_ loop: ServiceLoop, _ round: @escaping @Sendable () async throws -> ServiceLoop.Round) -> (
+        ServiceGroup, Task<Void, any Error>
+    ) {
         let service = LoopService(loop: loop, round: round)
         let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "loop-test")))
         let task = Task { try await group.run() }
@@ -25,7 +27,12 @@ import Testing
     private final class Counter: Sendable {
         private let count = Mutex(0)
         var value: Int { count.withLock { $0 } }
-        @discardableResult func increment() -> Int { count.withLock { $0 += 1; return $0 } }
+        @discardableResult func increment() -> Int {
+            count.withLock {
+                $0 += 1
+                return $0
+            }
+        }
     }
 
     private static func eventually(_ condition: () -> Bool) async throws {

@@ -56,7 +56,10 @@ struct APIRoutes: Sendable {
         do {
             buffer = try await request.collectBody(upTo: Self.maxBodySize)
         } catch {
-            return .error(SandboxError(status: .contentTooLarge, type: .invalidRequestError, code: "request_too_large", message: "The request body is larger than \(Self.maxBodySize) bytes."))
+            return .error(
+                SandboxError(
+                    status: .contentTooLarge, type: .invalidRequestError, code: "request_too_large",
+                    message: "The request body is larger than \(Self.maxBodySize) bytes."))
         }
         let body = Data(buffer: buffer)
         let call = APICall(request: request, context: context, body: body)
@@ -65,7 +68,10 @@ struct APIRoutes: Sendable {
             return await run(handler, call)
         }
         guard !key.isEmpty, key.count <= Self.maxIdempotencyKeyLength else {
-            return .error(.invalidParameter("Idempotency-Key", "The Idempotency-Key header must be 1 to \(Self.maxIdempotencyKeyLength) characters.", code: "invalid_idempotency_key"))
+            return .error(
+                .invalidParameter(
+                    "Idempotency-Key", "The Idempotency-Key header must be 1 to \(Self.maxIdempotencyKeyLength) characters.",
+                    code: "invalid_idempotency_key"))
         }
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
@@ -82,7 +88,8 @@ struct APIRoutes: Sendable {
             return .error(
                 SandboxError(
                     status: .badRequest, type: .invalidRequestError, code: "idempotency_key_reused",
-                    message: "This Idempotency-Key was already used with a different request (method, path or body). Use a new key for a new request.",
+                    message:
+                        "This Idempotency-Key was already used with a different request (method, path or body). Use a new key for a new request.",
                     param: "Idempotency-Key"
                 )
             )
@@ -107,7 +114,10 @@ struct APIRoutes: Sendable {
             return .error(error)
         } catch {
             logger.debug("API handler failed", metadata: ["error": "\(String(reflecting: error))"])
-            return .error(SandboxError(status: .badRequest, type: .invalidRequestError, code: "invalid_request", message: "The request could not be processed."))
+            return .error(
+                SandboxError(
+                    status: .badRequest, type: .invalidRequestError, code: "invalid_request", message: "The request could not be processed."
+                ))
         }
     }
 }
@@ -120,14 +130,20 @@ struct Authenticator: Sendable {
         var key = header?.trimmingCharacters(in: .whitespaces) ?? ""
         if key.lowercased().hasPrefix("bearer ") { key = String(key.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
         guard !key.isEmpty else {
-            throw SandboxError(status: .unauthorized, type: .authenticationError, code: "invalid_api_key", message: "No API key provided. Send your secret key in the Authorization header.")
+            throw SandboxError(
+                status: .unauthorized, type: .authenticationError, code: "invalid_api_key",
+                message: "No API key provided. Send your secret key in the Authorization header.")
         }
         if key == configuration.secretKey { return }
         if key.hasPrefix("pk_") {
-            throw SandboxError(status: .unauthorized, type: .authenticationError, code: "invalid_api_key_mode", message: "This request needs a secret key (sk_...); a public key was given.")
+            throw SandboxError(
+                status: .unauthorized, type: .authenticationError, code: "invalid_api_key_mode",
+                message: "This request needs a secret key (sk_...); a public key was given.")
         }
         if key.hasPrefix("sk_live_") {
-            throw SandboxError(status: .unauthorized, type: .authenticationError, code: "invalid_api_key_mode", message: "The sandbox only accepts test-mode keys; a live key was given.")
+            throw SandboxError(
+                status: .unauthorized, type: .authenticationError, code: "invalid_api_key_mode",
+                message: "The sandbox only accepts test-mode keys; a live key was given.")
         }
         throw SandboxError(status: .unauthorized, type: .authenticationError, code: "invalid_api_key", message: "Invalid API key provided.")
     }

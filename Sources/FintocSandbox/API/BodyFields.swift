@@ -44,7 +44,8 @@ struct BodyFields: Sendable {
 
     func amount(_ key: String, allowZero: Bool) throws(SandboxError) -> Int64? {
         guard let value = object[key], value != .null else { return nil }
-        let invalid = SandboxError.invalidParameter(name(key), "\(name(key)) must be a positive integer in the currency's smallest unit.", code: "invalid_amount")
+        let invalid = SandboxError.invalidParameter(
+            name(key), "\(name(key)) must be a positive integer in the currency's smallest unit.", code: "invalid_amount")
         let number: Int64
         switch value {
         case .int(let int): number = int

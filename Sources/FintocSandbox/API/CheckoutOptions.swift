@@ -18,7 +18,8 @@ struct CheckoutOptions: Sendable {
             var methods: [String] = []
             for (index, item) in items.enumerated() {
                 guard let text = item.stringValue, methodTypes.contains(text) else {
-                    throw .invalidParameter("payment_method_types[\(index)]", "payment_method_types may hold \(methodTypes.joined(separator: " and ")).")
+                    throw .invalidParameter(
+                        "payment_method_types[\(index)]", "payment_method_types may hold \(methodTypes.joined(separator: " and ")).")
                 }
                 methods.append(text)
             }
@@ -31,7 +32,9 @@ struct CheckoutOptions: Sendable {
         if let profile = try body.nested("business_profile") {
             if profile.has("name") {
                 guard let name = try profile.string("name"), !name.allSatisfy(\.isWhitespace) else {
-                    throw .invalidParameter(profile.name("name"), "\(profile.name("name")) must be a non-empty string: the name the customer sees as the recipient.")
+                    throw .invalidParameter(
+                        profile.name("name"),
+                        "\(profile.name("name")) must be a non-empty string: the name the customer sees as the recipient.")
                 }
             }
             options.businessProfile = body.raw("business_profile")

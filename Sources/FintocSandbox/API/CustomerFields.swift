@@ -32,7 +32,9 @@ struct CustomerFields: Sendable {
         var phone: String?
         if let text = try body.string("phone") {
             guard isE164(text) else {
-                throw .invalidParameter(body.name("phone"), "\(body.name("phone")) must be a phone number in E.164 format, e.g. +56912345678.", code: "invalid_phone")
+                throw .invalidParameter(
+                    body.name("phone"), "\(body.name("phone")) must be a phone number in E.164 format, e.g. +56912345678.",
+                    code: "invalid_phone")
             }
             phone = text
         }
@@ -54,12 +56,16 @@ struct CustomerFields: Sendable {
         switch kind {
         case .clRUT:
             guard ChileanRUT.normalized(value) != nil else {
-                throw .invalidParameter(tax.name("value"), "\(tax.name("value")) must be a RUT with its check digit, e.g. 11.111.111-1 or 111111111.", code: "invalid_tax_id")
+                throw .invalidParameter(
+                    tax.name("value"), "\(tax.name("value")) must be a RUT with its check digit, e.g. 11.111.111-1 or 111111111.",
+                    code: "invalid_tax_id")
             }
             return FintocTaxID(type: type, value: value)
         case .mxRFC:
             guard MexicanRFC.normalized(value) != nil else {
-                throw .invalidParameter(tax.name("value"), "\(tax.name("value")) must be an RFC: 3 or 4 letters, a YYMMDD date and a 3-character homoclave.", code: "invalid_tax_id")
+                throw .invalidParameter(
+                    tax.name("value"), "\(tax.name("value")) must be an RFC: 3 or 4 letters, a YYMMDD date and a 3-character homoclave.",
+                    code: "invalid_tax_id")
             }
             return FintocTaxID(type: type, value: value)
         }
@@ -74,7 +80,8 @@ struct CustomerFields: Sendable {
         }
         if let country = values["country"] {
             guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-                throw .invalidParameter(fields.name("country"), "\(fields.name("country")) must be a two-letter country code (ISO 3166-1 alpha-2), e.g. cl.")
+                throw .invalidParameter(
+                    fields.name("country"), "\(fields.name("country")) must be a two-letter country code (ISO 3166-1 alpha-2), e.g. cl.")
             }
             values["country"] = country.lowercased()
         }

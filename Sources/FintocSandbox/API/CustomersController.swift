@@ -14,10 +14,11 @@ struct CustomersController: Sendable {
 
         let customers = router.group("v2/customers")
         customers.post(use: api.handler { call in .json(try await store.createCustomer(call.fields()), status: .created) })
-        customers.get(use: api.handler { call in
-            let items = try await store.listCustomers(taxID: call.query("tax_id"), taxIDType: call.query("tax_id_type"))
-            return try ListPages.cursor(items, call, configuration: configuration, Self.listStyle)
-        })
+        customers.get(
+            use: api.handler { call in
+                let items = try await store.listCustomers(taxID: call.query("tax_id"), taxIDType: call.query("tax_id_type"))
+                return try ListPages.cursor(items, call, configuration: configuration, Self.listStyle)
+            })
         customers.get(":id", use: api.handler { call in .json(try await store.customerJSON(call.id())) })
     }
 }

@@ -19,14 +19,24 @@ struct EnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
                 response = SandboxError.unknownRoute.response()
             } else {
                 let code = error.status == .contentTooLarge ? "request_too_large" : "invalid_request"
-                response = SandboxError(status: error.status, type: .invalidRequestError, code: code, message: error.body ?? error.status.reasonPhrase).response()
+                response = SandboxError(
+                    status: error.status, type: .invalidRequestError, code: code, message: error.body ?? error.status.reasonPhrase
+                ).response()
             }
         } catch {
             logger.debug("unexpected error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            response = SandboxError(status: .internalServerError, type: .apiError, code: "internal_server_error", message: "The sandbox failed to answer this request.").response()
+            response = SandboxError(
+                status: .internalServerError, type: .apiError, code: "internal_server_error",
+                message: "The sandbox failed to answer this request."
+            ).response()
         }
         response.headers[.requestID] = requestID
-        logger.trace("request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)", "request_id": "\(requestID)"])
+        logger.trace(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "request_id": "\(requestID)",
+            ])
         return response
     }
 }
@@ -70,7 +80,10 @@ extension SandboxError {
         case 404:
             (type, errorCode, message) = (.invalidRequestError, "missing_resource", "No such resource (injected).")
         default:
-            (type, errorCode, message) = (code >= 500 ? .apiError : .invalidRequestError, code >= 500 ? "internal_server_error" : "invalid_request", "Injected error \(code).")
+            (type, errorCode, message) = (
+                code >= 500 ? .apiError : .invalidRequestError, code >= 500 ? "internal_server_error" : "invalid_request",
+                "Injected error \(code)."
+            )
         }
         return SandboxError(status: status, type: type, code: errorCode, message: message, headers: headers)
     }

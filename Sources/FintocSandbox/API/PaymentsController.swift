@@ -18,7 +18,8 @@ struct PaymentsController: Sendable {
 
         let v1 = router.group("v1/checkout_sessions")
         v1.post(use: api.handler { call in .json(try await store.createSessionV1(call.fields()), status: .created) })
-        v1.get(use: api.handler { call in try ListPages.paged(await store.listSessions(.v1).map(\.json), call, configuration: configuration) })
+        v1.get(
+            use: api.handler { call in try ListPages.paged(await store.listSessions(.v1).map(\.json), call, configuration: configuration) })
         v1.get(":id", use: api.handler { call in .json(try await store.sessionJSON(call.id())) })
         v1.post(":id/expire", use: api.handler { call in .json(try await store.expireSession(call.id())) })
 

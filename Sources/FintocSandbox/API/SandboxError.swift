@@ -17,7 +17,9 @@ struct SandboxError: Error, Sendable {
     }
 
     static func missingParameter(_ param: String) -> Self {
-        .init(status: .badRequest, type: .invalidRequestError, code: "missing_parameter", message: "Missing required param: \(param).", param: param)
+        .init(
+            status: .badRequest, type: .invalidRequestError, code: "missing_parameter", message: "Missing required param: \(param).",
+            param: param)
     }
 
     static func invalidParameter(_ param: String, _ message: String, code: String = "invalid_parameter") -> Self {
@@ -33,8 +35,10 @@ struct SandboxError: Error, Sendable {
     }
 
     static func invalidJSON(_ detail: String) -> Self {
-        .init(status: .badRequest, type: .invalidRequestError, code: "invalid_json", message: "The request body is not valid JSON: \(detail)")
+        .init(
+            status: .badRequest, type: .invalidRequestError, code: "invalid_json", message: "The request body is not valid JSON: \(detail)")
     }
 
-    static let unknownRoute = Self(status: .notFound, type: .invalidRequestError, code: "invalid_route", message: "Unrecognized request URL.")
+    static let unknownRoute = Self(
+        status: .notFound, type: .invalidRequestError, code: "invalid_route", message: "Unrecognized request URL.")
 }

@@ -13,7 +13,8 @@ extension CustomerFlowController {
                 case .bankTransfer: ("Transferencia bancaria", "Desde tu cuenta, con la clave de tu banco")
                 case .card: ("Tarjeta de crédito o débito", "Visa o Mastercard")
                 }
-            return "<a class=\"option\" id=\"method-\(method.rawValue)\" href=\"\(HTML.escape(base(surface, key)))/\(method.rawValue)\"><span><b>\(label)</b><br><span class=\"muted\">\(detail)</span></span></a>"
+            return
+                "<a class=\"option\" id=\"method-\(method.rawValue)\" href=\"\(HTML.escape(base(surface, key)))/\(method.rawValue)\"><span><b>\(label)</b><br><span class=\"muted\">\(detail)</span></span></a>"
         }.joined(separator: "\n")
         let body = """
             \(summary(view))
@@ -33,7 +34,9 @@ extension CustomerFlowController {
     }
 
     /// The card form; after a refusal it keeps what was typed, except the CVC.
-    func cardPage(_ surface: Surface, key: String, view: SandboxStore.CheckoutView, error: String? = nil, entry: SandboxStore.CardEntry? = nil) -> Response {
+    func cardPage(
+        _ surface: Surface, key: String, view: SandboxStore.CheckoutView, error: String? = nil, entry: SandboxStore.CardEntry? = nil
+    ) -> Response {
         let amount = HTML.escape(HTML.amount(view.amount, currency: view.currency))
         let body = """
             \(summary(view))
@@ -57,7 +60,8 @@ extension CustomerFlowController {
             \(cancelForm(surface, key: key))
             <div class="hint">Modo de prueba: tarjeta <b>4242 4242 4242 4242</b>, cualquier fecha futura y un CVC de 3 dígitos; la <b>4000 0000 0000 0002</b> es rechazada.</div>
             """
-        return HTML.page(title: "Paga con tarjeta", body: body, script: eventScript(surface, error == nil ? "on_card_form" : "on_card_error"))
+        return HTML.page(
+            title: "Paga con tarjeta", body: body, script: eventScript(surface, error == nil ? "on_card_form" : "on_card_error"))
     }
 
     func payByCard(_ surface: Surface, _ request: Request, _ context: SandboxContext) async throws -> Response {
@@ -67,7 +71,8 @@ extension CustomerFlowController {
         guard let view else { return notFound(surface) }
         if let closed = view.closedReason { return closedPage(surface, key: key, view: view, reason: closed) }
         guard view.methods.contains(.card) else { return HTML.redirect(to: base(surface, key)) }
-        let entry = SandboxStore.CardEntry(number: form["number"] ?? "", expiry: form["expiry"] ?? "", cvc: form["cvc"] ?? "", holder: form["holder"] ?? "")
+        let entry = SandboxStore.CardEntry(
+            number: form["number"] ?? "", expiry: form["expiry"] ?? "", cvc: form["cvc"] ?? "", holder: form["holder"] ?? "")
         switch await store.payByCard(target: view.target, entry: entry) {
         case .failure(let refusal):
             return cardPage(surface, key: key, view: view, error: refusal.message, entry: entry)

@@ -18,7 +18,8 @@ extension CustomerFlowController {
             if surface == .checkout, let success = view.successURL {
                 return HTML.redirect(to: Self.substitute(success, id: view.target.id))
             }
-            let headline = outcome == .succeeded ? "¡Pago exitoso!" : outcome == .pending ? "Pago en proceso" : "Pago pendiente de aprobación"
+            let headline =
+                outcome == .succeeded ? "¡Pago exitoso!" : outcome == .pending ? "Pago en proceso" : "Pago pendiente de aprobación"
             let detail =
                 outcome == .succeeded
                 ? "Tu pago se completó."
@@ -31,7 +32,9 @@ extension CustomerFlowController {
                 <p class="muted">Para <b id="recipient">\(HTML.escape(view.merchantName))</b></p>
                 <p class="muted">\(detail)</p>
                 """
-            return HTML.page(title: headline, body: body, script: finishScript(surface, type: "success", data: ["id": view.target.id, "status": outcome.rawValue]))
+            return HTML.page(
+                title: headline, body: body,
+                script: finishScript(surface, type: "success", data: ["id": view.target.id, "status": outcome.rawValue]))
         case .failed, .rejected, .expired:
             let body = """
                 <h1 id="result">El pago no se pudo completar</h1>
@@ -39,7 +42,8 @@ extension CustomerFlowController {
                 <form method="get" action="\(HTML.escape(base(surface, key)))"><button type="submit" id="retry">Intentar de nuevo</button></form>
                 \(backForm(surface, key: key, view: view, id: "back"))
                 """
-            return HTML.page(title: "Pago fallido", body: body, script: eventScript(surface, "on_payment_error", data: ["status": outcome.rawValue]))
+            return HTML.page(
+                title: "Pago fallido", body: body, script: eventScript(surface, "on_payment_error", data: ["status": outcome.rawValue]))
         }
     }
 
@@ -60,14 +64,18 @@ extension CustomerFlowController {
     }
 
     func errorPage(_ surface: Surface, key: String, message: String) -> Response {
-        let body = "<h1 id=\"result\">Algo salió mal</h1><div class=\"error\">\(HTML.escape(message))</div><a href=\"\(HTML.escape(base(surface, key)))\">Volver a empezar</a>"
+        let body =
+            "<h1 id=\"result\">Algo salió mal</h1><div class=\"error\">\(HTML.escape(message))</div><a href=\"\(HTML.escape(base(surface, key)))\">Volver a empezar</a>"
         return HTML.page(title: "Error", body: body, status: .badRequest)
     }
 
     func notFound(_ surface: Surface) -> Response {
         let what = surface == .checkout ? "Esta sesión de pago no existe" : "Este token de sesión o de widget no existe"
-        let body = "<h1 id=\"result\">Enlace no válido</h1><div class=\"error\">\(what) en el sandbox. Revisa el enlace o crea uno nuevo.</div>"
-        return HTML.page(title: "Enlace no válido", body: body, status: .notFound, script: finishScript(surface, type: "exit", data: ["reason": "invalid_token"], delayed: true))
+        let body =
+            "<h1 id=\"result\">Enlace no válido</h1><div class=\"error\">\(what) en el sandbox. Revisa el enlace o crea uno nuevo.</div>"
+        return HTML.page(
+            title: "Enlace no válido", body: body, status: .notFound,
+            script: finishScript(surface, type: "exit", data: ["reason": "invalid_token"], delayed: true))
     }
 
     func closedPage(_ surface: Surface, key: String, view: SandboxStore.CheckoutView, reason: String) -> Response {
@@ -76,13 +84,16 @@ extension CustomerFlowController {
             <div class="error">\(HTML.escape(reason))</div>
             \(backForm(surface, key: key, view: view, id: "back"))
             """
-        return HTML.page(title: "No disponible", body: body, status: .gone, script: finishScript(surface, type: "exit", data: ["reason": "unavailable"], delayed: true))
+        return HTML.page(
+            title: "No disponible", body: body, status: .gone,
+            script: finishScript(surface, type: "exit", data: ["reason": "unavailable"], delayed: true))
     }
 
     /// "Volver a <merchant>" (to `cancel_url`) on the hosted page; "Cerrar" in the widget.
     private func backForm(_ surface: Surface, key: String, view: SandboxStore.CheckoutView, id: String) -> String {
         let label = surface == .checkout && view.cancelURL != nil ? "Volver a \(HTML.escape(view.merchantName))" : "Cerrar"
-        return "<form method=\"post\" action=\"\(HTML.escape(base(surface, key)))/cancel\"><button class=\"secondary\" type=\"submit\" id=\"\(id)\">\(label)</button></form>"
+        return
+            "<form method=\"post\" action=\"\(HTML.escape(base(surface, key)))/cancel\"><button class=\"secondary\" type=\"submit\" id=\"\(id)\">\(label)</button></form>"
     }
 
     // MARK: Pieces of a step
@@ -91,11 +102,14 @@ extension CustomerFlowController {
     func summary(_ view: SandboxStore.CheckoutView) -> String {
         var lines = ""
         if !view.lineItems.isEmpty {
-            lines = "<table class=\"lines\">" + view.lineItems.map { item in
-                "<tr><td>\(item.quantity) × \(HTML.escape(item.priceData.productData.name))</td><td class=\"r\">\(HTML.escape(Self.lineTotal(item, currency: view.currency)))</td></tr>"
-            }.joined() + "</table>"
+            lines =
+                "<table class=\"lines\">"
+                + view.lineItems.map { item in
+                    "<tr><td>\(item.quantity) × \(HTML.escape(item.priceData.productData.name))</td><td class=\"r\">\(HTML.escape(Self.lineTotal(item, currency: view.currency)))</td></tr>"
+                }.joined() + "</table>"
         }
-        return "<p class=\"muted\">Para <b id=\"recipient\">\(HTML.escape(view.merchantName))</b></p><div class=\"amount\" id=\"amount\">\(HTML.escape(HTML.amount(view.amount, currency: view.currency)))</div>\(lines)"
+        return
+            "<p class=\"muted\">Para <b id=\"recipient\">\(HTML.escape(view.merchantName))</b></p><div class=\"amount\" id=\"amount\">\(HTML.escape(HTML.amount(view.amount, currency: view.currency)))</div>\(lines)"
     }
 
     /// A line's total as text; never traps, whatever the stored numbers.
@@ -119,7 +133,8 @@ extension CustomerFlowController {
     /// In the widget, tells the opener (widget.js) about a step, for `onEvent`.
     func eventScript(_ surface: Surface, _ name: String, data: [String: String] = [:]) -> String {
         guard surface == .widget else { return "" }
-        return "<script>window.parent.postMessage({source:'fintoc-sandbox',type:'event',name:\(Self.jsString(name)),data:\(Self.jsObject(data))},'*');</script>"
+        return
+            "<script>window.parent.postMessage({source:'fintoc-sandbox',type:'event',name:\(Self.jsString(name)),data:\(Self.jsObject(data))},'*');</script>"
     }
 
     /// In the widget, ends the flow: `onSuccess` or `onExit` in the opener.

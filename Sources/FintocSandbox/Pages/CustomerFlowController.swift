@@ -86,7 +86,9 @@ struct CustomerFlowController: Sendable {
         return loginPage(surface, key: key, view: view, bank: bank)
     }
 
-    private func loginPage(_ surface: Surface, key: String, view: SandboxStore.CheckoutView, bank: TestValues.Bank, error: String? = nil, username: String = "") -> Response {
+    private func loginPage(
+        _ surface: Surface, key: String, view: SandboxStore.CheckoutView, bank: TestValues.Bank, error: String? = nil, username: String = ""
+    ) -> Response {
         let fields =
             view.currency == "MXN"
             ? """
@@ -100,7 +102,8 @@ struct CustomerFlowController: Sendable {
             <label class="field" for="password">Clave</label>
             <input type="password" id="password" name="password" autocomplete="off">
             """
-        let chosenBy = view.preselectedBank == nil ? "" : "<p class=\"muted\" id=\"preselected\">El comercio eligió este banco para tu pago.</p>"
+        let chosenBy =
+            view.preselectedBank == nil ? "" : "<p class=\"muted\" id=\"preselected\">El comercio eligió este banco para tu pago.</p>"
         let body = """
             \(summary(view))
             <h1 id="bank-name">\(HTML.escape(bank.name))</h1>
@@ -135,7 +138,9 @@ struct CustomerFlowController: Sendable {
             return loginPage(surface, key: key, view: view, bank: bank, error: refusal.message, username: username)
         case .success(let ticket):
             if view.currency == "MXN" {
-                return confirmPage(surface, key: key, view: view, ticket: ticket, bank: bankID, account: username.filter(\.isNumber), label: "Celular \(username)")
+                return confirmPage(
+                    surface, key: key, view: view, ticket: ticket, bank: bankID, account: username.filter(\.isNumber),
+                    label: "Celular \(username)")
             }
             return accountsPage(surface, key: key, view: view, ticket: ticket)
         }
@@ -171,10 +176,13 @@ struct CustomerFlowController: Sendable {
         guard let test = TestValues.chileAccounts.first(where: { $0.number == account }) else {
             return accountsPage(surface, key: key, view: view, ticket: ticketID)
         }
-        return confirmPage(surface, key: key, view: view, ticket: ticketID, bank: ticket.bank, account: account, label: "Cuenta \(test.number)")
+        return confirmPage(
+            surface, key: key, view: view, ticket: ticketID, bank: ticket.bank, account: account, label: "Cuenta \(test.number)")
     }
 
-    private func confirmPage(_ surface: Surface, key: String, view: SandboxStore.CheckoutView, ticket: String, bank: String, account: String, label: String) -> Response {
+    private func confirmPage(
+        _ surface: Surface, key: String, view: SandboxStore.CheckoutView, ticket: String, bank: String, account: String, label: String
+    ) -> Response {
         let bankName = view.banks.first { $0.id == bank }?.name ?? bank
         let body = """
             <h1>Confirma tu pago</h1>
@@ -213,7 +221,9 @@ struct CustomerFlowController: Sendable {
         if surface == .checkout, let cancel = view.cancelURL {
             return HTML.redirect(to: Self.substitute(cancel, id: view.target.id))
         }
-        return HTML.page(title: "Cancelado", body: "<h1 id=\"result\">Pago cancelado</h1>", script: finishScript(surface, type: "exit", data: ["reason": "canceled"]))
+        return HTML.page(
+            title: "Cancelado", body: "<h1 id=\"result\">Pago cancelado</h1>",
+            script: finishScript(surface, type: "exit", data: ["reason": "canceled"]))
     }
 
     // MARK: Resolving the link

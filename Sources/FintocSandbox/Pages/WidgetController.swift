@@ -12,7 +12,9 @@ struct WidgetController: Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "application/javascript; charset=utf-8"
             headers[.cacheControl] = "no-store"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: WidgetScript.source(baseURL: configuration.publicURL))))
+            return Response(
+                status: .ok, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: WidgetScript.source(baseURL: configuration.publicURL))))
         }
         router.get("widget") { request, _ in
             let query = request.uri.queryParameters
@@ -22,10 +24,17 @@ struct WidgetController: Sendable {
                     publicKey.hasPrefix("sk_")
                     ? "Una clave secreta nunca debe llegar al navegador: abre el widget con tu clave pública (pk_...)."
                     : "Clave pública desconocida. Usa la clave pública del sandbox (SANDBOX_PUBLIC_KEY)."
-                return HTML.page(title: "Clave no válida", body: "<h1 id=\"result\">Widget no disponible</h1><div class=\"error\">\(HTML.escape(reason))</div>", status: .unauthorized, script: Self.exitScript("invalid_public_key"))
+                return HTML.page(
+                    title: "Clave no válida",
+                    body: "<h1 id=\"result\">Widget no disponible</h1><div class=\"error\">\(HTML.escape(reason))</div>",
+                    status: .unauthorized, script: Self.exitScript("invalid_public_key"))
             }
             guard let token = (query["session_token"] ?? query["widget_token"]).map(String.init), SandboxID.isWellFormed(token) else {
-                return HTML.page(title: "Falta el token", body: "<h1 id=\"result\">Widget no disponible</h1><div class=\"error\">Fintoc.create necesita un sessionToken o un widgetToken.</div>", status: .badRequest, script: Self.exitScript("missing_token"))
+                return HTML.page(
+                    title: "Falta el token",
+                    body:
+                        "<h1 id=\"result\">Widget no disponible</h1><div class=\"error\">Fintoc.create necesita un sessionToken o un widgetToken.</div>",
+                    status: .badRequest, script: Self.exitScript("missing_token"))
             }
             return HTML.redirect(to: "/widget/\(token)")
         }

@@ -83,7 +83,9 @@ public struct Faults: Sendable, Codable, Hashable {
         if !(0...100).contains(failFirst) { return ("fail_first", "fail_first must be between 0 and 100") }
         if staleSeconds < 1 { return ("stale_seconds", "stale_seconds must be positive") }
         for (index, rule) in apiErrors.enumerated() {
-            if !(400...599).contains(rule.status) { return ("api_errors[\(index)].status", "status must be an HTTP error status (400-599)") }
+            if !(400...599).contains(rule.status) {
+                return ("api_errors[\(index)].status", "status must be an HTTP error status (400-599)")
+            }
             if rule.count < 1 { return ("api_errors[\(index)].count", "count must be positive") }
         }
         return nil

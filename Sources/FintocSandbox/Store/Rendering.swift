@@ -29,7 +29,10 @@ enum Rendering {
     static func intent(_ intent: PaymentIntent) -> JSONValue {
         withNulls(
             value(intent),
-            ["error_reason", "reference_id", "sender_account", "recipient_account", "transaction_date", "widget_token", "customer_email", "expires_at"],
+            [
+                "error_reason", "reference_id", "sender_account", "recipient_account", "transaction_date", "widget_token", "customer_email",
+                "expires_at",
+            ],
             defaults: ["metadata": [:], "business_profile": [:], "payment_type_options": [:]]
         )
     }
@@ -58,7 +61,8 @@ enum Rendering {
 
     /// The Customer object: fields without a value are `null` (`address` too), `metadata` `{}`.
     static func customer(_ customer: FintocCustomer) -> JSONValue {
-        withNulls(value(customer), ["name", "email", "phone", "address", "tax_id", "created_at"], defaults: ["metadata": [:], "mode": "test"])
+        withNulls(
+            value(customer), ["name", "email", "phone", "address", "tax_id", "created_at"], defaults: ["metadata": [:], "mode": "test"])
     }
 
     static func endpoint(_ record: EndpointRecord, showSecret: Bool) -> JSONValue {

@@ -17,7 +17,9 @@ extension SandboxStore {
 
     /// Pays `target` with a test card; a refused form or a closed payment changes nothing.
     func payByCard(target: PayTarget, entry: CardEntry) -> Result<Completion, FormRefusal> {
-        guard let view = view(of: target), view.closedReason == nil else { return .failure(.init(message: "Este pago ya no se puede hacer.")) }
+        guard let view = view(of: target), view.closedReason == nil else {
+            return .failure(.init(message: "Este pago ya no se puede hacer."))
+        }
         guard view.methods.contains(.card) else { return .failure(.init(message: "Este pago no acepta tarjetas.")) }
         let card: TestValues.Card
         switch Self.check(entry, now: now()) {

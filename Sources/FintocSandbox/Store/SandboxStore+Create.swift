@@ -98,15 +98,20 @@ extension SandboxStore {
         guard let items = try body.array("line_items") else { return nil }
         var result: [FintocLineItem] = []
         for (index, item) in items.enumerated() {
-            guard case .object(let object) = item else { throw .invalidParameter("line_items[\(index)]", "each line item must be an object.") }
+            guard case .object(let object) = item else {
+                throw .invalidParameter("line_items[\(index)]", "each line item must be an object.")
+            }
             let line = BodyFields(object, prefix: "line_items[\(index)]")
             guard let quantity = try line.amount("quantity", allowZero: false) else { throw .missingParameter(line.name("quantity")) }
             guard let price = try line.nested("price_data") else { throw .missingParameter(line.name("price_data")) }
             let lineCurrency = try price.requiredCurrency()
             guard lineCurrency == currency else {
-                throw .invalidParameter(price.name("currency"), "every line item must be in the session's currency.", code: "invalid_currency")
+                throw .invalidParameter(
+                    price.name("currency"), "every line item must be in the session's currency.", code: "invalid_currency")
             }
-            guard let unitAmount = try price.amount("unit_amount", allowZero: true) else { throw .missingParameter(price.name("unit_amount")) }
+            guard let unitAmount = try price.amount("unit_amount", allowZero: true) else {
+                throw .missingParameter(price.name("unit_amount"))
+            }
             guard let product = try price.nested("product_data") else { throw .missingParameter(price.name("product_data")) }
             // Each factor is bounded, their product is not: refuse a line no integer can total.
             let (lineTotal, overflow) = quantity.multipliedReportingOverflow(by: unitAmount)
@@ -116,7 +121,9 @@ extension SandboxStore {
             result.append(
                 FintocLineItem(
                     quantity: quantity,
-                    priceData: .init(currency: lineCurrency, unitAmount: unitAmount, productData: .init(name: try product.requiredString("name"), imageURL: try product.string("image_url")))
+                    priceData: .init(
+                        currency: lineCurrency, unitAmount: unitAmount,
+                        productData: .init(name: try product.requiredString("name"), imageURL: try product.string("image_url")))
                 )
             )
         }

@@ -76,7 +76,8 @@ extension SandboxStore {
         default: closed = "Este pago ya está \(Self.statusName(intent.status))."
         }
         return CheckoutView(
-            target: .intent(intent.id), amount: intent.amount, currency: intent.currency.rawValue, successURL: nil, cancelURL: nil, lineItems: [],
+            target: .intent(intent.id), amount: intent.amount, currency: intent.currency.rawValue, successURL: nil, cancelURL: nil,
+            lineItems: [],
             closedReason: closed
         )
     }
@@ -125,7 +126,9 @@ extension SandboxStore {
     /// Checks test-bank credentials; on success starts the payment attempt and answers a ticket
     /// for the next steps, otherwise the message the bank shows (and nothing changes).
     func login(target: PayTarget, bank: String, username: String, password: String) -> Result<String, FormRefusal> {
-        guard let view = view(of: target), view.closedReason == nil else { return .failure(.init(message: "Este pago ya no se puede hacer.")) }
+        guard let view = view(of: target), view.closedReason == nil else {
+            return .failure(.init(message: "Este pago ya no se puede hacer."))
+        }
         guard view.methods.contains(.bankTransfer), view.banks.contains(where: { $0.id == bank }) else {
             return .failure(.init(message: "Elige un banco primero."))
         }
@@ -175,7 +178,8 @@ extension SandboxStore {
             throw .invalidParameter("account", "Elige una de las cuentas que se muestran.")
         }
         let sender = BankAccount(
-            holderID: isMexico ? nil : TestValues.normalizedRUT(login.username).replacingOccurrences(of: "-", with: ""), number: test.number, type: test.type,
+            holderID: isMexico ? nil : TestValues.normalizedRUT(login.username).replacingOccurrences(of: "-", with: ""),
+            number: test.number, type: test.type,
             institutionID: login.bank
         )
         let completion = completion(of: test.behavior, sender: sender, paymentType: PaymentMethod.bankTransfer.rawValue)

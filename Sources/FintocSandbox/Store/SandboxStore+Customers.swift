@@ -14,7 +14,8 @@ enum SessionCustomer: Sendable {
         let data = try body.nested("customer_data")
         switch (id, data) {
         case (.some, .some):
-            throw .invalidParameter("customer", "Send either customer (the id of an existing customer) or customer_data (a new customer), not both.")
+            throw .invalidParameter(
+                "customer", "Send either customer (the id of an existing customer) or customer_data (a new customer), not both.")
         case (let id?, nil): return .existing(id)
         case (nil, let data?): return .new(try CustomerFields.parse(data))
         case (nil, nil): return .none
@@ -100,7 +101,8 @@ extension SandboxStore {
     /// One key per person: the normalised tax id (any spelling of one RUT or RFC gives the same).
     /// The sandbox is test mode only, so every key is a test-mode one.
     private static func taxKey(_ taxID: FintocTaxID?) -> String? {
-        guard let taxID, let kind = TaxID.Kind(rawValue: taxID.type), let normalized = TaxID(type: kind, value: taxID.value).normalizedValue else { return nil }
+        guard let taxID, let kind = TaxID.Kind(rawValue: taxID.type), let normalized = TaxID(type: kind, value: taxID.value).normalizedValue
+        else { return nil }
         return "\(FintocMode.test.rawValue)|\(taxID.type)|\(normalized)"
     }
 }

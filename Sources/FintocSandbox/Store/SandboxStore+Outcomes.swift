@@ -23,7 +23,8 @@ extension SandboxStore {
 
     /// `/sandbox/complete`: applies an outcome to a `cs_`, `pi_` or `re_` id.
     func complete(id: String, outcome: Outcome, errorReason: String?) throws(SandboxError) -> JSONValue {
-        let completion = Completion(outcome: outcome, errorReason: errorReason ?? outcome.defaultErrorReason, sender: Self.defaultSender, settleAt: nil)
+        let completion = Completion(
+            outcome: outcome, errorReason: errorReason ?? outcome.defaultErrorReason, sender: Self.defaultSender, settleAt: nil)
         if id.hasPrefix("cs_") {
             try apply(completion, toSession: id)
             return try sessionJSON(id)
@@ -47,7 +48,8 @@ extension SandboxStore {
         throw .missingResource("object", id: id)
     }
 
-    static let defaultSender = BankAccount(holderID: "416148503", number: "813990168", type: "checking_account", institutionID: "cl_banco_de_chile")
+    static let defaultSender = BankAccount(
+        holderID: "416148503", number: "813990168", type: "checking_account", institutionID: "cl_banco_de_chile")
 
     func apply(_ completion: Completion, toSession id: String) throws(SandboxError) {
         guard var record = sessions[id] else { throw .missingResource("checkout_session", id: id) }
@@ -85,7 +87,9 @@ extension SandboxStore {
         if completion.outcome.finishesSession {
             emitted.append((.checkoutSessionFinished, Rendering.session(record, intent: intentRecord.intent)))
         }
-        logger.debug("checkout session payment", metadata: ["checkout_session_id": "\(id)", "payment_intent_id": "\(attemptID)", "outcome": "\(completion.outcome.rawValue)"])
+        logger.debug(
+            "checkout session payment",
+            metadata: ["checkout_session_id": "\(id)", "payment_intent_id": "\(attemptID)", "outcome": "\(completion.outcome.rawValue)"])
         emit(emitted)
     }
 
@@ -147,7 +151,8 @@ extension SandboxStore {
         // Fintoc expires a session through the API only while it is `created`: once the customer
         // started paying, only time (or the control endpoint) ends it.
         guard record.session.status == .created else {
-            throw .invalidState("Checkout session \(id) is \(record.session.status) and cannot be expired.", code: "checkout_session_not_expirable")
+            throw .invalidState(
+                "Checkout session \(id) is \(record.session.status) and cannot be expired.", code: "checkout_session_not_expirable")
         }
         expireSessionNow(id)
         return try sessionJSON(id)
@@ -156,7 +161,8 @@ extension SandboxStore {
     func expireIntent(_ id: String) throws(SandboxError) -> JSONValue {
         guard let record = intents[id] else { throw .missingResource("payment_intent", id: id) }
         guard [.created, .inProgress].contains(record.intent.status) else {
-            throw .invalidState("Payment intent \(id) is \(record.intent.status) and cannot be expired.", code: "payment_intent_not_expirable")
+            throw .invalidState(
+                "Payment intent \(id) is \(record.intent.status) and cannot be expired.", code: "payment_intent_not_expirable")
         }
         try apply(Completion(outcome: .expired, errorReason: nil, sender: nil, settleAt: nil), toIntent: id)
         return try intentJSON(id)
@@ -196,7 +202,9 @@ extension SandboxStore {
             [.created, .inProgress, .pending].contains(record.intent.status)
         }
         for (id, record) in due.sorted(by: { $0.value.sequence < $1.value.sequence }) {
-            if record.sessionID == nil, [.created, .inProgress].contains(record.intent.status), let expires = record.intent.expiresAt, expires <= current {
+            if record.sessionID == nil, [.created, .inProgress].contains(record.intent.status), let expires = record.intent.expiresAt,
+                expires <= current
+            {
                 try? apply(Completion(outcome: .expired, errorReason: nil, sender: nil, settleAt: nil), toIntent: id)
             }
             if record.intent.status == .pending, let settle = record.settleAt, settle <= current {

@@ -81,7 +81,8 @@ extension SandboxStore {
         var events: [String] = []
         for (index, item) in items.enumerated() {
             guard let text = item.stringValue, text == "*" || text.contains(".") else {
-                throw .invalidParameter("enabled_events[\(index)]", "enabled_events holds event types such as payment_intent.succeeded, or \"*\".")
+                throw .invalidParameter(
+                    "enabled_events[\(index)]", "enabled_events holds event types such as payment_intent.succeeded, or \"*\".")
             }
             events.append(text)
         }
@@ -97,18 +98,26 @@ extension SandboxStore {
         guard resourceType == "payment_intent" else {
             throw .invalidParameter("resource_type", "resource_type must be payment_intent.")
         }
-        guard let intent = intents[resourceID]?.intent else { throw .missingResource("payment_intent", id: resourceID, param: "resource_id") }
-        guard intent.status == .succeeded else {
-            throw .init(status: .badRequest, type: .invalidRequestError, code: "payment_intent_not_refundable", message: "Only a succeeded payment intent can be refunded; \(resourceID) is \(intent.status).", param: "resource_id")
+        guard let intent = intents[resourceID]?.intent else {
+            throw .missingResource("payment_intent", id: resourceID, param: "resource_id")
         }
-        let refunded = refunds.values.filter { $0.refund.resourceID == resourceID && $0.refund.status != .failed && $0.refund.status != .canceled }.reduce(Int64(0)) { $0 + $1.refund.amount }
+        guard intent.status == .succeeded else {
+            throw .init(
+                status: .badRequest, type: .invalidRequestError, code: "payment_intent_not_refundable",
+                message: "Only a succeeded payment intent can be refunded; \(resourceID) is \(intent.status).", param: "resource_id")
+        }
+        let refunded = refunds.values.filter {
+            $0.refund.resourceID == resourceID && $0.refund.status != .failed && $0.refund.status != .canceled
+        }.reduce(Int64(0)) { $0 + $1.refund.amount }
         let remaining = intent.amount - refunded
         let amount = try body.amount("amount", allowZero: false) ?? remaining
         guard amount <= remaining, remaining > 0 else {
             throw .invalidParameter("amount", "The refund amount exceeds what is left to refund (\(remaining)).", code: "invalid_amount")
         }
         let id = SandboxID.refund()
-        let refund = Refund(id: id, mode: .test, status: .inProgress, amount: amount, currency: intent.currency, resourceID: resourceID, createdAt: timestamp(), metadata: try body.metadata() ?? [:])
+        let refund = Refund(
+            id: id, mode: .test, status: .inProgress, amount: amount, currency: intent.currency, resourceID: resourceID,
+            createdAt: timestamp(), metadata: try body.metadata() ?? [:])
         refunds[id] = RefundRecord(refund: refund, settleAt: now().addingTimeInterval(configuration.settleDelay), sequence: nextSequence())
         emit([(.refundInProgress, Rendering.refund(refund))])
         return Rendering.refund(refund)

@@ -33,7 +33,10 @@ public actor SandboxStore {
     nonisolated let eventBatches: AsyncStream<EventBatch>
     private let batchContinuation: AsyncStream<EventBatch>.Continuation
 
-    public init(configuration: SandboxConfiguration, logger: Logger = Logger(label: "fintoc-sandbox"), now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        configuration: SandboxConfiguration, logger: Logger = Logger(label: "fintoc-sandbox"),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.now = now

@@ -20,7 +20,8 @@ public enum SampleEvents {
         func intent(_ status: PaymentIntent.Status) -> PaymentIntent {
             var intent = PaymentIntent(
                 id: SandboxID.paymentIntent(), mode: .test, status: status, amount: amount, currency: currency, createdAt: created,
-                expiresAt: created.addingTimeInterval(86_400), senderAccount: status == .expired ? nil : sender, metadata: ["order": "trigger"]
+                expiresAt: created.addingTimeInterval(86_400), senderAccount: status == .expired ? nil : sender,
+                metadata: ["order": "trigger"]
             )
             switch status {
             case .succeeded:
@@ -36,8 +37,10 @@ public enum SampleEvents {
         func session(_ status: CheckoutSession.Status, paid: PaymentIntent?) -> SessionRecord {
             let session = CheckoutSession(
                 id: sessionID, mode: .test, status: status, amount: amount, currency: currency, createdAt: created,
-                expiresAt: created.addingTimeInterval(86_400), successURL: "https://merchant.example/success", cancelURL: "https://merchant.example/cancel",
-                redirectURL: "http://127.0.0.1:8090/checkout/\(sessionID)", paymentMethodTypes: ["bank_transfer"], metadata: ["order": "trigger"]
+                expiresAt: created.addingTimeInterval(86_400), successURL: "https://merchant.example/success",
+                cancelURL: "https://merchant.example/cancel",
+                redirectURL: "http://127.0.0.1:8090/checkout/\(sessionID)", paymentMethodTypes: ["bank_transfer"],
+                metadata: ["order": "trigger"]
             )
             return SessionRecord(session: session, flavor: .v2, tokenExpiresAt: nil, sequence: 0, paymentIntentID: paid?.id)
         }
@@ -49,8 +52,12 @@ public enum SampleEvents {
         case "checkout_session.expired":
             data = Rendering.session(session(.expired, paid: nil), intent: nil)
         case let refundType where refundType.hasPrefix("refund."):
-            let status: Refund.Status = refundType == "refund.succeeded" ? .succeeded : refundType == "refund.failed" ? .failed : .inProgress
-            data = Rendering.refund(Refund(id: SandboxID.refund(), mode: .test, status: status, amount: amount, currency: currency, resourceID: SandboxID.paymentIntent(), createdAt: created))
+            let status: Refund.Status =
+                refundType == "refund.succeeded" ? .succeeded : refundType == "refund.failed" ? .failed : .inProgress
+            data = Rendering.refund(
+                Refund(
+                    id: SandboxID.refund(), mode: .test, status: status, amount: amount, currency: currency,
+                    resourceID: SandboxID.paymentIntent(), createdAt: created))
         default:
             let status = PaymentIntent.Status(rawValue: String(type.dropFirst("payment_intent.".count)))
             data = Rendering.intent(intent(status))

@@ -94,8 +94,10 @@ public struct WebhookDispatcher: Service {
         let now = Date()
         let nextRetry = number <= schedule.count ? now.addingTimeInterval(schedule[number - 1]) : nil
         var record = DeliveryRecord(
-            id: SandboxID.delivery(), eventID: job.event.id, eventType: job.event.type.rawValue, endpointID: job.endpointID, url: target.url,
-            attempt: number, copy: job.copy, statusCode: nil, error: nil, succeeded: false, signature: nil, attemptedAt: now, nextRetryAt: nil
+            id: SandboxID.delivery(), eventID: job.event.id, eventType: job.event.type.rawValue, endpointID: job.endpointID,
+            url: target.url,
+            attempt: number, copy: job.copy, statusCode: nil, error: nil, succeeded: false, signature: nil, attemptedAt: now,
+            nextRetryAt: nil
         )
         if number <= faults.failFirst {
             record.error = "injected network failure (fail_first \(faults.failFirst))"
@@ -115,7 +117,10 @@ public struct WebhookDispatcher: Service {
         await store.record(record)
         logger.trace(
             "webhook attempt",
-            metadata: ["event_id": "\(job.event.id)", "endpoint_id": "\(job.endpointID)", "attempt": "\(number)", "status": "\(result.statusCode.map(String.init) ?? "none")"]
+            metadata: [
+                "event_id": "\(job.event.id)", "endpoint_id": "\(job.endpointID)", "attempt": "\(number)",
+                "status": "\(result.statusCode.map(String.init) ?? "none")",
+            ]
         )
         return result.succeeded
     }

@@ -1,5 +1,5 @@
-import Foundation
 import AMQP
+import Foundation
 import PaymentsCore
 import Synchronization
 

@@ -52,13 +52,18 @@ struct EventApplier: Sendable {
         switch envelope.event {
         case .paymentSucceeded(let data):
             return Prepared(
-                email: composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now),
+                email: composer.render(
+                    kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now),
                 confirmation: try? Self.outgoing(data, shortfall: [], now: now)
             )
         case .paymentFailed(let data):
-            return Prepared(email: composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now))
+            return Prepared(
+                email: composer.render(
+                    kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now))
         case .paymentPending(let data):
-            return Prepared(email: composer.render(kind: .paymentAwaiting, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now))
+            return Prepared(
+                email: composer.render(
+                    kind: .paymentAwaiting, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now))
         case .paymentActionRequired(let data):
             var values = Self.orderValues(data.order, payment: data.payment)
             values["action_required"] = true
@@ -90,8 +95,10 @@ struct EventApplier: Sendable {
             try writes.release(order: key, checkout: data.checkout.id, outcome: "failed")
             result = Result(outcome: .released)
             if try !writes.isSold(key) {
-                let email = prepared.email
-                    ?? composer.render(kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
+                let email =
+                    prepared.email
+                    ?? composer.render(
+                        kind: .paymentFailed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
                 result.emailQueued = try writes.queueEmail(email)
             }
         case .paymentPending(let data):
@@ -119,8 +126,10 @@ struct EventApplier: Sendable {
             return Result(outcome: .recorded)
         case .confirmed:
             event = try prepared.confirmation ?? Self.outgoing(data, shortfall: [], now: now)
-            email = prepared.email
-                ?? composer.render(kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
+            email =
+                prepared.email
+                ?? composer.render(
+                    kind: .orderConfirmed, order: data.order, values: Self.orderValues(data.order, payment: data.payment), now: now)
         case .backordered(let shortfall):
             event = try Self.outgoing(data, shortfall: shortfall, now: now)
             var values = Self.orderValues(data.order, payment: data.payment)
@@ -145,8 +154,9 @@ struct EventApplier: Sendable {
 
     /// The `order.confirmed` (no shortfall) or `order.backordered` event of a paid order, encoded.
     static func outgoing(_ data: PaymentSucceeded, shortfall: [OrderFulfillment.Shortfall], now: Date) throws -> OutgoingEvent {
-        let fulfillment = OrderFulfillment(order: data.order, checkoutID: data.checkout.id, paymentID: data.payment.id, mode: data.mode,
-                                           occurredAt: now, shortfall: shortfall)
+        let fulfillment = OrderFulfillment(
+            order: data.order, checkoutID: data.checkout.id, paymentID: data.payment.id, mode: data.mode,
+            occurredAt: now, shortfall: shortfall)
         let envelope = FulfillmentEnvelope(data: fulfillment, attempt: data.checkout.attempt)
         return OutgoingEvent(id: envelope.id, type: envelope.type.rawValue, body: try envelope.encoded())
     }

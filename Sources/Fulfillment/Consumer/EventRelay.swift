@@ -50,8 +50,9 @@ final class EventRelay: Service, Sendable {
     private static func message(for row: EventOutboxRecord) -> OutboundMessage {
         OutboundMessage(
             exchange: PaymentsTopology.fulfillmentEventsExchange, routingKey: row.type, body: row.body,
-            properties: BasicProperties(contentType: EventContract.contentType, deliveryMode: .persistent, messageID: row.eventID,
-                                        timestamp: row.createdAt, type: row.type, appID: EventContract.workerSource),
+            properties: BasicProperties(
+                contentType: EventContract.contentType, deliveryMode: .persistent, messageID: row.eventID,
+                timestamp: row.createdAt, type: row.type, appID: EventContract.workerSource),
             mandatory: false
         )
     }

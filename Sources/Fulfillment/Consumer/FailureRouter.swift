@@ -28,10 +28,13 @@ struct FailureRouter: Sendable {
         let step = retrySteps[done]
         var properties = delivery.properties
         properties.headers[PaymentsTopology.Header.retryCount] = .int64(Int64(done + 1))
-        properties.headers[PaymentsTopology.Header.originalRoutingKey] = properties.headers[PaymentsTopology.Header.originalRoutingKey] ?? .string(delivery.routingKey)
+        properties.headers[PaymentsTopology.Header.originalRoutingKey] =
+            properties.headers[PaymentsTopology.Header.originalRoutingKey] ?? .string(delivery.routingKey)
         properties.headers["x-death"] = nil
-        let outcome = await connection.publish(OutboundMessage(exchange: PaymentsTopology.retryExchange, routingKey: step.queue,
-                                                               body: delivery.body, properties: properties, mandatory: true))
+        let outcome = await connection.publish(
+            OutboundMessage(
+                exchange: PaymentsTopology.retryExchange, routingKey: step.queue,
+                body: delivery.body, properties: properties, mandatory: true))
         return settle(delivery, outcome: outcome, route: .retried, reason: reason)
     }
 
@@ -40,9 +43,12 @@ struct FailureRouter: Sendable {
         var properties = delivery.properties
         properties.headers[PaymentsTopology.Header.parkedReason] = .string(String(reason.prefix(Self.maxReasonLength)))
         properties.headers[PaymentsTopology.Header.parkedAt] = .string(Timestamp.format(Date()))
-        properties.headers[PaymentsTopology.Header.originalRoutingKey] = properties.headers[PaymentsTopology.Header.originalRoutingKey] ?? .string(delivery.routingKey)
-        let outcome = await connection.publish(OutboundMessage(exchange: PaymentsTopology.deadLetterExchange, routingKey: delivery.routingKey,
-                                                               body: delivery.body, properties: properties, mandatory: true))
+        properties.headers[PaymentsTopology.Header.originalRoutingKey] =
+            properties.headers[PaymentsTopology.Header.originalRoutingKey] ?? .string(delivery.routingKey)
+        let outcome = await connection.publish(
+            OutboundMessage(
+                exchange: PaymentsTopology.deadLetterExchange, routingKey: delivery.routingKey,
+                body: delivery.body, properties: properties, mandatory: true))
         return settle(delivery, outcome: outcome, route: .parked, reason: reason)
     }
 
@@ -53,8 +59,9 @@ struct FailureRouter: Sendable {
             "message_id": "\(delivery.properties.messageID ?? "-")", "route": "\(route.rawValue)", "reason": "\(reason.prefix(200))",
         ]
         guard outcome.isAcked else {
-            logger.warning("could not \(route == .parked ? "park" : "retry") a message; it goes back to the queue",
-                           metadata: metadata.merging(["outcome": "\(outcome)"]) { $1 })
+            logger.warning(
+                "could not \(route == .parked ? "park" : "retry") a message; it goes back to the queue",
+                metadata: metadata.merging(["outcome": "\(outcome)"]) { $1 })
             try? delivery.nack(requeue: true)
             return nil
         }

@@ -29,8 +29,10 @@ final class PaymentsConsumer: Service, Sendable {
 
     private let inbox = Mutex<DeliveryInbox?>(nil)
 
-    init(store: FulfillmentStore, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
-         metrics: WorkerMetrics, emailsQueued: WakeSignal, eventsQueued: WakeSignal, logger: Logger) {
+    init(
+        store: FulfillmentStore, amqp: AMQPConfiguration, prefetch: Int, applier: EventApplier, router: FailureRouter,
+        metrics: WorkerMetrics, emailsQueued: WakeSignal, eventsQueued: WakeSignal, logger: Logger
+    ) {
         self.store = store
         self.prefetch = prefetch
         self.applier = applier
@@ -49,8 +51,10 @@ final class PaymentsConsumer: Service, Sendable {
 
     func run() async throws {
         // On shutdown, stop taking messages: the processor finishes what is in hand, then cancels.
-        await loop.run(logger: logger, failure: "the consumer failed; trying again",
-                       onShutdown: { self.inbox.withLock { $0 }?.finish() }) { await self.round() }
+        await loop.run(
+            logger: logger, failure: "the consumer failed; trying again",
+            onShutdown: { self.inbox.withLock { $0 }?.finish() }
+        ) { await self.round() }
         await broker.close()
     }
 
@@ -135,7 +139,10 @@ final class PaymentsConsumer: Service, Sendable {
                 for (item, outcome) in results {
                     switch outcome {
                     case .success(let result):
-                        applied.append(Applied(index: item.index, outcome: result.outcome, emailQueued: result.emailQueued, eventQueued: result.eventQueued))
+                        applied.append(
+                            Applied(
+                                index: item.index, outcome: result.outcome, emailQueued: result.emailQueued, eventQueued: result.eventQueued
+                            ))
                     case .failure(let error):
                         failed.append(Failed(index: item.index, reason: "\(error)"))
                     }
@@ -157,9 +164,12 @@ final class PaymentsConsumer: Service, Sendable {
             metrics.message(type: envelope?.type.rawValue ?? "unknown", outcome: item.outcome.rawValue, duration: elapsed)
             if item.outcome == .backordered { metrics.backordered() }
             if logger.logLevel <= .debug, let envelope {
-                logger.debug("message applied", metadata: [
-                    "event_id": "\(envelope.id)", "order_id": "\(envelope.subject)", "type": "\(envelope.type.rawValue)", "outcome": "\(item.outcome.rawValue)",
-                ])
+                logger.debug(
+                    "message applied",
+                    metadata: [
+                        "event_id": "\(envelope.id)", "order_id": "\(envelope.subject)", "type": "\(envelope.type.rawValue)",
+                        "outcome": "\(item.outcome.rawValue)",
+                    ])
             }
         }
         if applied.contains(where: \.emailQueued) { emailsQueued.notify() }

@@ -17,11 +17,15 @@ public final class WorkerMetrics: Sendable {
     ]
 
     public init() {
-        processingDuration = registry.makeDurationHistogram(descriptor: Self.descriptors["worker_processing_duration_seconds"]!, buckets: Self.latencyBuckets)
+        processingDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptors["worker_processing_duration_seconds"]!, buckets: Self.latencyBuckets)
         holdsGauge = registry.makeGauge(descriptor: Self.descriptors["worker_holds"]!)
         backlogGauge = registry.makeGauge(descriptor: Self.descriptors["worker_notification_backlog"]!)
         // Present from the start, so dashboards and alerts see zeros rather than gaps.
-        for name in ["worker_retries_total", "worker_parked_total", "worker_backorders_total", "worker_emails_sent_total", "worker_emails_failed_total"] {
+        for name in [
+            "worker_retries_total", "worker_parked_total", "worker_backorders_total", "worker_emails_sent_total",
+            "worker_emails_failed_total",
+        ] {
             _ = counter(name)
         }
         holds(0)
@@ -34,14 +38,16 @@ public final class WorkerMetrics: Sendable {
 
     /// Built once: the per-message path only looks them up. Never mutated after initialisation;
     /// swift-prometheus does not mark its descriptor type Sendable.
-    nonisolated(unsafe) static let descriptors: [String: MetricNameDescriptor] = Dictionary(uniqueKeysWithValues: help.keys.map { ($0, descriptor($0)) })
+    nonisolated(unsafe) static let descriptors: [String: MetricNameDescriptor] = Dictionary(
+        uniqueKeysWithValues: help.keys.map { ($0, descriptor($0)) })
 
     /// `worker_messages_total` as swift-prometheus wants it: namespace, name and unit.
     static func descriptor(_ name: String) -> MetricNameDescriptor {
         var parts = name.split(separator: "_").map(String.init)
         let unit = ["total", "seconds"].contains(parts.last ?? "") ? parts.removeLast() : ""
-        return MetricNameDescriptor(namespace: parts[0], metricName: parts.dropFirst().joined(separator: "_"), unitName: unit,
-                                    helpText: help[name] ?? "")
+        return MetricNameDescriptor(
+            namespace: parts[0], metricName: parts.dropFirst().joined(separator: "_"), unitName: unit,
+            helpText: help[name] ?? "")
     }
 
     static let help: [String: String] = [

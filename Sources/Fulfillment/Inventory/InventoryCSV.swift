@@ -47,7 +47,9 @@ public enum InventoryCSV {
         guard let skuColumn = header.firstIndex(of: "sku"), let nameColumn = header.firstIndex(of: "name"),
             let onHandColumn = header.firstIndex(of: "on_hand")
         else {
-            throw InventoryImportError(problems: [.init(line: 1, reason: "the header must name the columns sku, name and on_hand, not \(csv.header.joined(separator: ","))")])
+            throw InventoryImportError(problems: [
+                .init(line: 1, reason: "the header must name the columns sku, name and on_hand, not \(csv.header.joined(separator: ","))")
+            ])
         }
         if header.count != 3 {
             throw InventoryImportError(problems: [.init(line: 1, reason: "expected exactly the columns sku, name and on_hand")])

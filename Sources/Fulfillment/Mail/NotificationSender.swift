@@ -25,8 +25,10 @@ final class NotificationSender: Service, Sendable {
     let batchSize = 256
     let loop: ServiceLoop
 
-    init(store: FulfillmentStore, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
-         initialDelay: Duration, maxDelay: Duration, logger: Logger) {
+    init(
+        store: FulfillmentStore, transport: any MailTransport, from: MailAddress, signal: WakeSignal, metrics: WorkerMetrics,
+        initialDelay: Duration, maxDelay: Duration, logger: Logger
+    ) {
         self.store = store
         self.transport = transport
         self.from = from
@@ -90,13 +92,21 @@ final class NotificationSender: Service, Sendable {
         do {
             try await transport.send(mail)
             metrics.emailSent()
-            logger.debug("email sent", metadata: ["storefront": "\(row.storefront)", "order_id": "\(row.orderID)", "kind": "\(row.kind)", "message_id": "\(row.messageID)"])
+            logger.debug(
+                "email sent",
+                metadata: [
+                    "storefront": "\(row.storefront)", "order_id": "\(row.orderID)", "kind": "\(row.kind)",
+                    "message_id": "\(row.messageID)",
+                ])
             return .sent(row.id)
         } catch {
             metrics.emailFailed()
-            logger.debug("email not sent", metadata: [
-                "storefront": "\(row.storefront)", "order_id": "\(row.orderID)", "kind": "\(row.kind)", "attempt": "\(row.attempts + 1)", "error": "\(error)",
-            ])
+            logger.debug(
+                "email not sent",
+                metadata: [
+                    "storefront": "\(row.storefront)", "order_id": "\(row.orderID)", "kind": "\(row.kind)",
+                    "attempt": "\(row.attempts + 1)", "error": "\(error)",
+                ])
             return .failed(row.id, attempts: row.attempts + 1, error: error)
         }
     }
@@ -108,10 +118,12 @@ final class NotificationSender: Service, Sendable {
             switch result {
             case .sent(let id):
                 .sent(id: id)
-            case .failed(let id, attempts: let attempts, error: .permanent(let reason)):
+            case .failed(let id, let attempts, error: .permanent(let reason)):
                 .failed(id: id, attempts: attempts, reason: reason)
-            case .failed(let id, attempts: let attempts, error: .transient(let reason)):
-                .retry(id: id, attempts: attempts, reason: reason, nextAttemptAt: now.addingTimeInterval(delay(afterAttempts: attempts).timeInterval))
+            case .failed(let id, let attempts, error: .transient(let reason)):
+                .retry(
+                    id: id, attempts: attempts, reason: reason,
+                    nextAttemptAt: now.addingTimeInterval(delay(afterAttempts: attempts).timeInterval))
             }
         }
         try await store.markNotifications(marks, at: now)

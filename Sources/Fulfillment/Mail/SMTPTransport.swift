@@ -32,17 +32,20 @@ public struct SMTPTransport: MailTransport {
         let timeout = timeoutSeconds
         let result: Result<Void, MailError> = await withCheckedContinuation { continuation in
             Self.queue.async {
-                continuation.resume(returning: Self.sendBlocking(mail, settings: settings, connectTimeout: connectTimeout, timeout: timeout))
+                continuation.resume(
+                    returning: Self.sendBlocking(mail, settings: settings, connectTimeout: connectTimeout, timeout: timeout))
             }
         }
         try result.get()
     }
 
-    private static func sendBlocking(_ mail: OutgoingMail, settings: SMTPSettings, connectTimeout: Int, timeout: Int) -> Result<Void, MailError> {
+    private static func sendBlocking(_ mail: OutgoingMail, settings: SMTPSettings, connectTimeout: Int, timeout: Int) -> Result<
+        Void, MailError
+    > {
         var errorBuffer = [CChar](repeating: 0, count: 512)
         var responseCode = 0
         let recipients = mail.recipients.map { strdup($0) }
-        defer { recipients.forEach { free($0) } }
+        defer { for recipient in recipients { free(recipient) } }
         let code: Int32 = mail.message.withUnsafeBytes { body in
             recipients.map { UnsafePointer($0) }.withUnsafeBufferPointer { recipientPointers in
                 withOptionalCString(settings.username) { username in
@@ -54,11 +57,12 @@ public struct SMTPTransport: MailTransport {
                                     request.url = url
                                     request.username = username
                                     request.password = password
-                                    request.starttls = switch settings.starttls {
-                                    case .required: COBRO_SMTP_STARTTLS_REQUIRED
-                                    case .never: COBRO_SMTP_STARTTLS_NEVER
-                                    case .opportunistic: COBRO_SMTP_STARTTLS_OPPORTUNISTIC
-                                    }
+                                    request.starttls =
+                                        switch settings.starttls {
+                                        case .required: COBRO_SMTP_STARTTLS_REQUIRED
+                                        case .never: COBRO_SMTP_STARTTLS_NEVER
+                                        case .opportunistic: COBRO_SMTP_STARTTLS_OPPORTUNISTIC
+                                        }
                                     request.ca_file = caFile
                                     request.mail_from = from
                                     request.recipients = recipientPointers.baseAddress

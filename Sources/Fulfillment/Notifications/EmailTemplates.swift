@@ -31,114 +31,114 @@ enum EmailTemplates {
         "en.payment_awaiting.subject": "Order {{order_id}}: waiting for your payment to be confirmed",
 
         "es.order_confirmed.body": """
-            Hola{{#has_name}} {{name}}{{/has_name}}:
+        Hola{{#has_name}} {{name}}{{/has_name}}:
 
-            Recibimos tu pago y confirmamos tu pedido {{order_id}}.
+        Recibimos tu pago y confirmamos tu pedido {{order_id}}.
 
-            {{#lines}}
-            - {{quantity}} x {{name}} ({{unit_price}} c/u): {{line_total}}
-            {{/lines}}
+        {{#lines}}
+        - {{quantity}} x {{name}} ({{unit_price}} c/u): {{line_total}}
+        {{/lines}}
 
-            Total: {{total}}
-            Referencia de pago: {{payment_reference}}
+        Total: {{total}}
+        Referencia de pago: {{payment_reference}}
 
-            Gracias por tu compra.
+        Gracias por tu compra.
 
-            """,
+        """,
         "en.order_confirmed.body": """
-            Hello{{#has_name}} {{name}}{{/has_name}},
+        Hello{{#has_name}} {{name}}{{/has_name}},
 
-            We received your payment and your order {{order_id}} is confirmed.
+        We received your payment and your order {{order_id}} is confirmed.
 
-            {{#lines}}
-            - {{quantity}} x {{name}} ({{unit_price}} each): {{line_total}}
-            {{/lines}}
+        {{#lines}}
+        - {{quantity}} x {{name}} ({{unit_price}} each): {{line_total}}
+        {{/lines}}
 
-            Total: {{total}}
-            Payment reference: {{payment_reference}}
+        Total: {{total}}
+        Payment reference: {{payment_reference}}
 
-            Thank you for your purchase.
+        Thank you for your purchase.
 
-            """,
+        """,
         "es.order_backordered.body": """
-            Hola{{#has_name}} {{name}}{{/has_name}}:
+        Hola{{#has_name}} {{name}}{{/has_name}}:
 
-            Recibimos tu pago del pedido {{order_id}}, pero no tenemos stock suficiente para
-            enviarlo completo ahora. Lo despacharemos apenas repongamos:
+        Recibimos tu pago del pedido {{order_id}}, pero no tenemos stock suficiente para
+        enviarlo completo ahora. Lo despacharemos apenas repongamos:
 
-            {{#shortfall}}
-            - {{name}}: faltan {{missing}} de {{quantity}}
-            {{/shortfall}}
+        {{#shortfall}}
+        - {{name}}: faltan {{missing}} de {{quantity}}
+        {{/shortfall}}
 
-            Tu pedido:
-            {{#lines}}
-            - {{quantity}} x {{name}} ({{unit_price}} c/u): {{line_total}}
-            {{/lines}}
+        Tu pedido:
+        {{#lines}}
+        - {{quantity}} x {{name}} ({{unit_price}} c/u): {{line_total}}
+        {{/lines}}
 
-            Total pagado: {{total}}
-            Referencia de pago: {{payment_reference}}
+        Total pagado: {{total}}
+        Referencia de pago: {{payment_reference}}
 
-            Te escribiremos cuando salga. Disculpa la espera.
+        Te escribiremos cuando salga. Disculpa la espera.
 
-            """,
+        """,
         "en.order_backordered.body": """
-            Hello{{#has_name}} {{name}}{{/has_name}},
+        Hello{{#has_name}} {{name}}{{/has_name}},
 
-            We received your payment for order {{order_id}}, but we do not have enough stock to
-            ship all of it now. It will ship as soon as we restock:
+        We received your payment for order {{order_id}}, but we do not have enough stock to
+        ship all of it now. It will ship as soon as we restock:
 
-            {{#shortfall}}
-            - {{name}}: {{missing}} of {{quantity}} missing
-            {{/shortfall}}
+        {{#shortfall}}
+        - {{name}}: {{missing}} of {{quantity}} missing
+        {{/shortfall}}
 
-            Your order:
-            {{#lines}}
-            - {{quantity}} x {{name}} ({{unit_price}} each): {{line_total}}
-            {{/lines}}
+        Your order:
+        {{#lines}}
+        - {{quantity}} x {{name}} ({{unit_price}} each): {{line_total}}
+        {{/lines}}
 
-            Total paid: {{total}}
-            Payment reference: {{payment_reference}}
+        Total paid: {{total}}
+        Payment reference: {{payment_reference}}
 
-            We will write again when it ships. Sorry for the wait.
+        We will write again when it ships. Sorry for the wait.
 
-            """,
+        """,
         "es.payment_failed.body": """
-            Hola{{#has_name}} {{name}}{{/has_name}}:
+        Hola{{#has_name}} {{name}}{{/has_name}}:
 
-            El pago de tu pedido {{order_id}} por {{total}} no se completó{{#has_reason}} ({{reason}}){{/has_reason}}.
-            No se hizo ningún cargo. Puedes volver a intentarlo desde la tienda cuando quieras.
+        El pago de tu pedido {{order_id}} por {{total}} no se completó{{#has_reason}} ({{reason}}){{/has_reason}}.
+        No se hizo ningún cargo. Puedes volver a intentarlo desde la tienda cuando quieras.
 
-            """,
+        """,
         "en.payment_failed.body": """
-            Hello{{#has_name}} {{name}}{{/has_name}},
+        Hello{{#has_name}} {{name}}{{/has_name}},
 
-            The payment for your order {{order_id}} of {{total}} did not go through{{#has_reason}} ({{reason}}){{/has_reason}}.
-            You have not been charged. You can try again from the store at any time.
+        The payment for your order {{order_id}} of {{total}} did not go through{{#has_reason}} ({{reason}}){{/has_reason}}.
+        You have not been charged. You can try again from the store at any time.
 
-            """,
+        """,
         "es.payment_awaiting.body": """
-            Hola{{#has_name}} {{name}}{{/has_name}}:
+        Hola{{#has_name}} {{name}}{{/has_name}}:
 
-            {{#action_required}}{{#has_action_message}}Para completar el pago de tu pedido {{order_id}} por {{total}} falta un paso:
+        {{#action_required}}{{#has_action_message}}Para completar el pago de tu pedido {{order_id}} por {{total}} falta un paso:
 
-                {{action_message}}
+            {{action_message}}
 
-            {{/has_action_message}}{{^has_action_message}}Tu banco necesita que completes la autorización del pago de tu pedido {{order_id}} por {{total}}.
-            {{/has_action_message}}{{/action_required}}{{^action_required}}Tu banco está procesando el pago de tu pedido {{order_id}} por {{total}}; puede tardar un poco.
-            {{/action_required}}Te escribiremos apenas se confirme.
+        {{/has_action_message}}{{^has_action_message}}Tu banco necesita que completes la autorización del pago de tu pedido {{order_id}} por {{total}}.
+        {{/has_action_message}}{{/action_required}}{{^action_required}}Tu banco está procesando el pago de tu pedido {{order_id}} por {{total}}; puede tardar un poco.
+        {{/action_required}}Te escribiremos apenas se confirme.
 
-            """,
+        """,
         "en.payment_awaiting.body": """
-            Hello{{#has_name}} {{name}}{{/has_name}},
+        Hello{{#has_name}} {{name}}{{/has_name}},
 
-            {{#action_required}}{{#has_action_message}}One more step is needed to complete the payment for order {{order_id}} of {{total}}:
+        {{#action_required}}{{#has_action_message}}One more step is needed to complete the payment for order {{order_id}} of {{total}}:
 
-                {{action_message}}
+            {{action_message}}
 
-            {{/has_action_message}}{{^has_action_message}}Your bank needs you to complete the authorisation of the payment for order {{order_id}} of {{total}}.
-            {{/has_action_message}}{{/action_required}}{{^action_required}}Your bank is processing the payment for order {{order_id}} of {{total}}; it can take a while.
-            {{/action_required}}We will write as soon as it is confirmed.
+        {{/has_action_message}}{{^has_action_message}}Your bank needs you to complete the authorisation of the payment for order {{order_id}} of {{total}}.
+        {{/has_action_message}}{{/action_required}}{{^action_required}}Your bank is processing the payment for order {{order_id}} of {{total}}; it can take a while.
+        {{/action_required}}We will write as soon as it is confirmed.
 
-            """,
+        """,
     ]
 }

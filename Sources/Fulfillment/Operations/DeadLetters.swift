@@ -56,14 +56,18 @@ public struct DeadLetters: Sendable {
                 let parked = Self.describe(delivery)
                 guard id == nil || parked.id == id else { continue }
                 var properties = delivery.properties
-                for header in [PaymentsTopology.Header.parkedReason, PaymentsTopology.Header.parkedAt, PaymentsTopology.Header.retryCount,
-                               "x-death", "x-delivery-count", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
-                               "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason"] {
+                for header in [
+                    PaymentsTopology.Header.parkedReason, PaymentsTopology.Header.parkedAt, PaymentsTopology.Header.retryCount,
+                    "x-death", "x-delivery-count", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
+                    "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
+                ] {
                     properties.headers[header] = nil
                 }
                 properties.headers[PaymentsTopology.Header.redrivenAt] = .string(Timestamp.format(Date()))
-                let outcome = await connection.publish(OutboundMessage(exchange: "", routingKey: PaymentsTopology.fulfillmentQueue,
-                                                                       body: delivery.body, properties: properties, mandatory: true))
+                let outcome = await connection.publish(
+                    OutboundMessage(
+                        exchange: "", routingKey: PaymentsTopology.fulfillmentQueue,
+                        body: delivery.body, properties: properties, mandatory: true))
                 guard outcome.isAcked else { throw DeadLetterError.redriveNotConfirmed(parked.id, "\(outcome)") }
                 try delivery.ack()
                 redriven.append(parked.id)
@@ -106,7 +110,8 @@ public struct DeadLetters: Sendable {
     static func describe(_ delivery: Delivery) -> ParkedMessage {
         let headers = delivery.headers
         let envelope = (try? JSONSerialization.jsonObject(with: delivery.body)) as? [String: Any]
-        let reason = headers[PaymentsTopology.Header.parkedReason]?.stringValue
+        let reason =
+            headers[PaymentsTopology.Header.parkedReason]?.stringValue
             ?? delivery.deaths.first.map { "broker dead-lettered it: \($0.reason ?? "unknown") from \($0.queue ?? "?")" }
             ?? "unknown"
         return ParkedMessage(

@@ -48,17 +48,20 @@ struct DeliveryWrites {
     /// Writes the message's processed row (outcome still empty); false when a row with its id
     /// exists, i.e. the message was applied before and must change nothing.
     func claimMessage(id: String, type: String, order: OrderKey) throws -> Bool {
-        let claimed = try db.cachedStatement(sql: """
-            INSERT INTO processed_message (id, type, storefront, order_id, outcome, processed_at) VALUES (?, ?, ?, ?, '', ?)
-            ON CONFLICT(id) DO NOTHING
-            """)
+        let claimed = try db.cachedStatement(
+            sql: """
+                INSERT INTO processed_message (id, type, storefront, order_id, outcome, processed_at) VALUES (?, ?, ?, ?, '', ?)
+                ON CONFLICT(id) DO NOTHING
+                """)
         try claimed.execute(arguments: [id, type, order.storefront, order.id, time])
         return db.changesCount > 0
     }
 
     /// Records what applying the claimed message did (`worker_messages_total{outcome}`).
     func recordOutcome(_ outcome: ApplyOutcome, messageID: String) throws {
-        try db.cachedStatement(sql: "UPDATE processed_message SET outcome = ? WHERE id = ?").execute(arguments: [outcome.rawValue, messageID])
+        try db.cachedStatement(sql: "UPDATE processed_message SET outcome = ? WHERE id = ?").execute(arguments: [
+            outcome.rawValue, messageID,
+        ])
     }
 
     func isSold(_ order: OrderKey) throws -> Bool {
@@ -85,18 +88,25 @@ struct DeliveryWrites {
     /// bytes and the same `Message-ID`.
     @discardableResult
     func queueEmail(_ email: NotificationComposer.Rendered) throws -> Bool {
-        try db.cachedStatement(sql: """
-            INSERT INTO notification (storefront, order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [email.order.storefront, email.order.id, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message, time, time])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO notification (storefront, order_id, kind, recipient, message_id, subject, message, created_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """
+        ).execute(arguments: [
+            email.order.storefront, email.order.id, email.kind.rawValue, email.recipient, email.messageID, email.subject, email.message,
+            time, time,
+        ])
         return db.changesCount > 0
     }
 
     /// Adds one of the worker's own events to the event outbox, for the relay to publish after
     /// this transaction commits; an event id already there is left as it is.
     func queueEvent(id: String, type: String, order: OrderKey, body: Data) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO event_outbox (event_id, type, storefront, order_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [id, type, order.storefront, order.id, body, time])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO event_outbox (event_id, type, storefront, order_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """
+        ).execute(arguments: [id, type, order.storefront, order.id, body, time])
     }
 }

@@ -7,7 +7,8 @@ extension FulfillmentStore {
     /// The next `limit` unpublished events, oldest first.
     func nextUnpublishedEvents(limit: Int) async throws -> [EventOutboxRecord] {
         try await pool.read { db in
-            try EventOutboxRecord.fetchAll(db, sql: "SELECT * FROM event_outbox WHERE published_at IS NULL ORDER BY sequence LIMIT ?", arguments: [limit])
+            try EventOutboxRecord.fetchAll(
+                db, sql: "SELECT * FROM event_outbox WHERE published_at IS NULL ORDER BY sequence LIMIT ?", arguments: [limit])
         }
     }
 
@@ -17,8 +18,9 @@ extension FulfillmentStore {
         guard !sequences.isEmpty else { return }
         let arguments: StatementArguments = [now] + StatementArguments(sequences)
         try await pool.write { db in
-            try db.execute(sql: "UPDATE event_outbox SET published_at = ? WHERE sequence IN (\(sequences.map { _ in "?" }.joined(separator: ",")))",
-                           arguments: arguments)
+            try db.execute(
+                sql: "UPDATE event_outbox SET published_at = ? WHERE sequence IN (\(sequences.map { _ in "?" }.joined(separator: ",")))",
+                arguments: arguments)
         }
     }
 }

@@ -16,7 +16,8 @@ extension FulfillmentStore {
     public func stockLevels(sku: String? = nil, at now: Date = Date()) async throws -> [StockLevel] {
         try await pool.read { db in
             if let sku {
-                return try StockLevel.fetchAll(db, sql: Self.levelsSQL + " WHERE product.sku = ? GROUP BY product.sku", arguments: [now, sku])
+                return try StockLevel.fetchAll(
+                    db, sql: Self.levelsSQL + " WHERE product.sku = ? GROUP BY product.sku", arguments: [now, sku])
             }
             return try StockLevel.fetchAll(db, sql: Self.levelsSQL + " GROUP BY product.sku ORDER BY product.sku", arguments: [now])
         }
@@ -35,10 +36,11 @@ extension FulfillmentStore {
     /// one transaction, so a failed import changes nothing.
     public func importInventory(_ rows: [InventoryRow], at now: Date = Date()) async throws {
         try await pool.write { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO product (sku, name, on_hand, updated_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT(sku) DO UPDATE SET name = excluded.name, on_hand = excluded.on_hand, updated_at = excluded.updated_at
-                """)
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO product (sku, name, on_hand, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(sku) DO UPDATE SET name = excluded.name, on_hand = excluded.on_hand, updated_at = excluded.updated_at
+                    """)
             for row in rows {
                 try statement.execute(arguments: [row.sku, row.name, row.onHand, now])
             }

@@ -113,10 +113,11 @@ extension FulfillmentStore {
                 t.column("created_at", .datetime).notNull()
                 t.primaryKey(["storefront", "order_id"])
             }
-            try db.execute(sql: """
-                INSERT INTO sale_v2 (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at)
-                SELECT '', order_id, checkout_id, payment_id, status, amount, currency, created_at FROM sale
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO sale_v2 (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at)
+                    SELECT '', order_id, checkout_id, payment_id, status, amount, currency, created_at FROM sale
+                    """)
             try db.create(table: "sale_line_v2") { t in
                 t.column("storefront", .text).notNull()
                 t.column("order_id", .text).notNull()
@@ -126,10 +127,11 @@ extension FulfillmentStore {
                 t.primaryKey(["storefront", "order_id", "sku"])
                 t.foreignKey(["storefront", "order_id"], references: "sale", columns: ["storefront", "order_id"], onDelete: .cascade)
             }
-            try db.execute(sql: """
-                INSERT INTO sale_line_v2 (storefront, order_id, sku, quantity, shortfall)
-                SELECT '', order_id, sku, quantity, shortfall FROM sale_line
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO sale_line_v2 (storefront, order_id, sku, quantity, shortfall)
+                    SELECT '', order_id, sku, quantity, shortfall FROM sale_line
+                    """)
             try db.drop(table: "sale_line")
             try db.drop(table: "sale")
             try db.rename(table: "sale_v2", to: "sale")
@@ -151,12 +153,13 @@ extension FulfillmentStore {
                 t.column("last_error", .text)
                 t.uniqueKey(["storefront", "order_id", "kind"])
             }
-            try db.execute(sql: """
-                INSERT INTO notification_v2 (id, storefront, order_id, kind, recipient, message_id, subject, message, created_at,
-                    attempts, next_attempt_at, sent_at, failed_at, last_error)
-                SELECT id, '', order_id, kind, recipient, message_id, subject, message, created_at,
-                    attempts, next_attempt_at, sent_at, failed_at, last_error FROM notification
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO notification_v2 (id, storefront, order_id, kind, recipient, message_id, subject, message, created_at,
+                        attempts, next_attempt_at, sent_at, failed_at, last_error)
+                    SELECT id, '', order_id, kind, recipient, message_id, subject, message, created_at,
+                        attempts, next_attempt_at, sent_at, failed_at, last_error FROM notification
+                    """)
             try db.drop(table: "notification")
             try db.rename(table: "notification_v2", to: "notification")
             try db.create(index: "notification_due", on: "notification", columns: ["sent_at", "failed_at", "next_attempt_at"])

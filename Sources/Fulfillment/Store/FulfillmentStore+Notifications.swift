@@ -8,10 +8,12 @@ extension FulfillmentStore {
     /// overdue first. A read, not a lease: the worker has one sender per database.
     func dueNotifications(at now: Date, limit: Int) async throws -> [NotificationRecord] {
         try await pool.read { db in
-            try NotificationRecord.fetchAll(db, sql: """
-                SELECT id, storefront, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
-                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
-                """, arguments: [now, limit])
+            try NotificationRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT id, storefront, order_id, kind, recipient, message_id, subject, message, attempts FROM notification
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                    """, arguments: [now, limit])
         }
     }
 
@@ -29,13 +31,17 @@ extension FulfillmentStore {
             for mark in marks {
                 switch mark {
                 case .sent(let id):
-                    try db.execute(sql: "UPDATE notification SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?", arguments: [now, id])
+                    try db.execute(
+                        sql: "UPDATE notification SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                        arguments: [now, id])
                 case .failed(let id, let attempts, let reason):
-                    try db.execute(sql: "UPDATE notification SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                                   arguments: [now, attempts, reason, id])
+                    try db.execute(
+                        sql: "UPDATE notification SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                        arguments: [now, attempts, reason, id])
                 case .retry(let id, let attempts, let reason, let next):
-                    try db.execute(sql: "UPDATE notification SET next_attempt_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                                   arguments: [next, attempts, reason, id])
+                    try db.execute(
+                        sql: "UPDATE notification SET next_attempt_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                        arguments: [next, attempts, reason, id])
                 }
             }
         }

@@ -25,30 +25,39 @@ enum StockLedger {
     /// orders promise; nil when the SKU is unknown. A hold of `checkout` itself is always the
     /// order's own (checkout ids are unique), even one stored before orders had a storefront.
     static func availableToOrder(_ db: Database, sku: String, order: OrderKey, checkout: CheckoutID, now: SQLTime) throws -> Int64? {
-        let available = try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT product.on_hand - COALESCE((SELECT SUM(quantity) FROM hold
-                WHERE hold.sku = product.sku AND (hold.storefront != ? OR hold.order_id != ?) AND hold.checkout_id != ?
-                  AND hold.expires_at > ?), 0) AS available
-            FROM product WHERE sku = ?
-            """), arguments: [order.storefront, order.id, checkout.rawValue, now, sku])
+        let available = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT product.on_hand - COALESCE((SELECT SUM(quantity) FROM hold
+                        WHERE hold.sku = product.sku AND (hold.storefront != ? OR hold.order_id != ?) AND hold.checkout_id != ?
+                          AND hold.expires_at > ?), 0) AS available
+                    FROM product WHERE sku = ?
+                    """), arguments: [order.storefront, order.id, checkout.rawValue, now, sku])
         return available
     }
 
     static func isClosed(_ db: Database, checkout: CheckoutID) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_checkout WHERE checkout_id = ?"), arguments: [checkout.rawValue]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_checkout WHERE checkout_id = ?"), arguments: [checkout.rawValue])
+            ?? false
     }
 
     static func isSold(_ db: Database, order: OrderKey) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sale WHERE storefront = ? AND order_id = ?"), arguments: [order.storefront, order.id]) ?? false
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM sale WHERE storefront = ? AND order_id = ?"), arguments: [order.storefront, order.id])
+            ?? false
     }
 
     enum HoldOutcome: String {
-        case held, notHeld = "not_held", lapsed, closed
+        case held
+        case notHeld = "not_held"
+        case lapsed
+        case closed
     }
 
     /// Holds every line of a new checkout until `expiresAt`, or nothing when any line is short.
     /// An order has one live checkout: the holds of its earlier checkouts go.
-    static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: SQLTime) throws -> HoldOutcome {
+    static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: SQLTime) throws -> HoldOutcome
+    {
         let key = OrderKey(order)
         if try isSold(db, order: key) || isClosed(db, checkout: checkout) { return .closed }
         guard expiresAt > now.date else { return .lapsed }
@@ -60,10 +69,11 @@ enum StockLedger {
                 return .notHeld
             }
         }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO hold (checkout_id, storefront, order_id, sku, quantity, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(checkout_id, sku) DO UPDATE SET quantity = excluded.quantity, expires_at = excluded.expires_at
-            """)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO hold (checkout_id, storefront, order_id, sku, quantity, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(checkout_id, sku) DO UPDATE SET quantity = excluded.quantity, expires_at = excluded.expires_at
+                """)
         for (sku, quantity) in wanted {
             try insert.execute(arguments: [checkout.rawValue, key.storefront, key.id, sku, quantity, expiresAt])
         }
@@ -77,8 +87,10 @@ enum StockLedger {
     }
 
     static func close(_ db: Database, order: OrderKey, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, storefront, order_id, outcome, closed_at) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [checkout.rawValue, order.storefront, order.id, outcome, now])
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, storefront, order_id, outcome, closed_at) VALUES (?, ?, ?, ?, ?)"
+        )
+        .execute(arguments: [checkout.rawValue, order.storefront, order.id, outcome, now])
     }
 
     enum SaleOutcome: Equatable {
@@ -110,10 +122,13 @@ enum StockLedger {
             .execute(arguments: [key.storefront, key.id, checkout.rawValue])
         try close(db, order: key, checkout: checkout, outcome: "paid", now: now)
         let status = shortfall.isEmpty ? "confirmed" : "backordered"
-        try db.cachedStatement(sql: """
-            INSERT INTO sale (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [key.storefront, key.id, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
-        let line = try db.cachedStatement(sql: "INSERT INTO sale_line (storefront, order_id, sku, quantity, shortfall) VALUES (?, ?, ?, ?, ?)")
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO sale (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [key.storefront, key.id, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
+        let line = try db.cachedStatement(
+            sql: "INSERT INTO sale_line (storefront, order_id, sku, quantity, shortfall) VALUES (?, ?, ?, ?, ?)")
         for (sku, quantity) in wanted {
             let short = shortfall.first { $0.sku == sku }.map { $0.quantity - $0.available } ?? 0
             try line.execute(arguments: [key.storefront, key.id, sku, quantity, short])

@@ -72,7 +72,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             }
             let error: Body
         }
-        let envelope = Envelope(error: .init(type: kind.rawValue, code: code, message: message, param: param, details: details.isEmpty ? nil : details))
-        return (try? Timestamp.jsonEncoder().encode(envelope)) ?? Data(#"{"error":{"type":"api_error","code":"internal","message":"internal error"}}"#.utf8)
+        let envelope = Envelope(
+            error: .init(type: kind.rawValue, code: code, message: message, param: param, details: details.isEmpty ? nil : details))
+        return (try? Timestamp.jsonEncoder().encode(envelope))
+            ?? Data(#"{"error":{"type":"api_error","code":"internal","message":"internal error"}}"#.utf8)
     }
 }

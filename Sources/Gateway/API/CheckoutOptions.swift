@@ -102,7 +102,8 @@ struct CheckoutOptions: Sendable, Hashable, Codable {
         else { return nil }
         let path = institution.path("value")
         guard let id = institution.fields["value"]?.stringValue else {
-            issues.add(path, institution.fields["value"] == nil ? "required" : "invalid_type", "must be an institution id such as cl_banco_estado")
+            issues.add(
+                path, institution.fields["value"] == nil ? "required" : "invalid_type", "must be an institution id such as cl_banco_estado")
             return nil
         }
         if let currency, let problem = FintocInstitution.problem(with: id, currency: FintocCurrency(rawValue: currency.code)) {
@@ -115,7 +116,8 @@ struct CheckoutOptions: Sendable, Hashable, Codable {
         guard let profile = JSONObjectFields(value, at: "business_profile", allowed: ["name"], issues: &issues) else { return nil }
         let path = profile.path("name")
         guard let name = profile.fields["name"]?.stringValue else {
-            issues.add(path, profile.fields["name"] == nil ? "required" : "invalid_type", "must be the name the customer sees as the recipient")
+            issues.add(
+                path, profile.fields["name"] == nil ? "required" : "invalid_type", "must be the name the customer sees as the recipient")
             return nil
         }
         if name.trimmingWhitespace.isEmpty {
@@ -142,7 +144,9 @@ struct JSONObjectFields {
             return nil
         }
         for key in fields.keys.sorted() where !allowed.contains(key) {
-            issues.add(ValidationCollector.join(path, key), "unknown_field", "is not a field here (expected \(allowed.sorted().joined(separator: ", ")))")
+            issues.add(
+                ValidationCollector.join(path, key), "unknown_field",
+                "is not a field here (expected \(allowed.sorted().joined(separator: ", ")))")
         }
         self.fields = fields
         self.at = path

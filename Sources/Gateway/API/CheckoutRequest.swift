@@ -66,7 +66,8 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             // The decoder blames the whole body for a number no Swift integer holds.
             if (try? JSONSerialization.jsonObject(with: body)) is [String: Any] {
-                throw ValidationError(path: "", code: "invalid_number", reason: "a number is out of range (amounts are at most \(maxAmount))")
+                throw ValidationError(
+                    path: "", code: "invalid_number", reason: "a number is out of range (amounts are at most \(maxAmount))")
             }
             throw ValidationError(path: "", code: "invalid_json", reason: "the body is not a JSON object")
         } catch let error as DecodingError {
@@ -80,7 +81,8 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
             if value == nil { issues.add(path, "required", "is required") }
             return value
         }
-        let orderID = required(wire.orderID, "order_id").flatMap { raw in issues.collect { () throws(ValidationError) in try OrderID(raw) } }
+        let orderID = required(wire.orderID, "order_id").flatMap { raw in issues.collect { () throws(ValidationError) in try OrderID(raw) }
+        }
         let currency = required(wire.currency, "currency").flatMap { code in
             let currency = Currency(code: code)
             if currency == nil { issues.add("currency", "invalid_currency", "must be CLP or MXN") }
@@ -97,7 +99,11 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
         }
         var language = Language.spanish
         if let raw = wire.language {
-            if let parsed = Language(rawValue: raw) { language = parsed } else { issues.add("language", "invalid_value", "must be es or en") }
+            if let parsed = Language(rawValue: raw) {
+                language = parsed
+            } else {
+                issues.add("language", "invalid_value", "must be es or en")
+            }
         }
         let successURL = required(wire.successURL, "success_url")
         let cancelURL = required(wire.cancelURL, "cancel_url")
@@ -117,11 +123,14 @@ struct CheckoutRequest: Sendable, Hashable, Codable {
         }
         let options = CheckoutOptions.parse(wire.options, ui: ui, currency: currency, issues: &issues)
         if let orderID, let currency, let amount, let lineItems, let customer {
-            let order = OrderSnapshot(id: orderID, storefront: nil, amount: amount, currency: currency, lineItems: lineItems, customer: customer, language: language)
+            let order = OrderSnapshot(
+                id: orderID, storefront: nil, amount: amount, currency: currency, lineItems: lineItems, customer: customer,
+                language: language)
             _ = issues.collect { () throws(ValidationError) in try order.validate() }
             try issues.check()
             if let ui, let successURL, let cancelURL {
-                return CheckoutRequest(order: order, ui: ui, successURL: successURL, cancelURL: cancelURL, metadata: metadata, options: options)
+                return CheckoutRequest(
+                    order: order, ui: ui, successURL: successURL, cancelURL: cancelURL, metadata: metadata, options: options)
             }
         } else if let customer {
             _ = issues.collect { () throws(ValidationError) in try customer.validate(at: "customer") }

@@ -34,7 +34,9 @@ struct RecipientAccount: Sendable, Hashable, Codable {
             default: issues.add(object.path(key), "invalid_type", "must be a non-empty string")
             }
         }
-        guard let holderID = strings["holder_id"], let number = strings["number"], let type = strings["type"], let institutionID = strings["institution_id"] else {
+        guard let holderID = strings["holder_id"], let number = strings["number"], let type = strings["type"],
+            let institutionID = strings["institution_id"]
+        else {
             return nil
         }
         let account = RecipientAccount(holderID: holderID, number: number, type: type, institutionID: institutionID)

@@ -75,7 +75,9 @@ public final class StorefrontKeys: Sendable {
     /// Every key, revoked ones included, newest first.
     public func list() throws -> [StorefrontKeyInfo] {
         try store.allKeys().map {
-            StorefrontKeyInfo(id: $0.id, name: $0.name, prefix: $0.keyPrefix, source: $0.source.rawValue, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
+            StorefrontKeyInfo(
+                id: $0.id, name: $0.name, prefix: $0.keyPrefix, source: $0.source.rawValue, createdAt: $0.createdAt, revokedAt: $0.revokedAt
+            )
         }
     }
 

@@ -42,7 +42,9 @@ struct CheckoutService: Sendable {
 
     // MARK: - Create
 
-    func create(body: Data, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date()) async throws(APIError) -> Answer {
+    func create(body: Data, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date())
+        async throws(APIError) -> Answer
+    {
         let key = try IdempotentRequests.requireKey(idempotencyKey)
         let request: CheckoutRequest
         do {
@@ -67,7 +69,8 @@ struct CheckoutService: Sendable {
                 FintocMapping.idempotencyKey(storefront: storefront, key: key, requestHash: requestHash, customer: customer)
             }
             let made = try await fintocCheckouts.make(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
-            let new = NewCheckout(request: request, made: made, storefront: storefront.name, checkoutID: checkoutID, traceparent: traceparent, now: now)
+            let new = NewCheckout(
+                request: request, made: made, storefront: storefront.name, checkoutID: checkoutID, traceparent: traceparent, now: now)
             do {
                 let stored = try await store.recordCheckout(
                     new, answering: claim, refusal: { order in CheckoutErrors.refusal(of: order, for: request) }, answer: answerCreated)
@@ -82,7 +85,9 @@ struct CheckoutService: Sendable {
     // MARK: - Expire
 
     /// Expires an open checkout at Fintoc and records `checkout.expired`.
-    func expire(checkoutID: String, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date()) async throws(APIError) -> Answer {
+    func expire(checkoutID: String, storefront: Storefront, idempotencyKey: String?, traceparent: String?, now: Date = Date())
+        async throws(APIError) -> Answer
+    {
         let key = try IdempotentRequests.requireKey(idempotencyKey)
         let requestHash = IdempotencyStore.hash(Data("POST /v1/checkouts/\(checkoutID)/expire\n".utf8))
         return try await requests.run(storefront: storefront, key: key, hash: requestHash, now: now) { claim in

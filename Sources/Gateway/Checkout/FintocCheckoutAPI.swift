@@ -10,10 +10,13 @@ protocol FintocCheckoutAPI: Sendable {
     var configuration: FintocClientConfiguration { get }
 
     /// A hosted checkout session (API v2).
-    func createCheckoutSession(_ parameters: CreateCheckoutSessionV2, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession
+    func createCheckoutSession(_ parameters: CreateCheckoutSessionV2, idempotencyKey: String) async throws(FintocClientError)
+        -> CheckoutSession
     /// A widget checkout session (API v1).
-    func createCheckoutSession(_ parameters: CreateCheckoutSessionV1, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession
-    func expireCheckoutSession(_ id: String, api: CheckoutSessionAPI, idempotencyKey: String) async throws(FintocClientError) -> CheckoutSession
+    func createCheckoutSession(_ parameters: CreateCheckoutSessionV1, idempotencyKey: String) async throws(FintocClientError)
+        -> CheckoutSession
+    func expireCheckoutSession(_ id: String, api: CheckoutSessionAPI, idempotencyKey: String) async throws(FintocClientError)
+        -> CheckoutSession
     func createPaymentIntent(_ parameters: CreatePaymentIntent, idempotencyKey: String) async throws(FintocClientError) -> PaymentIntent
     func expirePaymentIntent(_ id: String, idempotencyKey: String) async throws(FintocClientError) -> PaymentIntent
     /// The first page of the customers `GET /v2/customers` lists for `query`.

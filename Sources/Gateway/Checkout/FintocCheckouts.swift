@@ -40,19 +40,24 @@ struct FintocCheckouts: Sendable {
             case .redirect:
                 let session = try await hostedSessions.make(request, checkoutID: checkoutID, fintocKey: fintocKey, now: now)
                 guard let redirectURL = session.redirectURL else { throw CheckoutErrors.incomplete("redirect_url", session.id) }
-                return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), redirectURL: redirectURL,
-                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime), customerID: session.customer?.id)
+                return FintocObject(
+                    providerID: session.id, mode: try mode(reportedBy: session.mode), redirectURL: redirectURL,
+                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime), customerID: session.customer?.id)
             case .widget:
-                let session = try await fintoc.createCheckoutSession(FintocMapping.sessionV1(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
+                let session = try await fintoc.createCheckoutSession(
+                    FintocMapping.sessionV1(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
                 guard let token = session.sessionToken else { throw CheckoutErrors.incomplete("session_token", session.id) }
-                return FintocObject(providerID: session.id, mode: try mode(reportedBy: session.mode), sessionToken: token,
-                                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
+                return FintocObject(
+                    providerID: session.id, mode: try mode(reportedBy: session.mode), sessionToken: token,
+                    expiresAt: session.expiresAt ?? now.addingTimeInterval(defaultLifetime))
             case .paymentIntent:
                 let intent = try await fintoc.createPaymentIntent(
-                    FintocMapping.paymentIntent(request, checkoutID: checkoutID, configuredRecipient: recipientAccount), idempotencyKey: fintocKey(nil))
+                    FintocMapping.paymentIntent(request, checkoutID: checkoutID, configuredRecipient: recipientAccount),
+                    idempotencyKey: fintocKey(nil))
                 guard let token = intent.widgetToken else { throw CheckoutErrors.incomplete("widget_token", intent.id) }
-                return FintocObject(providerID: intent.id, paymentIntentID: intent.id, mode: try mode(reportedBy: intent.mode),
-                                    widgetToken: token, expiresAt: intent.expiresAt ?? now.addingTimeInterval(defaultLifetime))
+                return FintocObject(
+                    providerID: intent.id, paymentIntentID: intent.id, mode: try mode(reportedBy: intent.mode),
+                    widgetToken: token, expiresAt: intent.expiresAt ?? now.addingTimeInterval(defaultLifetime))
             }
         } catch let error as FintocClientError {
             logger.warning("fintoc refused or failed a checkout", metadata: ["error": "\(error)"])
@@ -88,8 +93,9 @@ struct FintocCheckouts: Sendable {
         let expected = mode(ofKey: secretKey)
         guard let reported else { return expected }
         guard reported.rawValue == expected else {
-            throw APIError(.badGateway, .provider, code: "provider_invalid_response",
-                           message: "Fintoc answered a \(reported.rawValue) object to a \(expected) key")
+            throw APIError(
+                .badGateway, .provider, code: "provider_invalid_response",
+                message: "Fintoc answered a \(reported.rawValue) object to a \(expected) key")
         }
         return expected
     }

@@ -51,7 +51,9 @@ enum FintocMapping {
             customerData: customerData,
             customer: customer.customerID,
             lineItems: order.lineItems.map { line in
-                FintocLineItem(quantity: line.quantity, priceData: .init(currency: currency, unitAmount: line.unitAmount, productData: .init(name: line.name)))
+                FintocLineItem(
+                    quantity: line.quantity,
+                    priceData: .init(currency: currency, unitAmount: line.unitAmount, productData: .init(name: line.name)))
             },
             paymentMethodTypes: options?.paymentMethodTypes?.map(\.rawValue),
             paymentMethodOptions: options?.senderInstitutionID.map { id in

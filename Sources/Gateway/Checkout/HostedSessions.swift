@@ -29,14 +29,18 @@ struct HostedSessions: Sendable {
     func make(_ request: CheckoutRequest, checkoutID: String, fintocKey: FintocCheckouts.Key, now: Date) async throws -> CheckoutSession {
         guard let taxID = request.order.customer.taxID, let normalized = taxID.normalizedValue else {
             // No tax id: nothing for Fintoc to match a Customer by, so nothing to conflict with.
-            return try await fintoc.createCheckoutSession(FintocMapping.sessionV2(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
+            return try await fintoc.createCheckoutSession(
+                FintocMapping.sessionV2(request, checkoutID: checkoutID), idempotencyKey: fintocKey(nil))
         }
-        var reference = try await recording { try await store.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
+        var reference = try await recording {
+            try await store.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now)
+        }
         for attempt in 1...Self.maxSessionCreates {
             let refusal: FintocAPIError
             do {
                 return try await fintoc.createCheckoutSession(
-                    FintocMapping.sessionV2(request, checkoutID: checkoutID, customer: reference), idempotencyKey: fintocKey(reference.customerID))
+                    FintocMapping.sessionV2(request, checkoutID: checkoutID, customer: reference),
+                    idempotencyKey: fintocKey(reference.customerID))
             } catch {
                 guard case .api(let api) = error, attempt < Self.maxSessionCreates else { throw error }
                 refusal = api
@@ -53,7 +57,9 @@ struct HostedSessions: Sendable {
                 // what Fintoc says now.
                 logger.warning("Fintoc no longer has a remembered customer", metadata: ["customer_id": "\(gone)"])
                 try await recording { try await store.forgetCustomer(customerID: gone, checkoutID: checkoutID) }
-                reference = try await recording { try await store.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now) }
+                reference = try await recording {
+                    try await store.customerReference(checkoutID: checkoutID, mode: mode, taxID: taxID, normalized: normalized, now: now)
+                }
             } else {
                 throw FintocClientError.api(refusal)
             }

@@ -15,12 +15,15 @@ struct IdempotentRequests: Sendable {
     /// The request's Idempotency-Key, required on every POST: 1 to 255 visible ASCII characters.
     static func requireKey(_ key: String?) throws(APIError) -> String {
         guard let key, !key.isEmpty else {
-            throw APIError(.badRequest, .idempotency, code: "idempotency_key_required",
-                           message: "POST requests need an Idempotency-Key header", param: "Idempotency-Key")
+            throw APIError(
+                .badRequest, .idempotency, code: "idempotency_key_required",
+                message: "POST requests need an Idempotency-Key header", param: "Idempotency-Key")
         }
         guard key.utf8.count <= IdempotencyStore.maxKeyLength, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw APIError(.badRequest, .idempotency, code: "idempotency_key_invalid",
-                           message: "the Idempotency-Key must be 1 to \(IdempotencyStore.maxKeyLength) visible ASCII characters", param: "Idempotency-Key")
+            throw APIError(
+                .badRequest, .idempotency, code: "idempotency_key_invalid",
+                message: "the Idempotency-Key must be 1 to \(IdempotencyStore.maxKeyLength) visible ASCII characters",
+                param: "Idempotency-Key")
         }
         return key
     }
@@ -43,12 +46,15 @@ struct IdempotentRequests: Sendable {
             answered()
             return answer
         } catch let error as APIError {
-            if error.status.code >= 500 || error.status == .notFound { await idempotency.release(storefront: storefront.keyID, key: key, claim: claim) }
+            if error.status.code >= 500 || error.status == .notFound {
+                await idempotency.release(storefront: storefront.keyID, key: key, claim: claim)
+            }
             throw error
         } catch is IdempotencyStore.ClaimLost {
             // Taken over as abandoned: the request that holds the key now answers for it.
-            throw APIError(.conflict, .idempotency, code: "idempotency_key_in_progress",
-                           message: "a request with this Idempotency-Key is being processed; retry shortly")
+            throw APIError(
+                .conflict, .idempotency, code: "idempotency_key_in_progress",
+                message: "a request with this Idempotency-Key is being processed; retry shortly")
         } catch {
             await idempotency.release(storefront: storefront.keyID, key: key, claim: claim)
             logger.error("request could not be recorded", metadata: ["error": "\(error)"])
@@ -72,11 +78,13 @@ struct IdempotentRequests: Sendable {
         case .proceed(let claim): return .proceed(claim: claim)
         case .replay(let status, let body): return .replay(Answer(status: status, body: body, replayed: true))
         case .reusedWithOtherRequest:
-            throw APIError(.conflict, .idempotency, code: "idempotency_key_reused",
-                           message: "this Idempotency-Key was used with a different request; use a new key for a new request")
+            throw APIError(
+                .conflict, .idempotency, code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used with a different request; use a new key for a new request")
         case .inProgress:
-            throw APIError(.conflict, .idempotency, code: "idempotency_key_in_progress",
-                           message: "a request with this Idempotency-Key is still being processed; retry shortly")
+            throw APIError(
+                .conflict, .idempotency, code: "idempotency_key_in_progress",
+                message: "a request with this Idempotency-Key is still being processed; retry shortly")
         }
     }
 }

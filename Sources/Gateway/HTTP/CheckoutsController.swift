@@ -64,7 +64,9 @@ struct CheckoutsController {
 
 extension GatewayRequestContext {
     func requireStorefront() throws -> Storefront {
-        guard let storefront else { throw StorefrontAuthMiddleware.unauthorized("missing_api_key", "send Authorization: Bearer <storefront key>") }
+        guard let storefront else {
+            throw StorefrontAuthMiddleware.unauthorized("missing_api_key", "send Authorization: Bearer <storefront key>")
+        }
         return storefront
     }
 }

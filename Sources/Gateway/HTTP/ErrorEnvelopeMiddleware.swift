@@ -36,7 +36,8 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
     static func envelope(for status: HTTPResponse.Status) -> APIError {
         switch status {
         case .notFound: APIError(.notFound, .invalidRequest, code: "route_not_found", message: "no such route")
-        case .methodNotAllowed: APIError(.methodNotAllowed, .invalidRequest, code: "method_not_allowed", message: "this route does not take that method")
+        case .methodNotAllowed:
+            APIError(.methodNotAllowed, .invalidRequest, code: "method_not_allowed", message: "this route does not take that method")
         case .contentTooLarge: APIError(.contentTooLarge, .invalidRequest, code: "body_too_large", message: "the request body is too large")
         default: APIError(status, status.code >= 500 ? .api : .invalidRequest, code: "http_\(status.code)", message: status.reasonPhrase)
         }

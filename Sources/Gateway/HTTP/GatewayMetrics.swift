@@ -13,43 +13,63 @@ public final class GatewayMetrics: Sendable {
     ]
 
     static var httpRequests: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route pattern, method and status")
+        .init(
+            namespace: "gateway", subsystem: "http", metricName: "requests", unitName: "total",
+            helpText: "HTTP requests by route pattern, method and status")
     }
 
     static var httpDuration: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "HTTP request latency by route pattern and method")
+        .init(
+            namespace: "gateway", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+            helpText: "HTTP request latency by route pattern and method")
     }
 
     static var fintocDuration: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "fintoc", metricName: "request_duration", unitName: "seconds", helpText: "Latency of calls to Fintoc, retries included")
+        .init(
+            namespace: "gateway", subsystem: "fintoc", metricName: "request_duration", unitName: "seconds",
+            helpText: "Latency of calls to Fintoc, retries included")
     }
 
     static var fintocErrors: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "fintoc", metricName: "errors", unitName: "total", helpText: "Failed calls to Fintoc by operation and error code")
+        .init(
+            namespace: "gateway", subsystem: "fintoc", metricName: "errors", unitName: "total",
+            helpText: "Failed calls to Fintoc by operation and error code")
     }
 
     static var outboxDepth: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "outbox", metricName: "depth", unitName: "rows", helpText: "Domain events waiting for the broker's acknowledgement")
+        .init(
+            namespace: "gateway", subsystem: "outbox", metricName: "depth", unitName: "rows",
+            helpText: "Domain events waiting for the broker's acknowledgement")
     }
 
     static var outboxAge: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "outbox", metricName: "oldest_age", unitName: "seconds", helpText: "Age of the oldest event waiting in the outbox")
+        .init(
+            namespace: "gateway", subsystem: "outbox", metricName: "oldest_age", unitName: "seconds",
+            helpText: "Age of the oldest event waiting in the outbox")
     }
 
     static var publishDuration: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "relay", metricName: "publish_confirm_duration", unitName: "seconds", helpText: "From sending a batch to the broker's last confirm of it, per message, by outcome")
+        .init(
+            namespace: "gateway", subsystem: "relay", metricName: "publish_confirm_duration", unitName: "seconds",
+            helpText: "From sending a batch to the broker's last confirm of it, per message, by outcome")
     }
 
     static var published: MetricNameDescriptor {
-        .init(namespace: "gateway", subsystem: "relay", metricName: "publishes", unitName: "total", helpText: "Publishes by outcome (acked, nacked, returned, connection_lost)")
+        .init(
+            namespace: "gateway", subsystem: "relay", metricName: "publishes", unitName: "total",
+            helpText: "Publishes by outcome (acked, nacked, returned, connection_lost)")
     }
 
     static var webhooks: MetricNameDescriptor {
-        .init(namespace: "gateway", metricName: "webhooks", unitName: "total", helpText: "Verified webhooks by outcome (applied, history, unchanged, contradiction, unmatched, ignored, duplicate) and source")
+        .init(
+            namespace: "gateway", metricName: "webhooks", unitName: "total",
+            helpText: "Verified webhooks by outcome (applied, history, unchanged, contradiction, unmatched, ignored, duplicate) and source")
     }
 
     static var webhookRejections: MetricNameDescriptor {
-        .init(namespace: "gateway", metricName: "webhook_rejections", unitName: "total", helpText: "Webhooks refused by reason (missing_header, malformed, stale, future, no_match, bad_event, too_large)")
+        .init(
+            namespace: "gateway", metricName: "webhook_rejections", unitName: "total",
+            helpText: "Webhooks refused by reason (missing_header, malformed, stale, future, no_match, bad_event, too_large)")
     }
 
     public init() {}
@@ -69,13 +89,17 @@ public final class GatewayMetrics: Sendable {
 
     func publishFinished(outcome: String, duration: Duration) {
         registry.makeCounter(descriptor: Self.published, labels: [("outcome", outcome)]).increment()
-        registry.makeDurationHistogram(descriptor: Self.publishDuration, labels: [("outcome", outcome)], buckets: Self.latencyBuckets).record(duration)
+        registry.makeDurationHistogram(descriptor: Self.publishDuration, labels: [("outcome", outcome)], buckets: Self.latencyBuckets)
+            .record(duration)
     }
 
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Self.httpRequests, labels: [("route", route), ("method", method), ("status", "\(status)")]).increment()
-        registry.makeDurationHistogram(descriptor: Self.httpDuration, labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets)
-            .record(duration)
+        registry.makeCounter(descriptor: Self.httpRequests, labels: [("route", route), ("method", method), ("status", "\(status)")])
+            .increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.httpDuration, labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets
+        )
+        .record(duration)
     }
 
     /// One call to Fintoc; `outcome` is `ok` or the error code.

@@ -19,7 +19,8 @@ struct RequestIDMiddleware: RouterMiddleware {
     /// The caller's id when it is short and made of safe characters only: it goes into logs.
     static func sane(_ incoming: String?) -> String? {
         guard let incoming, incoming.count <= 128,
-              incoming.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) else { return nil }
+            incoming.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) })
+        else { return nil }
         return incoming
     }
 }

@@ -47,7 +47,8 @@ struct RouteTable: Sendable {
     func methodNotAllowed(_ method: HTTPRequest.Method, path: String) -> APIError? {
         guard let allowed = allowedMethods(for: path), !allowed.contains(method) else { return nil }
         let names = allowed.map(\.rawValue).joined(separator: ", ")
-        var error = APIError(.methodNotAllowed, .invalidRequest, code: "method_not_allowed", message: "this route takes \(names), not \(method.rawValue)")
+        var error = APIError(
+            .methodNotAllowed, .invalidRequest, code: "method_not_allowed", message: "this route takes \(names), not \(method.rawValue)")
         error.headers[.allow] = names
         return error
     }

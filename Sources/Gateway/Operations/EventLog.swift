@@ -98,7 +98,8 @@ public struct EventLog: Sendable {
     /// Everything stored about the order, oldest first.
     public func history(order name: OrderName) async throws -> OrderHistory {
         let (order, domain, fintoc) = try await store.history(of: name)
-        return OrderHistory(storefront: order.storefront, orderID: order.id, domainEvents: domain.map(Self.entry), fintocEvents: fintoc.map(Self.entry))
+        return OrderHistory(
+            storefront: order.storefront, orderID: order.id, domainEvents: domain.map(Self.entry), fintocEvents: fintoc.map(Self.entry))
     }
 
     /// What replay would publish: the order's events, or every event written at or after `since`.
@@ -142,12 +143,15 @@ public struct EventLog: Sendable {
     }
 
     static func entry(_ row: OutboxRecord) -> DomainEntry {
-        DomainEntry(sequence: row.sequence ?? 0, id: row.eventID, type: row.type, storefront: row.storefront, orderID: row.orderID, createdAt: row.createdAt, publishedAt: row.publishedAt)
+        DomainEntry(
+            sequence: row.sequence ?? 0, id: row.eventID, type: row.type, storefront: row.storefront, orderID: row.orderID,
+            createdAt: row.createdAt, publishedAt: row.publishedAt)
     }
 
     static func entry(_ row: InboxRecord) -> FintocEntry {
-        FintocEntry(id: row.id, type: row.type, source: row.source.rawValue, objectID: row.objectID, checkoutID: row.checkoutID,
-                    outcome: row.outcome.rawValue, detail: row.detail, receivedAt: row.receivedAt)
+        FintocEntry(
+            id: row.id, type: row.type, source: row.source.rawValue, objectID: row.objectID, checkoutID: row.checkoutID,
+            outcome: row.outcome.rawValue, detail: row.detail, receivedAt: row.receivedAt)
     }
 }
 
@@ -155,7 +159,9 @@ public struct EventLog: Sendable {
 /// writes the running gateway's relay publishes.
 public struct ReconcileNow: Sendable {
     /// `everythingOpen` re-reads every checkout not yet final, not only those due.
-    public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws -> ReconcileReport {
+    public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws
+        -> ReconcileReport
+    {
         let store = try GatewayStore(path: configuration.databasePath)
         let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
         let ingestor = WebhookIngestor(store: store, committed: { _ in }, logger: logger)

@@ -29,8 +29,10 @@ final class OutboxRelay: Service, Sendable {
     /// Connection attempts made so far (for tests and diagnostics).
     var connectionAttempts: Int { broker.connectionAttempts }
 
-    init(store: GatewayStore, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
-         batchSize: Int = 512, idleWait: Duration = .seconds(1)) {
+    init(
+        store: GatewayStore, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
+        batchSize: Int = 512, idleWait: Duration = .seconds(1)
+    ) {
         self.store = store
         self.metrics = metrics
         self.logger = logger
@@ -75,7 +77,9 @@ final class OutboxRelay: Service, Sendable {
         try await store.markOutbox(published: acked, failed: failed.map(\.0), now: now)
         for (sequence, outcome) in failed.prefix(3) {
             if case .returned(let code, let text) = outcome {
-                logger.error("event was unroutable: no queue is bound for it", metadata: ["sequence": "\(sequence)", "reply_code": "\(code)", "reply_text": "\(text)"])
+                logger.error(
+                    "event was unroutable: no queue is bound for it",
+                    metadata: ["sequence": "\(sequence)", "reply_code": "\(code)", "reply_text": "\(text)"])
             } else {
                 logger.debug("event publish not confirmed; will retry", metadata: ["sequence": "\(sequence)", "outcome": "\(outcome)"])
             }
@@ -84,7 +88,8 @@ final class OutboxRelay: Service, Sendable {
     }
 
     static func message(for row: OutboxRecord) -> OutboundMessage {
-        let values = EventMessageProperties(id: row.eventID, type: row.type, time: row.createdAt, source: EventContract.gatewaySource, traceparent: row.traceparent)
+        let values = EventMessageProperties(
+            id: row.eventID, type: row.type, time: row.createdAt, source: EventContract.gatewaySource, traceparent: row.traceparent)
         let properties = BasicProperties(
             contentType: values.contentType,
             headers: FieldTable(uniqueKeysWithValues: values.headers.map { ($0.key, FieldValue.string($0.value)) }),
@@ -94,7 +99,9 @@ final class OutboxRelay: Service, Sendable {
             type: values.type,
             appID: values.appID
         )
-        return OutboundMessage(exchange: PaymentsTopology.paymentsExchange, routingKey: values.routingKey, body: row.body, properties: properties, mandatory: true)
+        return OutboundMessage(
+            exchange: PaymentsTopology.paymentsExchange, routingKey: values.routingKey, body: row.body, properties: properties,
+            mandatory: true)
     }
 
     static func label(_ outcome: PublishOutcome) -> String {
@@ -111,11 +118,13 @@ final class OutboxRelay: Service, Sendable {
     /// scan), not the whole history the `outbox status` command reports.
     private func updateGauges() async {
         let now = ContinuousClock.now
-        guard gaugesUpdatedAt.withLock({ last in
-            if let previous = last, now - previous < .seconds(1) { return false }
-            last = now
-            return true
-        }) else { return }
+        guard
+            gaugesUpdatedAt.withLock({ last in
+                if let previous = last, now - previous < .seconds(1) { return false }
+                last = now
+                return true
+            })
+        else { return }
         if let waiting = try? await store.outboxWaiting(now: Date()) {
             metrics.outbox(depth: waiting.depth, oldestAgeSeconds: waiting.oldestAgeSeconds)
         }

@@ -49,13 +49,17 @@ extension GatewayStore {
     }
 
     /// An order of `storefront` with its checkouts (by attempt) and domain events (by sequence).
-    func orderWithHistory(_ id: String, storefront: String) async throws -> (order: OrderRecord, checkouts: [CheckoutRecord], events: [OutboxRecord])? {
+    func orderWithHistory(_ id: String, storefront: String) async throws -> (
+        order: OrderRecord, checkouts: [CheckoutRecord], events: [OutboxRecord]
+    )? {
         try await pool.read { db in
             guard let order = try OrderRecord.find(storefront: storefront, id: id, in: db) else { return nil }
-            let checkouts = try CheckoutRecord
+            let checkouts =
+                try CheckoutRecord
                 .filter(CheckoutRecord.Columns.storefront == storefront && CheckoutRecord.Columns.orderID == id)
                 .order(CheckoutRecord.Columns.attempt).fetchAll(db)
-            let events = try OutboxRecord
+            let events =
+                try OutboxRecord
                 .filter(OutboxRecord.Columns.storefront == storefront && OutboxRecord.Columns.orderID == id)
                 .order(OutboxRecord.Columns.sequence).fetchAll(db)
             return (order, checkouts, events)
@@ -86,7 +90,9 @@ extension GatewayStore {
     private static func record(
         _ new: NewCheckout, refusal: (OrderRecord) -> (any Error)?, answer: (CheckoutRecord) throws -> StoredAnswer, in db: Database
     ) throws -> StoredAnswer {
-        let request = new.request, made = new.made, now = new.now
+        let request = new.request
+        let made = new.made
+        let now = new.now
         let existing = try OrderRecord.find(storefront: new.storefront, id: request.order.id.rawValue, in: db)
         if let existing, try CheckoutRecord.fetchOne(db, key: new.checkoutID) == nil, let refused = refusal(existing) {
             throw refused
@@ -112,9 +118,13 @@ extension GatewayStore {
         if let existing = try CheckoutRecord.fetchOne(db, key: new.checkoutID) {
             return try answer(existing)
         }
-        let attempt = (try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM checkout WHERE storefront = ? AND order_id = ?", arguments: [order.storefront, order.id]) ?? 0) + 1
+        let attempt =
+            (try Int.fetchOne(
+                db, sql: "SELECT MAX(attempt) FROM checkout WHERE storefront = ? AND order_id = ?", arguments: [order.storefront, order.id])
+                ?? 0) + 1
         let checkout = CheckoutRecord(
-            id: new.checkoutID, storefront: order.storefront, orderID: order.id, attempt: attempt, ui: request.ui, status: .created, mode: made.mode,
+            id: new.checkoutID, storefront: order.storefront, orderID: order.id, attempt: attempt, ui: request.ui, status: .created,
+            mode: made.mode,
             providerID: made.providerID, paymentIntentID: made.paymentIntentID, redirectURL: made.redirectURL,
             sessionToken: made.sessionToken, widgetToken: made.widgetToken, successURL: request.successURL,
             cancelURL: request.cancelURL, metadata: request.metadata, failureReason: nil,
@@ -122,10 +132,13 @@ extension GatewayStore {
         )
         try checkout.insert(db)
         if request.ui == .redirect, request.order.customer.taxID != nil {
-            try customerRecorded(checkoutID: new.checkoutID, mode: made.mode, taxID: request.order.customer.taxID, customerID: made.customerID, now: now, in: db)
+            try customerRecorded(
+                checkoutID: new.checkoutID, mode: made.mode, taxID: request.order.customer.taxID, customerID: made.customerID, now: now,
+                in: db)
         }
-        let event = DomainEvent.checkoutCreated(CheckoutCreated(
-            order: order.snapshot, checkout: checkout.snapshot, mode: Mode(rawValue: made.mode) ?? .test, occurredAt: now))
+        let event = DomainEvent.checkoutCreated(
+            CheckoutCreated(
+                order: order.snapshot, checkout: checkout.snapshot, mode: Mode(rawValue: made.mode) ?? .test, occurredAt: now))
         try OutboxRecord.enqueue(EventEnvelope(event: event, time: now, traceparent: new.traceparent), in: db)
         return try answer(checkout)
     }
@@ -144,8 +157,9 @@ extension GatewayStore {
                 current.updatedAt = now
                 current.version += 1
                 try current.update(db)
-                let event = DomainEvent.checkoutExpired(CheckoutExpired(
-                    order: order.snapshot, checkout: current.snapshot, mode: Mode(rawValue: current.mode) ?? .test, occurredAt: now))
+                let event = DomainEvent.checkoutExpired(
+                    CheckoutExpired(
+                        order: order.snapshot, checkout: current.snapshot, mode: Mode(rawValue: current.mode) ?? .test, occurredAt: now))
                 try OutboxRecord.enqueue(EventEnvelope(event: event, time: now, traceparent: traceparent), in: db)
             }
             let stored = try answer(current)
@@ -163,24 +177,29 @@ extension GatewayStore {
     /// expiry); pending ones not changed nor re-read since `pendingBefore`.
     func checkoutsToReconcile(overdueBefore: Date, pendingBefore: Date, everythingOpen: Bool, limit: Int) async throws -> [CheckoutRecord] {
         try await pool.read { db in
-            let review = try CheckoutRecord
+            let review =
+                try CheckoutRecord
                 .filter(CheckoutRecord.Columns.reviewSince != nil)
                 .order(CheckoutRecord.Columns.reviewSince)
                 .limit(limit)
                 .fetchAll(db)
-            let overdue = try CheckoutRecord.fetchAll(db, sql: """
-                SELECT * FROM checkout
-                WHERE status IN ('created', 'action_required') AND review_since IS NULL
-                  AND (expires_at < ? OR (expires_at IS NULL AND ?))
-                  AND (reconciled_at IS NULL OR reconciled_at < ?)
-                ORDER BY expires_at LIMIT ?
-                """, arguments: [overdueBefore, everythingOpen, overdueBefore, limit])
-            let pending = try CheckoutRecord.fetchAll(db, sql: """
-                SELECT * FROM checkout
-                WHERE status = 'pending' AND review_since IS NULL AND updated_at < ?
-                  AND (reconciled_at IS NULL OR reconciled_at < ?)
-                ORDER BY updated_at LIMIT ?
-                """, arguments: [pendingBefore, pendingBefore, limit])
+            let overdue = try CheckoutRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM checkout
+                    WHERE status IN ('created', 'action_required') AND review_since IS NULL
+                      AND (expires_at < ? OR (expires_at IS NULL AND ?))
+                      AND (reconciled_at IS NULL OR reconciled_at < ?)
+                    ORDER BY expires_at LIMIT ?
+                    """, arguments: [overdueBefore, everythingOpen, overdueBefore, limit])
+            let pending = try CheckoutRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM checkout
+                    WHERE status = 'pending' AND review_since IS NULL AND updated_at < ?
+                      AND (reconciled_at IS NULL OR reconciled_at < ?)
+                    ORDER BY updated_at LIMIT ?
+                    """, arguments: [pendingBefore, pendingBefore, limit])
             return Array((review + overdue + pending).prefix(limit))
         }
     }

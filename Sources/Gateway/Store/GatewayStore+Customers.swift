@@ -8,12 +8,14 @@ import PaymentsCore
 extension GatewayStore {
     /// The reference a request sends: the one it sent before, else a customer known for its tax
     /// id, else `customer_data`; recorded before it is used.
-    func customerReference(checkoutID: String, mode: String, taxID: TaxID, normalized: String, now: Date) async throws -> CustomerReference {
+    func customerReference(checkoutID: String, mode: String, taxID: TaxID, normalized: String, now: Date) async throws -> CustomerReference
+    {
         try await pool.write { db in
             if let choice = try CustomerChoiceRecord.fetchOne(db, key: checkoutID) {
                 return choice.customerID.map(CustomerReference.existing) ?? .data
             }
-            let known = try FintocCustomerRecord.fetchOne(db, key: ["mode": mode, "tax_id_type": taxID.type.rawValue, "tax_id": normalized])
+            let known = try FintocCustomerRecord.fetchOne(
+                db, key: ["mode": mode, "tax_id_type": taxID.type.rawValue, "tax_id": normalized])
             try CustomerChoiceRecord(checkoutID: checkoutID, customerID: known?.customerID, createdAt: now).insert(db)
             return known.map { .existing($0.customerID) } ?? .data
         }
@@ -40,7 +42,8 @@ extension GatewayStore {
     static func customerRecorded(checkoutID: String, mode: String, taxID: TaxID?, customerID: String?, now: Date, in db: Database) throws {
         try CustomerChoiceRecord.deleteOne(db, key: checkoutID)
         guard let taxID, let normalized = taxID.normalizedValue, let customerID else { return }
-        try FintocCustomerRecord(mode: mode, taxIDType: taxID.type.rawValue, taxID: normalized, customerID: customerID, updatedAt: now).upsert(db)
+        try FintocCustomerRecord(mode: mode, taxIDType: taxID.type.rawValue, taxID: normalized, customerID: customerID, updatedAt: now)
+            .upsert(db)
     }
 
     /// Deletes choices made before `cutoff`; returns how many. Past Fintoc's idempotency window a

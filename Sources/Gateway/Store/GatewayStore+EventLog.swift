@@ -8,13 +8,16 @@ extension GatewayStore {
     func history(of name: EventLog.OrderName) async throws -> (order: OrderRecord, domain: [OutboxRecord], fintoc: [InboxRecord]) {
         try await pool.read { db in
             let order = try Self.resolve(name, in: db)
-            let domain = try OutboxRecord
+            let domain =
+                try OutboxRecord
                 .filter(OutboxRecord.Columns.storefront == order.storefront && OutboxRecord.Columns.orderID == order.id)
                 .order(OutboxRecord.Columns.sequence).fetchAll(db)
-            let fintoc = try InboxRecord.fetchAll(db, sql: """
-                SELECT * FROM inbox WHERE checkout_id IN (SELECT id FROM checkout WHERE storefront = ? AND order_id = ?)
-                ORDER BY received_at, id
-                """, arguments: [order.storefront, order.id])
+            let fintoc = try InboxRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM inbox WHERE checkout_id IN (SELECT id FROM checkout WHERE storefront = ? AND order_id = ?)
+                    ORDER BY received_at, id
+                    """, arguments: [order.storefront, order.id])
             return (order, domain, fintoc)
         }
     }
@@ -37,7 +40,9 @@ extension GatewayStore {
     /// a storefront) several.
     private static func resolve(_ name: EventLog.OrderName, in db: Database) throws -> OrderRecord {
         if let storefront = name.storefront {
-            guard let order = try OrderRecord.find(storefront: storefront, id: name.id, in: db) else { throw EventLog.LookupError.unknown(name) }
+            guard let order = try OrderRecord.find(storefront: storefront, id: name.id, in: db) else {
+                throw EventLog.LookupError.unknown(name)
+            }
             return order
         }
         let matches = try OrderRecord.filter(OrderRecord.Columns.id == name.id).order(OrderRecord.Columns.storefront).fetchAll(db)

@@ -52,10 +52,12 @@ extension GatewayStore {
     /// holds the key.
     static func storeAnswer(status: Int, body: Data, for claim: IdempotencyClaim, in db: Database) throws {
         typealias Columns = IdempotencyRecord.Columns
-        let updated = try IdempotencyRecord
+        let updated =
+            try IdempotencyRecord
             .filter(Columns.storefront == claim.storefront && Columns.key == claim.key && Columns.claim == claim.claim)
-            .updateAll(db, Columns.state.set(to: IdempotencyRecord.State.completed.rawValue),
-                       Columns.responseStatus.set(to: status), Columns.responseBody.set(to: body))
+            .updateAll(
+                db, Columns.state.set(to: IdempotencyRecord.State.completed.rawValue),
+                Columns.responseStatus.set(to: status), Columns.responseBody.set(to: body))
         if updated != 1 { throw IdempotencyStore.ClaimLost() }
     }
 
@@ -64,8 +66,10 @@ extension GatewayStore {
         typealias Columns = IdempotencyRecord.Columns
         _ = try await pool.write { db in
             try IdempotencyRecord
-                .filter(Columns.storefront == claim.storefront && Columns.key == claim.key && Columns.claim == claim.claim
-                    && Columns.state == IdempotencyRecord.State.inProgress.rawValue)
+                .filter(
+                    Columns.storefront == claim.storefront && Columns.key == claim.key && Columns.claim == claim.claim
+                        && Columns.state == IdempotencyRecord.State.inProgress.rawValue
+                )
                 .deleteAll(db)
         }
     }

@@ -18,7 +18,8 @@ extension GatewayStore {
         wanted: [Data: String], now: Date, makeKey: (_ hash: Data, _ name: String) -> StorefrontKeyRecord
     ) throws {
         try pool.write { db in
-            let existing = try StorefrontKeyRecord
+            let existing =
+                try StorefrontKeyRecord
                 .filter(StorefrontKeyRecord.Columns.source == StorefrontKeyRecord.Source.environment.rawValue).fetchAll(db)
             for var record in existing where record.revokedAt == nil && wanted[record.keyHash] != record.name {
                 record.revokedAt = now

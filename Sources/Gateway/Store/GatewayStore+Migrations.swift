@@ -176,10 +176,11 @@ extension GatewayStore {
                 t.column("paid_checkout_id", .text)
                 t.primaryKey(["storefront", "id"])
             }
-            try db.execute(sql: """
-                INSERT INTO order_v5 (storefront, id, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id)
-                SELECT storefront, id, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id FROM "order"
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO order_v5 (storefront, id, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id)
+                    SELECT storefront, id, amount, currency, language, customer, line_items, status, created_at, updated_at, paid_checkout_id FROM "order"
+                    """)
             try db.create(table: "checkout_v5") { t in
                 t.column("id", .text).primaryKey()
                 t.column("storefront", .text).notNull()
@@ -207,15 +208,16 @@ extension GatewayStore {
                 t.uniqueKey(["storefront", "order_id", "attempt"])
                 t.foreignKey(["storefront", "order_id"], references: "order", columns: ["storefront", "id"])
             }
-            try db.execute(sql: """
-                INSERT INTO checkout_v5 (id, storefront, order_id, attempt, ui, status, mode, provider_id, payment_intent_id, redirect_url,
-                    session_token, widget_token, success_url, cancel_url, metadata, failure_reason, expires_at, created_at, updated_at,
-                    review_since, reconciled_at, session_finished, version)
-                SELECT checkout.id, "order".storefront, checkout.order_id, attempt, ui, checkout.status, mode, provider_id, payment_intent_id,
-                    redirect_url, session_token, widget_token, success_url, cancel_url, metadata, failure_reason, expires_at,
-                    checkout.created_at, checkout.updated_at, review_since, reconciled_at, session_finished, version
-                FROM checkout JOIN "order" ON "order".id = checkout.order_id
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO checkout_v5 (id, storefront, order_id, attempt, ui, status, mode, provider_id, payment_intent_id, redirect_url,
+                        session_token, widget_token, success_url, cancel_url, metadata, failure_reason, expires_at, created_at, updated_at,
+                        review_since, reconciled_at, session_finished, version)
+                    SELECT checkout.id, "order".storefront, checkout.order_id, attempt, ui, checkout.status, mode, provider_id, payment_intent_id,
+                        redirect_url, session_token, widget_token, success_url, cancel_url, metadata, failure_reason, expires_at,
+                        checkout.created_at, checkout.updated_at, review_since, reconciled_at, session_finished, version
+                    FROM checkout JOIN "order" ON "order".id = checkout.order_id
+                    """)
             try db.drop(table: "checkout")
             try db.drop(table: "order")
             // `checkout_v5` names `"order"`, which the rename makes the new table; `payment_intent`
@@ -224,9 +226,10 @@ extension GatewayStore {
             try db.rename(table: "checkout_v5", to: "checkout")
             try db.create(index: "checkout_open", on: "checkout", columns: ["status", "expires_at"])
             try db.alter(table: "outbox") { t in t.add(column: "storefront", .text).notNull().defaults(to: "") }
-            try db.execute(sql: """
-                UPDATE outbox SET storefront = COALESCE((SELECT storefront FROM "order" WHERE "order".id = outbox.order_id), '')
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET storefront = COALESCE((SELECT storefront FROM "order" WHERE "order".id = outbox.order_id), '')
+                    """)
             try db.drop(index: "outbox_order")
             try db.create(index: "outbox_order", on: "outbox", columns: ["storefront", "order_id", "sequence"])
         }

@@ -44,10 +44,12 @@ extension GatewayStore {
     func outboxStatus(now: Date) async throws -> OutboxStatus {
         try await pool.read { db in
             let waiting = try Self.outboxWaiting(now: now, in: db)
-            let row = try Row.fetchOne(db, sql: """
-                SELECT (SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL) AS published,
-                       (SELECT MAX(published_at) FROM outbox) AS last_published
-                """)!
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL) AS published,
+                           (SELECT MAX(published_at) FROM outbox) AS last_published
+                    """)!
             return OutboxStatus(
                 depth: waiting.depth, oldestAgeSeconds: waiting.oldestAgeSeconds,
                 publishedTotal: row["published"], lastPublishedAt: row["last_published"]

@@ -13,7 +13,9 @@ extension GatewayStore {
     /// writer only checks it is still current and writes. Nil for a redelivery (the writer
     /// answers it as a duplicate without working it out).
     func prepareIngest(_ item: IngestItem) async throws -> IngestPlan? {
-        let event = item.event, source = item.source, now = item.receivedAt
+        let event = item.event
+        let source = item.source
+        let now = item.receivedAt
         return try await pool.read { db -> IngestPlan? in
             if try WebhookApplier.isRecorded(event.id, in: db) { return nil }
             return try WebhookApplier.plan(event, source: source, now: now, in: db)
@@ -55,13 +57,15 @@ extension WebhookApplier {
             plan = try self.plan(event, source: item.source, now: item.receivedAt, in: db)
         }
         let events = try write(plan, now: item.receivedAt, in: db)
-        try db.cachedStatement(sql: """
-            INSERT INTO inbox (id, type, source, object_id, checkout_id, outcome, detail, body, occurred_at, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                event.id, event.type, item.source.rawValue, event.objectID, plan.checkoutID, plan.outcome.rawValue, plan.detail,
-                item.body, event.occurredAt, item.receivedAt,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO inbox (id, type, source, object_id, checkout_id, outcome, detail, body, occurred_at, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            event.id, event.type, item.source.rawValue, event.objectID, plan.checkoutID, plan.outcome.rawValue, plan.detail,
+            item.body, event.occurredAt, item.receivedAt,
+        ])
         if let intentID = plan.learnedIntent, let checkoutID = plan.checkoutID {
             try adoptUnmatched(intentID: intentID, checkoutID: checkoutID, now: item.receivedAt, in: db)
         }
@@ -80,10 +84,12 @@ extension WebhookApplier {
             // event of a type never acted on is safe to keep as it was.
             return plan.outcome == .ignored
         }
-        let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT checkout.version, "order".updated_at, "order".paid_checkout_id
-            FROM checkout JOIN "order" ON "order".storefront = checkout.storefront AND "order".id = checkout.order_id WHERE checkout.id = ?
-            """), arguments: [checkoutID])
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT checkout.version, "order".updated_at, "order".paid_checkout_id
+                    FROM checkout JOIN "order" ON "order".storefront = checkout.storefront AND "order".id = checkout.order_id WHERE checkout.id = ?
+                    """), arguments: [checkoutID])
         guard let row else { return false }
         let current = IngestPlan.Basis(checkoutVersion: row[0], orderUpdatedAt: row[1], paidCheckoutID: row[2])
         return current == basis
@@ -96,14 +102,20 @@ extension WebhookApplier {
         guard let checkout = try findCheckout(for: event, in: db) else {
             return IngestPlan(outcome: .unmatched, detail: "no checkout of this gateway has this object")
         }
-        guard let order = try OrderRecord.fetchOne(db.cachedStatement(sql: #"SELECT * FROM "order" WHERE storefront = ? AND id = ?"#), arguments: [checkout.storefront, checkout.orderID]) else {
+        guard
+            let order = try OrderRecord.fetchOne(
+                db.cachedStatement(sql: #"SELECT * FROM "order" WHERE storefront = ? AND id = ?"#),
+                arguments: [checkout.storefront, checkout.orderID])
+        else {
             return IngestPlan(outcome: .unmatched, checkoutID: checkout.id, detail: "the checkout's order is missing")
         }
-        let attempts = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, status, reason FROM payment_intent WHERE checkout_id = ?"), arguments: [checkout.id])
-            .compactMap { row -> (String, CheckoutStateMachine.Attempt)? in
-                guard let status = PaymentStatus(rawValue: row[1]) else { return nil }
-                return (row[0], .init(status: status, reason: row[2]))
-            }
+        let attempts = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, status, reason FROM payment_intent WHERE checkout_id = ?"), arguments: [checkout.id]
+        )
+        .compactMap { row -> (String, CheckoutStateMachine.Attempt)? in
+            guard let status = PaymentStatus(rawValue: row[1]) else { return nil }
+            return (row[0], .init(status: status, reason: row[2]))
+        }
         return try decide(event, source: source, now: now, checkout: checkout, order: order, attempts: attempts) { eventID in
             try String.fetchOne(db.cachedStatement(sql: "SELECT traceparent FROM outbox WHERE event_id = ?"), arguments: [eventID])
         }
@@ -112,26 +124,32 @@ extension WebhookApplier {
     /// Writes what `plan` says; returns how many outbox rows were added.
     static func write(_ plan: IngestPlan, now: Date, in db: Database) throws -> Int {
         for attempt in plan.attempts {
-            try db.cachedStatement(sql: """
-                INSERT INTO payment_intent (id, checkout_id, status, reason, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at
-                """).execute(arguments: [attempt.id, attempt.checkoutID, attempt.status.rawValue, attempt.reason, attempt.updatedAt])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO payment_intent (id, checkout_id, status, reason, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at
+                    """
+            ).execute(arguments: [attempt.id, attempt.checkoutID, attempt.status.rawValue, attempt.reason, attempt.updatedAt])
         }
         if let change = plan.checkout, let checkoutID = plan.checkoutID {
-            try db.cachedStatement(sql: """
-                UPDATE checkout SET status = ?, session_finished = ?, review_since = ?, failure_reason = ?, payment_intent_id = ?,
-                  reconciled_at = COALESCE(?, reconciled_at), updated_at = ?, version = version + 1
-                WHERE id = ?
-                """).execute(arguments: [
-                    change.status.rawValue, change.sessionFinished, change.reviewSince, change.failureReason, change.paymentIntentID,
-                    change.reconciledAt, now, checkoutID,
-                ])
+            try db.cachedStatement(
+                sql: """
+                    UPDATE checkout SET status = ?, session_finished = ?, review_since = ?, failure_reason = ?, payment_intent_id = ?,
+                      reconciled_at = COALESCE(?, reconciled_at), updated_at = ?, version = version + 1
+                    WHERE id = ?
+                    """
+            ).execute(arguments: [
+                change.status.rawValue, change.sessionFinished, change.reviewSince, change.failureReason, change.paymentIntentID,
+                change.reconciledAt, now, checkoutID,
+            ])
         }
         if let paid = plan.orderPaid {
-            try db.cachedStatement(sql: """
-                UPDATE "order" SET paid_checkout_id = ?, status = 'paid', updated_at = ?
-                WHERE storefront = ? AND id = ? AND paid_checkout_id IS NULL
-                """).execute(arguments: [paid.checkoutID, now, paid.storefront, paid.orderID])
+            try db.cachedStatement(
+                sql: """
+                    UPDATE "order" SET paid_checkout_id = ?, status = 'paid', updated_at = ?
+                    WHERE storefront = ? AND id = ? AND paid_checkout_id IS NULL
+                    """
+            ).execute(arguments: [paid.checkoutID, now, paid.storefront, paid.orderID])
         }
         var added = 0
         for row in plan.outbox where try row.enqueue(in: db) {
@@ -147,7 +165,9 @@ extension WebhookApplier {
         let byID = try db.cachedStatement(sql: "SELECT * FROM checkout WHERE id = ?")
         if let intentID = event.intentID {
             if let checkout = try CheckoutRecord.fetchOne(byProvider, arguments: [intentID]) { return checkout }
-            if let checkoutID = try String.fetchOne(db.cachedStatement(sql: "SELECT checkout_id FROM payment_intent WHERE id = ?"), arguments: [intentID]) {
+            if let checkoutID = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT checkout_id FROM payment_intent WHERE id = ?"), arguments: [intentID])
+            {
                 return try CheckoutRecord.fetchOne(byID, arguments: [checkoutID])
             }
         }
@@ -165,7 +185,8 @@ extension WebhookApplier {
     /// Takes in again the stored unmatched events that name `intentID`, now that it is tied to
     /// `checkoutID` (a payment's own event delivered before the session's).
     static func adoptUnmatched(intentID: String, checkoutID: String, now: Date, in db: Database) throws {
-        let waiting = try InboxRecord
+        let waiting =
+            try InboxRecord
             .filter(InboxRecord.Columns.objectID == intentID && InboxRecord.Columns.outcome == InboxRecord.Outcome.unmatched.rawValue)
             .order(InboxRecord.Columns.receivedAt)
             .limit(adoptLimit)

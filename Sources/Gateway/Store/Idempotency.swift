@@ -39,7 +39,8 @@ struct IdempotencyStore: Sendable {
     /// Stores the answer, in the caller's transaction so it commits with what it answers for;
     /// throws `ClaimLost` (rolling that transaction back) when `claim` no longer holds the key.
     func complete(storefront: String, key: String, claim: String, status: Int, body: Data, in db: Database) throws {
-        try GatewayStore.storeAnswer(status: status, body: body, for: IdempotencyClaim(storefront: storefront, key: key, claim: claim), in: db)
+        try GatewayStore.storeAnswer(
+            status: status, body: body, for: IdempotencyClaim(storefront: storefront, key: key, claim: claim), in: db)
     }
 
     /// Frees the key after a failure that must not be replayed (Fintoc down, an internal error),

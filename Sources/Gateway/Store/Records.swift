@@ -240,10 +240,12 @@ struct OutboxRecord: GatewayRecord {
     /// every webhook); returns whether it was added.
     @discardableResult
     func enqueue(in db: Database) throws -> Bool {
-        try db.cachedStatement(sql: """
-            INSERT INTO outbox (event_id, storefront, order_id, type, body, traceparent, created_at, publish_attempts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(event_id) DO NOTHING
-            """).execute(arguments: [eventID, storefront, orderID, type, body, traceparent, createdAt])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (event_id, storefront, order_id, type, body, traceparent, created_at, publish_attempts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(event_id) DO NOTHING
+                """
+        ).execute(arguments: [eventID, storefront, orderID, type, body, traceparent, createdAt])
         return db.changesCount > 0
     }
 }

@@ -115,7 +115,9 @@ struct CheckoutStateMachine: Sendable, Hashable {
         }
     }
 
-    private mutating func applyPayment(id: String, status new: PaymentStatus, reason: String?, nextAction: NextAction?, authoritative: Bool) -> Step {
+    private mutating func applyPayment(id: String, status new: PaymentStatus, reason: String?, nextAction: NextAction?, authoritative: Bool)
+        -> Step
+    {
         let prior = attempts[id]
         if let prior, prior.status == new { return Step(outcome: .unchanged) }
         if !authoritative {
@@ -173,7 +175,9 @@ struct CheckoutStateMachine: Sendable, Hashable {
     private func emissions(for id: String, _ status: PaymentStatus, reason: String?, nextAction: NextAction?) -> [Emission] {
         switch status {
         case .requiresAction:
-            return [Emission(type: .paymentActionRequired, payment: PaymentSnapshot(id: id, status: .requiresAction, nextAction: nextAction))]
+            return [
+                Emission(type: .paymentActionRequired, payment: PaymentSnapshot(id: id, status: .requiresAction, nextAction: nextAction))
+            ]
         case .pending:
             return [Emission(type: .paymentPending, payment: PaymentSnapshot(id: id, status: .pending))]
         case .failed:

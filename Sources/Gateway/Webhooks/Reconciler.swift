@@ -25,7 +25,6 @@ struct Reconciler: Service {
     var batchLimit = 200
     let logger: Logger
 
-
     func run() async throws {
         guard interval > 0 else {
             try? await gracefulShutdown()
@@ -36,7 +35,9 @@ struct Reconciler: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let report = await pass()
             if report.examined > 0 {
-                logger.debug("reconciliation pass", metadata: ["examined": "\(report.examined)", "changed": "\(report.changed)", "failed": "\(report.failed)"])
+                logger.debug(
+                    "reconciliation pass",
+                    metadata: ["examined": "\(report.examined)", "changed": "\(report.changed)", "failed": "\(report.failed)"])
             }
         }
     }
@@ -70,7 +71,8 @@ struct Reconciler: Service {
                 if changed { report.changed += 1 } else { report.unchanged += 1 }
             } catch {
                 report.failed += 1
-                logger.warning("reconciliation could not re-read a checkout", metadata: ["checkout_id": "\(checkout.id)", "error": "\(error)"])
+                logger.warning(
+                    "reconciliation could not re-read a checkout", metadata: ["checkout_id": "\(checkout.id)", "error": "\(error)"])
             }
         }
         return report
@@ -92,24 +94,38 @@ struct Reconciler: Service {
         case .paymentIntent:
             let intent = try await fintoc.paymentIntent(checkout.providerID)
             guard PaymentStatus(rawValue: intent.status.rawValue) != nil else { return [] }
-            return [try item(type: "payment_intent.\(intent.status.rawValue)", object: intent, objectID: intent.id, mode: intent.mode, stamp: stamp, now: now)]
+            return [
+                try item(
+                    type: "payment_intent.\(intent.status.rawValue)", object: intent, objectID: intent.id, mode: intent.mode, stamp: stamp,
+                    now: now)
+            ]
         case .redirect, .widget:
             let session = try await fintoc.checkoutSession(checkout.providerID, api: checkout.ui == .widget ? .v1 : .v2)
             var items: [IngestItem] = []
             // A failed attempt leaves the session open: its own status is what there is to say.
             if let intent = session.paymentResource?.paymentIntent, [.failed, .rejected].contains(intent.status) {
-                items.append(try item(type: "payment_intent.\(intent.status.rawValue)", object: intent, objectID: intent.id, mode: intent.mode, stamp: stamp, now: now))
+                items.append(
+                    try item(
+                        type: "payment_intent.\(intent.status.rawValue)", object: intent, objectID: intent.id, mode: intent.mode,
+                        stamp: stamp, now: now))
             }
             if [.finished, .expired].contains(session.status) {
-                items.append(try item(type: "checkout_session.\(session.status.rawValue)", object: session, objectID: session.id, mode: session.mode, stamp: stamp, now: now))
+                items.append(
+                    try item(
+                        type: "checkout_session.\(session.status.rawValue)", object: session, objectID: session.id, mode: session.mode,
+                        stamp: stamp, now: now))
             }
             return items
         }
     }
 
-    private func item(type: String, object: some Encodable, objectID: String, mode: FintocMode?, stamp: Int64, now: Date) throws -> IngestItem {
-        let body = try FintocJSON.encoder().encode(SynthesisedEvent(
-            id: "rec_\(objectID)_\(type.split(separator: ".").last ?? "")_\(stamp)", type: type, mode: mode, createdAt: now, data: object))
+    private func item(type: String, object: some Encodable, objectID: String, mode: FintocMode?, stamp: Int64, now: Date) throws
+        -> IngestItem
+    {
+        let body = try FintocJSON.encoder().encode(
+            SynthesisedEvent(
+                id: "rec_\(objectID)_\(type.split(separator: ".").last ?? "")_\(stamp)", type: type, mode: mode, createdAt: now,
+                data: object))
         let event = try WebhookNormaliser.normalise(body)
         return IngestItem(event: event, body: body, source: .reconciliation, receivedAt: now)
     }

@@ -79,9 +79,12 @@ enum WebhookApplier {
         _ event: NormalisedEvent, source: InboxRecord.Source, now: Date, checkout: CheckoutRecord, order: OrderRecord,
         attempts: [(String, CheckoutStateMachine.Attempt)], readTraceparent: (_ eventID: String) throws -> String?
     ) throws -> IngestPlan {
-        let basis = IngestPlan.Basis(checkoutVersion: checkout.version, orderUpdatedAt: order.updatedAt, paidCheckoutID: order.paidCheckoutID)
+        let basis = IngestPlan.Basis(
+            checkoutVersion: checkout.version, orderUpdatedAt: order.updatedAt, paidCheckoutID: order.paidCheckoutID)
         if let mode = event.mode, mode != checkout.mode {
-            return IngestPlan(outcome: .unmatched, checkoutID: checkout.id, detail: "a \(mode)-mode event for a \(checkout.mode)-mode checkout", basis: basis)
+            return IngestPlan(
+                outcome: .unmatched, checkoutID: checkout.id, detail: "a \(mode)-mode event for a \(checkout.mode)-mode checkout",
+                basis: basis)
         }
         var machine = CheckoutStateMachine(
             checkoutID: checkout.id, ui: checkout.ui, status: checkout.status,
@@ -93,15 +96,19 @@ enum WebhookApplier {
         if let amount = event.amount, amount != order.amount || (event.currency.map { $0 != order.currency.rawValue } ?? false) {
             // Not the payment this checkout asked for: nothing is believed until Fintoc is re-read.
             machine.needsReview = true
-            step = .init(outcome: .contradiction, detail: "the object is for \(amount) \(event.currency ?? ""), the order for \(order.amount) \(order.currency.rawValue)")
+            step = .init(
+                outcome: .contradiction,
+                detail: "the object is for \(amount) \(event.currency ?? ""), the order for \(order.amount) \(order.currency.rawValue)")
         } else {
             step = machine.apply(event.facts, authoritative: source == .reconciliation)
             if event.needsReread, source == .webhook { machine.needsReview = true }
         }
 
-        var plan = IngestPlan(outcome: step.outcome, checkoutID: checkout.id, detail: step.detail, review: machine.needsReview, basis: basis)
+        var plan = IngestPlan(
+            outcome: step.outcome, checkoutID: checkout.id, detail: step.detail, review: machine.needsReview, basis: basis)
         for (id, attempt) in machine.attempts.sorted(by: { $0.key < $1.key }) where before.attempts[id] != attempt {
-            plan.attempts.append(PaymentIntentRecord(id: id, checkoutID: checkout.id, status: attempt.status, reason: attempt.reason, updatedAt: now))
+            plan.attempts.append(
+                PaymentIntentRecord(id: id, checkoutID: checkout.id, status: attempt.status, reason: attempt.reason, updatedAt: now))
         }
         var intentID = checkout.paymentIntentID
         if let learned = event.intentID, learned != intentID, checkout.ui != .paymentIntent, step.outcome != .contradiction {
@@ -116,7 +123,8 @@ enum WebhookApplier {
             paymentIntentID: intentID, reconciledAt: source == .reconciliation ? now : nil
         )
         if change.status != checkout.status || change.sessionFinished != checkout.sessionFinished || reviewSince != checkout.reviewSince
-            || failure != checkout.failureReason || intentID != checkout.paymentIntentID || source == .reconciliation || !plan.attempts.isEmpty
+            || failure != checkout.failureReason || intentID != checkout.paymentIntentID || source == .reconciliation
+            || !plan.attempts.isEmpty
         {
             plan.checkout = change
         }
@@ -124,22 +132,26 @@ enum WebhookApplier {
             plan.orderPaid = (order.storefront, order.id, paidBy)
         }
         if !step.emissions.isEmpty {
-            let traceparent = try readTraceparent(EventID.make(
-                storefront: StorefrontID(uncheckedRawValue: order.storefront), order: OrderID(uncheckedRawValue: order.id),
-                type: .checkoutCreated, attempt: checkout.attempt))
+            let traceparent = try readTraceparent(
+                EventID.make(
+                    storefront: StorefrontID(uncheckedRawValue: order.storefront), order: OrderID(uncheckedRawValue: order.id),
+                    type: .checkoutCreated, attempt: checkout.attempt))
             var updated = checkout
             updated.status = change.status
             updated.paymentIntentID = intentID
             let mode = Mode(rawValue: checkout.mode) ?? .test
             for emission in step.emissions {
-                let domainEvent = makeEvent(emission, order: order.snapshot, checkout: updated.snapshot, mode: mode, occurredAt: event.occurredAt ?? now)
+                let domainEvent = makeEvent(
+                    emission, order: order.snapshot, checkout: updated.snapshot, mode: mode, occurredAt: event.occurredAt ?? now)
                 plan.outbox.append(try OutboxRecord(envelope: EventEnvelope(event: domainEvent, time: now, traceparent: traceparent)))
             }
         }
         return plan
     }
 
-    static func makeEvent(_ emission: Emission, order: OrderSnapshot, checkout: CheckoutSnapshot, mode: Mode, occurredAt: Date) -> DomainEvent {
+    static func makeEvent(_ emission: Emission, order: OrderSnapshot, checkout: CheckoutSnapshot, mode: Mode, occurredAt: Date)
+        -> DomainEvent
+    {
         let payment = emission.payment ?? PaymentSnapshot(id: checkout.providerID ?? "", status: .failed)
         switch emission.type {
         case .checkoutCreated:
@@ -147,15 +159,18 @@ enum WebhookApplier {
         case .checkoutExpired:
             return .checkoutExpired(CheckoutExpired(order: order, checkout: checkout, mode: mode, occurredAt: occurredAt))
         case .paymentSucceeded:
-            return .paymentSucceeded(PaymentSucceeded(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
+            return .paymentSucceeded(
+                PaymentSucceeded(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
         case .paymentFailed:
             return .paymentFailed(PaymentFailed(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
         case .paymentPending:
             return .paymentPending(PaymentPending(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
         case .paymentActionRequired:
-            return .paymentActionRequired(PaymentActionRequired(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
+            return .paymentActionRequired(
+                PaymentActionRequired(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
         case .paymentDuplicate:
-            return .paymentDuplicate(PaymentDuplicate(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
+            return .paymentDuplicate(
+                PaymentDuplicate(order: order, checkout: checkout, payment: payment, mode: mode, occurredAt: occurredAt))
         }
     }
 }

@@ -100,7 +100,8 @@ enum WebhookNormaliser {
     private static func summary(of error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
             context.codingPath.isEmpty ? "not a JSON object" : "bad \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         default: "not JSON"
         }

@@ -22,7 +22,8 @@ struct WebhooksController {
             buffer = try await request.body.collect(upTo: maxBodyBytes)
         } catch let error as HTTPResponseError where error.status == .contentTooLarge {
             metrics.webhookRejected(reason: "too_large")
-            throw APIError(.contentTooLarge, .invalidRequest, code: "body_too_large", message: "the webhook body is larger than \(maxBodyBytes) bytes")
+            throw APIError(
+                .contentTooLarge, .invalidRequest, code: "body_too_large", message: "the webhook body is larger than \(maxBodyBytes) bytes")
         }
         let body = Data(buffer: buffer)
         do {
@@ -30,7 +31,8 @@ struct WebhooksController {
         } catch {
             metrics.webhookRejected(reason: error.reason)
             context.logger.debug("webhook refused", metadata: ["reason": .string(error.reason)])
-            throw APIError(.unauthorized, .authentication, code: "invalid_signature", message: error.description, param: WebhookSigner.headerName)
+            throw APIError(
+                .unauthorized, .authentication, code: "invalid_signature", message: error.description, param: WebhookSigner.headerName)
         }
         let event: NormalisedEvent
         do {
@@ -41,7 +43,9 @@ struct WebhooksController {
         }
         let outcome = try await ingestor.ingest(IngestItem(event: event, body: body, source: .webhook, receivedAt: Date()))
         metrics.webhookTakenIn(outcome: outcome.label, source: "webhook")
-        context.logger.debug("webhook taken in", metadata: ["event_id": .string(event.id), "event_type": .string(event.type), "outcome": .string(outcome.label)])
+        context.logger.debug(
+            "webhook taken in",
+            metadata: ["event_id": .string(event.id), "event_type": .string(event.type), "outcome": .string(outcome.label)])
         return Self.answer(outcome)
     }
 

@@ -31,8 +31,10 @@ final class WorkerHarness: Sendable {
     var mailDirectory: URL { URL(fileURLWithPath: configuration.mailDirectory) }
 
     /// Starts `count` workers on the same database and queue (two make concurrent writers).
-    static func start(count: Int = 1, prefetch: Int = 64, smtp: SMTPSettings? = nil, inventory: [InventoryRow] = [],
-                      configure: (inout WorkerConfiguration) -> Void = { _ in }) async throws -> WorkerHarness {
+    static func start(
+        count: Int = 1, prefetch: Int = 64, smtp: SMTPSettings? = nil, inventory: [InventoryRow] = [],
+        configure: (inout WorkerConfiguration) -> Void = { _ in }
+    ) async throws -> WorkerHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let amqpURL = try await BrokerFixture.virtualHost()
@@ -60,7 +62,8 @@ final class WorkerHarness: Sendable {
             let task = Task { try await group.run() }
             instances.append(Instance(worker: worker, group: group, task: task))
         }
-        let harness = WorkerHarness(directory: directory, amqpURL: amqpURL, publisher: publisher, configuration: configuration, instances: instances)
+        let harness = WorkerHarness(
+            directory: directory, amqpURL: amqpURL, publisher: publisher, configuration: configuration, instances: instances)
         try await harness.waitUntil("the workers are connected") { instances.allSatisfy { $0.worker.isBrokerConnected } }
         return harness
     }
