@@ -45,22 +45,28 @@ final class FintocDouble: FintocCheckoutAPI {
 
     private static let expiry: TimeInterval = 24 * 3600
 
+    /// The object `key` made before (Fintoc's idempotency), or a new one from `make(n)`, the n-th.
+    private func session(for key: String, make: (Int) -> CheckoutSession) -> CheckoutSession {
+        state.withLock { state in
+            if let made = state.sessions[key] { return made }
+            let made = make(state.sessions.count + 1)
+            state.sessions[key] = made
+            return made
+        }
+    }
+
     func createCheckoutSession(_ parameters: CreateCheckoutSessionV2, idempotencyKey: String) async throws(FintocClientError)
         -> CheckoutSession
     {
         try record("create_checkout_session_v2", key: idempotencyKey)
-        return state.withLock { state in
-            if let made = state.sessions[idempotencyKey] { return made }
-            let id = "cs_double_\(state.sessions.count + 1)"
+        return session(for: idempotencyKey) { number in
             let now = Date()
-            let made = CheckoutSession(
-                id: id, mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency, createdAt: now,
-                expiresAt: now.addingTimeInterval(Self.expiry), successURL: parameters.successURL, cancelURL: parameters.cancelURL,
-                redirectURL: "https://pay.fintoc.test/checkout/\(id)", lineItems: parameters.lineItems,
-                paymentMethodTypes: parameters.paymentMethodTypes, metadata: parameters.metadata ?? [:]
+            return CheckoutSession(
+                id: "cs_double_\(number)", mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency,
+                createdAt: now, expiresAt: now.addingTimeInterval(Self.expiry), successURL: parameters.successURL,
+                cancelURL: parameters.cancelURL, redirectURL: "https://pay.fintoc.test/checkout/cs_double_\(number)",
+                lineItems: parameters.lineItems, paymentMethodTypes: parameters.paymentMethodTypes, metadata: parameters.metadata ?? [:]
             )
-            state.sessions[idempotencyKey] = made
-            return made
         }
     }
 
@@ -68,18 +74,14 @@ final class FintocDouble: FintocCheckoutAPI {
         -> CheckoutSession
     {
         try record("create_checkout_session_v1", key: idempotencyKey)
-        return state.withLock { state in
-            if let made = state.sessions[idempotencyKey] { return made }
-            let id = "cs_double_\(state.sessions.count + 1)"
+        return session(for: idempotencyKey) { number in
             let now = Date()
-            let made = CheckoutSession(
-                id: id, mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency, createdAt: now,
-                expiresAt: now.addingTimeInterval(Self.expiry), successURL: parameters.successURL, cancelURL: parameters.cancelURL,
-                sessionToken: "cs_token_double_\(state.sessions.count + 1)", customerEmail: parameters.customerEmail,
+            return CheckoutSession(
+                id: "cs_double_\(number)", mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency,
+                createdAt: now, expiresAt: now.addingTimeInterval(Self.expiry), successURL: parameters.successURL,
+                cancelURL: parameters.cancelURL, sessionToken: "cs_token_double_\(number)", customerEmail: parameters.customerEmail,
                 metadata: parameters.metadata ?? [:]
             )
-            state.sessions[idempotencyKey] = made
-            return made
         }
     }
 
