@@ -45,13 +45,36 @@ final class FintocDouble: FintocCheckoutAPI {
 
     private static let expiry: TimeInterval = 24 * 3600
 
-    /// The object `key` made before (Fintoc's idempotency), or a new one from `make(n)`, the n-th.
-    private func session(for key: String, make: (Int) -> CheckoutSession) -> CheckoutSession {
+    /// The object `key` made before (Fintoc's idempotency), or a new one from `make(n)`, the n-th
+    /// of its kind.
+    private func remembered<Object: Sendable>(_ key: String, in objects: WritableKeyPath<State, [String: Object]>, make: (Int) -> Object)
+        -> Object
+    {
         state.withLock { state in
-            if let made = state.sessions[key] { return made }
-            let made = make(state.sessions.count + 1)
-            state.sessions[key] = made
+            if let made = state[keyPath: objects][key] { return made }
+            let made = make(state[keyPath: objects].count + 1)
+            state[keyPath: objects][key] = made
             return made
+        }
+    }
+
+    /// Marks the object with `id` expired, or refuses as Fintoc does for an unknown id.
+    private func expire<Object: Sendable>(
+        _ id: String, in objects: WritableKeyPath<State, [String: Object]>, named what: String, _ expire: (inout Object) -> Void,
+        identifiedBy objectID: (Object) -> String
+    ) throws(FintocClientError) -> Object {
+        try state.withLock { state throws(FintocClientError) in
+            guard let key = state[keyPath: objects].first(where: { objectID($0.value) == id })?.key,
+                var object = state[keyPath: objects][key]
+            else {
+                throw .api(
+                    FintocAPIError(
+                        status: 404, envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such \(what)"),
+                        requestID: nil))
+            }
+            expire(&object)
+            state[keyPath: objects][key] = object
+            return object
         }
     }
 
@@ -59,7 +82,7 @@ final class FintocDouble: FintocCheckoutAPI {
         -> CheckoutSession
     {
         try record("create_checkout_session_v2", key: idempotencyKey)
-        return session(for: idempotencyKey) { number in
+        return remembered(idempotencyKey, in: \.sessions) { number in
             let now = Date()
             return CheckoutSession(
                 id: "cs_double_\(number)", mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency,
@@ -74,7 +97,7 @@ final class FintocDouble: FintocCheckoutAPI {
         -> CheckoutSession
     {
         try record("create_checkout_session_v1", key: idempotencyKey)
-        return session(for: idempotencyKey) { number in
+        return remembered(idempotencyKey, in: \.sessions) { number in
             let now = Date()
             return CheckoutSession(
                 id: "cs_double_\(number)", mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency,
@@ -89,50 +112,24 @@ final class FintocDouble: FintocCheckoutAPI {
         -> CheckoutSession
     {
         try record("expire_checkout_session", key: idempotencyKey)
-        return try state.withLock { state throws(FintocClientError) in
-            guard let key = state.sessions.first(where: { $0.value.id == id })?.key, var session = state.sessions[key] else {
-                throw .api(
-                    FintocAPIError(
-                        status: 404,
-                        envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such checkout session"),
-                        requestID: nil))
-            }
-            session.status = .expired
-            state.sessions[key] = session
-            return session
-        }
+        return try expire(id, in: \.sessions, named: "checkout session", { $0.status = .expired }, identifiedBy: \.id)
     }
 
     func createPaymentIntent(_ parameters: CreatePaymentIntent, idempotencyKey: String) async throws(FintocClientError) -> PaymentIntent {
         try record("create_payment_intent", key: idempotencyKey)
-        return state.withLock { state in
-            if let made = state.intents[idempotencyKey] { return made }
-            let id = "pi_double_\(state.intents.count + 1)"
+        return remembered(idempotencyKey, in: \.intents) { number in
             let now = Date()
-            let made = PaymentIntent(
-                id: id, mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency, createdAt: now,
-                expiresAt: now.addingTimeInterval(Self.expiry), widgetToken: "pi_token_double_\(state.intents.count + 1)",
+            return PaymentIntent(
+                id: "pi_double_\(number)", mode: .test, status: .created, amount: parameters.amount, currency: parameters.currency,
+                createdAt: now, expiresAt: now.addingTimeInterval(Self.expiry), widgetToken: "pi_token_double_\(number)",
                 customerEmail: parameters.customerEmail, recipientAccount: parameters.recipientAccount, metadata: parameters.metadata ?? [:]
             )
-            state.intents[idempotencyKey] = made
-            return made
         }
     }
 
     func expirePaymentIntent(_ id: String, idempotencyKey: String) async throws(FintocClientError) -> PaymentIntent {
         try record("expire_payment_intent", key: idempotencyKey)
-        return try state.withLock { state throws(FintocClientError) in
-            guard let key = state.intents.first(where: { $0.value.id == id })?.key, var intent = state.intents[key] else {
-                throw .api(
-                    FintocAPIError(
-                        status: 404,
-                        envelope: .init(type: .invalidRequestError, code: "resource_missing", message: "No such payment intent"),
-                        requestID: nil))
-            }
-            intent.status = .expired
-            state.intents[key] = intent
-            return intent
-        }
+        return try expire(id, in: \.intents, named: "payment intent", { $0.status = .expired }, identifiedBy: \.id)
     }
 
     func findCustomers(query: [URLQueryItem]) async throws(FintocClientError) -> [FintocCustomer] {
