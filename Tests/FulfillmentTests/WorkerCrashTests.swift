@@ -45,7 +45,10 @@ struct WorkerCrashTests {
 
         let environment = [
             "AMQP_URL": amqpURL, "WORKER_DATABASE": databasePath, "WORKER_PORT": "0",
-            "MAIL_DIR": directory.appendingPathComponent("mail").path, "LOG_LEVEL": "warning", "WORKER_PREFETCH": "128",
+            "MAIL_DIR": directory.appendingPathComponent("mail").path, "LOG_LEVEL": "warning",
+            // Small batches: more commits, so the kill lands mid-stream even when this test process
+            // polls late on a busy machine.
+            "WORKER_PREFETCH": "16",
         ]
         func processed() async throws -> Int {
             try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM processed_message") ?? 0 }
