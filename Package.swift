@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "PaymentsCore"),
         .testTarget(
             name: "PaymentsCoreTests",
-            dependencies: ["PaymentsCore"]
+            dependencies: ["PaymentsCore", "CobroTestSupport"]
         ),
         .systemLibrary(
             name: "CRabbitMQ",

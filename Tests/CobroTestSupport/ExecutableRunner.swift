@@ -29,29 +29,20 @@ public enum ExecutableRunner {
     /// Runs `name` to completion (or `timeout`); `whileRunning` may talk to it meanwhile.
     public static func run(
         _ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(20),
-        whileRunning: ((Process) async throws -> Void)? = nil
+        whileRunning: ((ChildProcess) async throws -> Void)? = nil
     ) async throws -> Run {
         guard let executable = executable(name) else { throw NotBuilt(name: name) }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try ChildProcess(
+            executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, output: output)
         if let whileRunning { try await whileRunning(process) }
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         var timedOut = false
-        if process.isRunning {
+        if try await !process.wait(timeout: timeout) {
             timedOut = true
-            process.terminate()
+            process.signal(SIGTERM)
+            if try await !process.wait(timeout: .seconds(5)) { process.signal(SIGKILL) }
             process.waitUntilExit()
         }
-        try handle.close()
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: output)
         return Run(status: process.terminationStatus, output: text, timedOut: timedOut)

@@ -2,28 +2,18 @@ import Foundation
 
 /// One of the product's executables running in the background for a test that talks to it,
 /// reads its log, and stops it (gracefully, or with SIGKILL as a crash would).
-public final class RunningExecutable: @unchecked Sendable {
-    // @unchecked: `process` is only started here and then read (pid, isRunning, which Process
-    // makes thread-safe); the log is a file read afresh each time.
-    private let process: Process
-    private let handle: FileHandle
+public final class RunningExecutable: Sendable {
+    private let process: ChildProcess
     public let logFile: URL
 
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
     public var isRunning: Bool { process.isRunning }
 
     public init(_ name: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws {
         guard let executable = ExecutableRunner.executable(name) else { throw ExecutableRunner.NotBuilt(name: name) }
-        process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        handle = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try ChildProcess(
+            executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, output: logFile)
     }
 
     /// Everything the process wrote so far (stdout and stderr).
@@ -56,19 +46,19 @@ public final class RunningExecutable: @unchecked Sendable {
     /// Sends `signal` and waits (bounded) for the process to end; returns its exit status.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async throws -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+        process.signal(signal)
+        if try await !process.wait(timeout: timeout) {
+            process.signal(SIGKILL)
             process.waitUntilExit()
         }
-        try? handle.close()
         return process.terminationStatus
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            process.signal(SIGKILL)
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: logFile)
     }
 }

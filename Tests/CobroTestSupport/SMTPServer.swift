@@ -6,14 +6,14 @@ import Glibc
 
 /// A real SMTP server (aiosmtpd, `Tests/FulfillmentTests/Python/smtp_server.py`) on a loopback port, storing what it
 /// accepts as files, for the mail tests. Started and stopped by the test.
-public final class SMTPServer: @unchecked Sendable {
+public final class SMTPServer: Sendable {
     public enum Mode: String, Sendable {
         case plain, starttls, smtps
     }
 
     public let port: Int
     public let directory: URL
-    private let process: Process
+    private let process: ChildProcess
 
     public static let script = BrokerFixture.repositoryRoot.appendingPathComponent("Tests/FulfillmentTests/Python/smtp_server.py")
 
@@ -33,13 +33,10 @@ public final class SMTPServer: @unchecked Sendable {
             arguments += ["--user", user]
             environment["SMTP_TEST_PASSWORD"] = password
         }
-        process = Process()
         // The checkout's private Python (scripts/deps builds it), where aiosmtpd is pinned.
-        process.executableURL = BrokerFixture.repositoryRoot.appendingPathComponent("scripts/python")
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(
+            BrokerFixture.repositoryRoot.appendingPathComponent("scripts/python"), arguments, environment: environment,
+            errors: self.directory.appendingPathComponent("server.log"))
         let deadline = ContinuousClock.now + .seconds(20)
         while !FileManager.default.fileExists(atPath: self.directory.appendingPathComponent("ready").path) {
             guard process.isRunning, ContinuousClock.now < deadline else {
@@ -69,10 +66,13 @@ public final class SMTPServer: @unchecked Sendable {
     /// Stops the server (SIGTERM, then SIGKILL after two seconds), waiting a bounded time.
     public func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        process.signal(SIGTERM)
         let deadline = Date().addingTimeInterval(2)
         while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            process.signal(SIGKILL)
+            process.waitUntilExit()
+        }
     }
 }
 
@@ -85,16 +85,13 @@ public struct TLSFiles: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let files = TLSFiles(certificate: directory.appendingPathComponent("cert.pem"), key: directory.appendingPathComponent("key.pem"))
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-keyout", files.key.path, "-out", files.certificate.path,
-        ]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
+        let openssl = try ChildProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", files.key.path, "-out", files.certificate.path,
+            ])
         openssl.waitUntilExit()
         guard openssl.terminationStatus == 0 else { throw SMTPServer.StartFailed() }
         return files

@@ -15,7 +15,7 @@ import Testing
 
     static func run(
         _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(20),
-        whileRunning: ((Process) async throws -> Void)? = nil
+        whileRunning: ((ChildProcess) async throws -> Void)? = nil
     ) async throws -> Run {
         let run = try await ExecutableRunner.run(
             "fintoc-sandbox", arguments, environment: environment, timeout: timeout, whileRunning: whileRunning)
@@ -56,7 +56,7 @@ import Testing
                     HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1))
                 return response?.status == .ok
             }
-            process.terminate()  // SIGTERM
+            process.signal(SIGTERM)
         }
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("fintoc-sandbox listening"))

@@ -1,3 +1,4 @@
+import CobroTestSupport
 import FintocSandbox
 import Foundation
 import HummingbirdTesting
@@ -20,25 +21,16 @@ import Testing
     static func python(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> (
         status: Int32, output: String
     ) {
-        let process = Process()
-        process.executableURL = interpreter
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while process.isRunning && clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        if process.isRunning {
-            process.terminate()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-python-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let process = try ChildProcess(
+            interpreter, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, output: log)
+        if try await !process.wait(timeout: timeout) {
+            process.signal(SIGKILL)
             process.waitUntilExit()
             return (-1, "timed out after \(timeout)")
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return (process.terminationStatus, output)
     }
 

@@ -61,7 +61,7 @@ struct WorkerCrashTests {
             while try await processed() < 300, ContinuousClock.now < deadline, process.isRunning {
                 try await Task.sleep(for: .milliseconds(5))
             }
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             process.waitUntilExit()
             processedAtKill = try await processed()
         }
@@ -74,7 +74,7 @@ struct WorkerCrashTests {
             while try await processed() < 3000, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            process.terminate()
+            process.signal(SIGTERM)
         }
         #expect(restarted.status == 0 && !restarted.timedOut, "SIGTERM stops it gracefully: \(restarted.output)")
         #expect(try await processed() == 3000)

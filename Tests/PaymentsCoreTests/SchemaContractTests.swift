@@ -1,3 +1,4 @@
+import CobroTestSupport
 import Foundation
 import PaymentsCore
 import Testing
@@ -160,27 +161,27 @@ struct SchemaContractTests {
 
     /// Runs `scripts/check-schemas --validate`: jsonschema (2020-12) plus the CloudEvents SDK.
     private func validateWithSchemas(_ bodies: [Data]) throws -> [Result] {
-        let process = Process()
-        // The checkout's private Python (scripts/deps builds it), where the validators are pinned.
-        process.executableURL = Fixtures.repositoryRoot.appendingPathComponent("scripts/python")
-        process.arguments = [Fixtures.repositoryRoot.appendingPathComponent("scripts/check-schemas").path, "--validate"]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
+        // Input and output as files: the child's streams are never pipes to drain.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-schemas-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (input, output, errors) = (
+            directory.appendingPathComponent("in"), directory.appendingPathComponent("out"), directory.appendingPathComponent("err")
+        )
         var lines = Data()
         for body in bodies {
             lines.append(body)
             lines.append(UInt8(ascii: "\n"))
         }
-        try input.fileHandleForWriting.write(contentsOf: lines)
-        try input.fileHandleForWriting.close()
-        let outputData = try output.fileHandleForReading.readToEnd() ?? Data()
-        let errorData = try errors.fileHandleForReading.readToEnd() ?? Data()
+        try lines.write(to: input)
+        // The checkout's private Python (scripts/deps builds it), where the validators are pinned.
+        let process = try ChildProcess(
+            Fixtures.repositoryRoot.appendingPathComponent("scripts/python"),
+            [Fixtures.repositoryRoot.appendingPathComponent("scripts/check-schemas").path, "--validate"],
+            input: input, output: output, errors: errors)
         process.waitUntilExit()
+        let outputData = (try? Data(contentsOf: output)) ?? Data()
+        let errorData = (try? Data(contentsOf: errors)) ?? Data()
         try #require(
             process.terminationStatus == 0,
             "check-schemas failed (run scripts/deps): \(String(decoding: errorData, as: UTF8.self))"
