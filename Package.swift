@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
         // PostgreSQL, the store engine for more than one replica (issue 16).
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // TLS settings for PostgreSQL connections (sslmode, sslrootcert).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(name: "PaymentsCore"),
@@ -88,6 +90,17 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // What both stores share on PostgreSQL: the database URL, the client's pool running for
+        // the store's lifetime, migrations taken once across replicas, readable server errors.
+        .target(
+            name: "PostgresSupport",
+            dependencies: [
+                "ServiceRuntime",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -228,7 +241,9 @@ let package = Package(
                 "HTTPServerLimits",
                 "AMQP",
                 "CCurlSMTP",
+                "PostgresSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -258,7 +273,9 @@ let package = Package(
                 "PaymentsCore",
                 "AMQP",
                 "CobroTestSupport",
+                "PostgresSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -18,9 +18,13 @@ public struct Worker: Sendable {
     let sender: NotificationSender
     let housekeeping: Housekeeping
 
-    public init(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) throws {
+    /// Opens (and migrates) the store; a PostgreSQL database that cannot be reached is an error.
+    public init(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) async throws {
         self.configuration = configuration
-        store = try FulfillmentStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+        store = try await FulfillmentStore.open(
+            configuration.database, busyTimeout: configuration.databaseBusyTimeout,
+            maximumConnections: configuration.databaseMaxConnections, logger: logger)
+        try await store.releaseAbandonedClaims()
         metrics = WorkerMetrics()
         let amqp = try Self.amqpConfiguration(url: configuration.amqpURL, connectionName: "fulfillment-worker")
         let emails = WakeSignal()
@@ -87,5 +91,5 @@ public func buildApplication(worker: Worker, logger: Logger = Logger(label: "ful
 public func buildApplication(configuration: WorkerConfiguration, logger: Logger = Logger(label: "fulfillment-worker")) async throws
     -> some ApplicationProtocol
 {
-    buildApplication(worker: try Worker(configuration: configuration, logger: logger), logger: logger)
+    buildApplication(worker: try await Worker(configuration: configuration, logger: logger), logger: logger)
 }

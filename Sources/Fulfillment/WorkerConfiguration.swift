@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServerLimits
 import PaymentsCore
+import PostgresSupport
 import ServiceRuntime
 
 /// Everything the worker needs to run, from the environment; every default runs the local stack
@@ -12,7 +13,12 @@ public struct WorkerConfiguration: Sendable {
     public var port = 8081
     /// Slow clients and connection floods on that listener; few clients, so a small cap.
     public var limits = HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 32)
-    public var databasePath = "./var/fulfillment.sqlite"
+    /// An SQLite file (the default, for one worker process), or a PostgreSQL database that any
+    /// number of worker replicas share.
+    public var database: DatabaseLocation = .sqlite(path: "./var/fulfillment.sqlite")
+    /// The PostgreSQL connections one worker process opens at most (the consumer's batch, the
+    /// relay, the email sender and housekeeping each use one at a time).
+    public var databaseMaxConnections = 8
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/"
     /// Deliveries in hand at once; also the largest batch applied in one SQLite transaction.
     public var prefetch = 1024
@@ -42,6 +48,12 @@ public struct WorkerConfiguration: Sendable {
         .init("WORKER_IDLE_TIMEOUT", default: "75", "seconds a connection may stay open with no request in progress"),
         .init("WORKER_MAX_CONNECTIONS", default: "32", "connections open at once; past it a new one gets 503 and is closed"),
         .init("WORKER_DATABASE", default: "./var/fulfillment.sqlite", "SQLite file of inventory, processed messages and emails"),
+        .init(
+            "WORKER_DATABASE_URL", default: "",
+            "postgres://user:password@host:5432/database[?sslmode=disable|prefer|require] for several worker replicas on one database, "
+                + "or an SQLite path; replaces WORKER_DATABASE",
+            secret: true),
+        .init("WORKER_DATABASE_MAX_CONNECTIONS", default: "8", "PostgreSQL connections per worker process (1 to 100)"),
         .init("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ the worker consumes from", secret: true),
         .init("WORKER_PREFETCH", default: "1024", "deliveries in hand at once (1 to 4096); the largest batch per SQLite commit"),
         .init(
@@ -69,7 +81,10 @@ public struct WorkerConfiguration: Sendable {
             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             maxConnections: try environment.integer("WORKER_MAX_CONNECTIONS", default: 32, in: HTTPServerLimits.connectionsRange)
         )
-        configuration.databasePath = environment.string("WORKER_DATABASE", default: configuration.databasePath)
+        configuration.database = try environment.database(
+            url: "WORKER_DATABASE_URL", path: "WORKER_DATABASE", default: configuration.database)
+        configuration.databaseMaxConnections = try environment.integer(
+            "WORKER_DATABASE_MAX_CONNECTIONS", default: configuration.databaseMaxConnections, in: 1...100)
         configuration.amqpURL = try environment.url("AMQP_URL", default: configuration.amqpURL, schemes: ["amqp", "amqps"], secret: true)
         configuration.prefetch = try environment.integer("WORKER_PREFETCH", default: configuration.prefetch, in: 1...4096)
         if let text = environment.optionalString("SMTP_URL") {

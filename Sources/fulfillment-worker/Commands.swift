@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Foundation
 import Fulfillment
+import Logging
 import PaymentsCore
 
 struct Inventory: AsyncParsableCommand {
@@ -27,7 +28,7 @@ struct Inventory: AsyncParsableCommand {
             } catch {
                 fail("\(file) was not imported; nothing changed:\n\(error.problems.map { "  \($0)" }.joined(separator: "\n"))", status: 65)
             }
-            let store = try FulfillmentStore(path: loadConfiguration().databasePath)
+            let store = try await openStore()
             try await store.importInventory(rows)
             print("imported \(rows.count) product\(rows.count == 1 ? "" : "s") from \(file)")
         }
@@ -43,7 +44,7 @@ struct Inventory: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let store = try FulfillmentStore(path: loadConfiguration().databasePath)
+            let store = try await openStore()
             let levels = try await store.stockLevels(sku: sku)
             if let sku, levels.isEmpty { fail("no product with SKU \(sku)", status: 1) }
             if json {
@@ -78,12 +79,22 @@ struct Inventory: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try FulfillmentStore(path: loadConfiguration().databasePath)
+            let store = try await openStore()
             let found = try await store.setOnHand(sku: sku, to: onHand)
             guard found else { fail("no product with SKU \(sku); add it with inventory import", status: 1) }
             print("\(sku): on hand \(onHand)")
         }
     }
+}
+
+/// The store the configuration names (WORKER_DATABASE_URL or WORKER_DATABASE), migrated.
+/// Quiet below warnings: the commands' own output (`inventory show --json`) is on stdout.
+func openStore() async throws -> FulfillmentStore {
+    let configuration = try loadConfiguration()
+    var logger = Logger(label: "fulfillment-worker")
+    logger.logLevel = .warning
+    return try await FulfillmentStore.open(
+        configuration.database, busyTimeout: configuration.databaseBusyTimeout, maximumConnections: 2, logger: logger)
 }
 
 struct DLQ: AsyncParsableCommand {

@@ -50,7 +50,7 @@ struct Serve: AsyncParsableCommand {
         logger.info(
             "fulfillment-worker starting",
             metadata: [
-                "health_address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
+                "health_address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.database)",
                 "prefetch": "\(configuration.prefetch)",
                 "mail": "\(configuration.smtp.map(\.description) ?? "files in \(configuration.mailDirectory)")",
             ])

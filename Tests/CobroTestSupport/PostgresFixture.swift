@@ -41,11 +41,10 @@ public enum PostgresFixture {
     ) async throws -> T {
         let client = PostgresClient(
             configuration: try configuration(database: database), backgroundLogger: Logger(label: "postgres-fixture"))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
+        // Started at once, up to its first suspension: the pool runs before the first query.
+        let runner = Task.immediate { await client.run() }
+        defer { runner.cancel() }
+        return try await body(client)
     }
 
     /// Creates an empty database of its own for one test and returns its name; drop it with

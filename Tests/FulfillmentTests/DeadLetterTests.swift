@@ -14,7 +14,7 @@ struct DeadLetterTests {
         try await ExecutableRunner.run(
             "fulfillment-worker", arguments,
             environment: [
-                "AMQP_URL": harness.amqpURL, "WORKER_DATABASE": harness.configuration.databasePath,
+                "AMQP_URL": harness.amqpURL, "WORKER_DATABASE": harness.databasePath,
             ])
     }
 
@@ -86,7 +86,7 @@ struct DeadLetterTests {
         }
         defer { Task { await harness.stop() } }
         // Another process holds the write lock for three seconds.
-        let locker = try FulfillmentStore(path: harness.configuration.databasePath)
+        let locker = try SQLiteFulfillmentStore(path: harness.databasePath)
         let locked = Task {
             try await locker.pool.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")

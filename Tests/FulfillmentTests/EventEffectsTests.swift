@@ -6,14 +6,16 @@ import PaymentsCore
 import Testing
 
 /// Each event type's effect on stock, emails and the worker's own events, against the test
-/// broker and a real SQLite file.
+/// broker and each store engine: a real SQLite file, and a real PostgreSQL database.
 @Suite("Event effects", .needsBroker, .tags(.broker), .serialized)
 struct EventEffectsTests {
     static let stock = [InventoryRow(sku: "TSHIRT-M", name: "Polera M", onHand: 10), InventoryRow(sku: "MUG-01", name: "Tazón", onHand: 5)]
 
-    @Test("checkout.created holds every line; payment.succeeded sells them, emails the confirmation and publishes order.confirmed")
-    func createdThenPaid() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test(
+        "checkout.created holds every line; payment.succeeded sells them, emails the confirmation and publishes order.confirmed",
+        arguments: StoreEngine.available)
+    func createdThenPaid(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let tap = DeliveryBuffer(
             try await harness.publisher.consume(
@@ -49,9 +51,10 @@ struct EventEffectsTests {
         #expect(body.contains("Total: $40.000 CLP") && body.contains("Referencia de pago: pi_ord-1"), "\(body)")
     }
 
-    @Test("two storefronts' order 1001 are two orders: own holds, own sale, own email, own order.confirmed")
-    func storefrontsShareOrderIDs() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test(
+        "two storefronts' order 1001 are two orders: own holds, own sale, own email, own order.confirmed", arguments: StoreEngine.available)
+    func storefrontsShareOrderIDs(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let tap = DeliveryBuffer(
             try await harness.publisher.consume(
@@ -78,9 +81,9 @@ struct EventEffectsTests {
         #expect(Set(ids) == ["<tienda+1001.order_confirmed@cobro.local>", "<otra-tienda+1001.order_confirmed@cobro.local>"])
     }
 
-    @Test("a version 1 event, published before order ids had a storefront, is still applied")
-    func versionOneEvents() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test("a version 1 event, published before order ids had a storefront, is still applied", arguments: StoreEngine.available)
+    func versionOneEvents(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let order = Events.order("ord-v1", lines: [("TSHIRT-M", 2)], storefront: nil)
         try await harness.publish([Events.created(order), Events.succeeded(order)])
@@ -94,9 +97,9 @@ struct EventEffectsTests {
         #expect(mailHeader("Message-ID", in: message) == "<ord-v1.order_confirmed@cobro.local>")
     }
 
-    @Test("payment.failed releases the holds and invites the customer to retry")
-    func failedReleases() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test("payment.failed releases the holds and invites the customer to retry", arguments: StoreEngine.available)
+    func failedReleases(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let order = Events.order("ord-2", lines: [("MUG-01", 4)])
         try await harness.publish(Events.created(order))
@@ -117,9 +120,9 @@ struct EventEffectsTests {
         #expect(try await harness.stock("MUG-01")?.held == 0)
     }
 
-    @Test("checkout.expired releases the holds without an email")
-    func expiredReleases() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test("checkout.expired releases the holds without an email", arguments: StoreEngine.available)
+    func expiredReleases(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let order = Events.order("ord-3", lines: [("TSHIRT-M", 10)])
         try await harness.publish([Events.created(order), Events.expired(order)])
@@ -128,9 +131,11 @@ struct EventEffectsTests {
         #expect(try await harness.scalar("SELECT COUNT(*) FROM notification") == 0)
     }
 
-    @Test("payment.pending and payment.action_required: one awaiting email, stock untouched; payment.duplicate changes nothing")
-    func awaitingAndDuplicate() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test(
+        "payment.pending and payment.action_required: one awaiting email, stock untouched; payment.duplicate changes nothing",
+        arguments: StoreEngine.available)
+    func awaitingAndDuplicate(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let order = Events.order("ord-4", lines: [("MUG-01", 1)], language: .english)
         try await harness.publish([Events.created(order), Events.actionRequired(order), Events.pending(order)])
@@ -150,9 +155,11 @@ struct EventEffectsTests {
                 == 1)
     }
 
-    @Test("payment.action_required with Fintoc's next_action: the email tells the customer what to do, in the order's language")
-    func actionRequiredSaysWhatToDo() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test(
+        "payment.action_required with Fintoc's next_action: the email tells the customer what to do, in the order's language",
+        arguments: StoreEngine.available)
+    func actionRequiredSaysWhatToDo(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let message = "Un segundo representante de la empresa debe aprobar la transferencia en el portal del banco: <b>{{order_id}}</b>."
         let spanish = Events.order("ord-4es", lines: [("MUG-01", 1)])
@@ -181,9 +188,9 @@ struct EventEffectsTests {
         #expect(en.contains("    A second representative must approve it.\r\n"), "\(en)")
     }
 
-    @Test("the same message delivered three times changes stock once and sends one email")
-    func redeliveredThreeTimes() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test("the same message delivered three times changes stock once and sends one email", arguments: StoreEngine.available)
+    func redeliveredThreeTimes(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let order = Events.order("ord-5", lines: [("TSHIRT-M", 3)])
         try await harness.publish(Events.succeeded(order), times: 3)
@@ -198,9 +205,11 @@ struct EventEffectsTests {
         #expect(try await harness.scalar("SELECT COUNT(*) FROM notification") == 1)
     }
 
-    @Test("a paid order the stock cannot cover takes nothing, is recorded as a backorder and published as order.backordered")
-    func backorder() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test(
+        "a paid order the stock cannot cover takes nothing, is recorded as a backorder and published as order.backordered",
+        arguments: StoreEngine.available)
+    func backorder(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let tap = DeliveryBuffer(
             try await harness.publisher.consume(
@@ -221,9 +230,11 @@ struct EventEffectsTests {
         #expect(harness.metric("worker_backorders_total") == 1)
     }
 
-    @Test("holds lapse with their checkout: the stock is available again, and a late payment sells from free stock")
-    func holdsExpire() async throws {
-        let harness = try await WorkerHarness.start(inventory: Self.stock)
+    @Test(
+        "holds lapse with their checkout: the stock is available again, and a late payment sells from free stock",
+        arguments: StoreEngine.available)
+    func holdsExpire(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let order = Events.order("ord-7", lines: [("MUG-01", 5)])
         try await harness.publish(Events.created(order, expiresIn: 1.5))
@@ -244,10 +255,12 @@ struct EventEffectsTests {
         #expect(try await harness.scalar("SELECT COUNT(*) FROM sale WHERE status = 'confirmed'") == 1)
     }
 
-    @Test("50 concurrent orders for the last 10 units, two workers: exactly 10 sold, 40 backordered, stock 0")
-    func lastTenUnits() async throws {
+    @Test(
+        "50 concurrent orders for the last 10 units, two workers: exactly 10 sold, 40 backordered, stock 0",
+        arguments: StoreEngine.available)
+    func lastTenUnits(engine: StoreEngine) async throws {
         let harness = try await WorkerHarness.start(
-            count: 2, prefetch: 8, inventory: [InventoryRow(sku: "LAST", name: "Última unidad", onHand: 10)])
+            engine: engine, count: 2, prefetch: 8, inventory: [InventoryRow(sku: "LAST", name: "Última unidad", onHand: 10)])
         defer { Task { await harness.stop() } }
         let orders = (1...50).map { Events.order("race-\($0)", lines: [("LAST", 1)]) }
         // Every order's checkout and payment, published concurrently from several tasks.

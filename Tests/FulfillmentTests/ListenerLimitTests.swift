@@ -23,7 +23,7 @@ struct WorkerListenerLimitTests {
         configuration.limits = HTTPServerLimits(requestTimeout: .milliseconds(1500), idleTimeout: .seconds(30), maxConnections: 2)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-limits-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        configuration.databasePath = directory.appendingPathComponent("fulfillment.sqlite").path
+        configuration.database = .sqlite(path: directory.appendingPathComponent("fulfillment.sqlite").path)
         configuration.mailDirectory = directory.appendingPathComponent("mail").path
         configuration.amqpURL = "amqp://guest:guest@127.0.0.1:\(refusing.port)/"
         var logger = Logger(label: "worker-limits-test")

@@ -10,11 +10,11 @@ import Testing
 struct MailDeliveryTests {
     static let stock = [InventoryRow(sku: "SKU-1", name: "Uno", onHand: 100)]
 
-    @Test("SMTP down for a while, then up: every email arrives exactly once, with a stable Message-ID")
-    func smtpDownThenUp() async throws {
+    @Test("SMTP down for a while, then up: every email arrives exactly once, with a stable Message-ID", arguments: StoreEngine.available)
+    func smtpDownThenUp(engine: StoreEngine) async throws {
         let port = try RefusingPort()
         let smtp = try SMTPSettings(url: "smtp://127.0.0.1:\(port.port)?starttls=never")
-        let harness = try await WorkerHarness.start(smtp: smtp, inventory: Self.stock)
+        let harness = try await WorkerHarness.start(engine: engine, smtp: smtp, inventory: Self.stock)
         defer { Task { await harness.stop() } }
         let orders = (1...5).map { Events.order("mail-\($0)", lines: [("SKU-1", 1)]) }
         try await harness.publish(orders.map { Events.succeeded($0) } + [Events.failed(Events.order("mail-f", lines: [("SKU-1", 1)]))])
@@ -42,6 +42,34 @@ struct MailDeliveryTests {
         )
         #expect(server.envelope(0)?.contains("cliente@example.cl") == true)
         #expect(harness.metric("worker_emails_sent_total") == 6)
+    }
+
+    @Test(
+        "two workers on one database: each email is sent once and each worker event published once",
+        arguments: StoreEngine.available)
+    func twoWorkersShareTheOutboxes(engine: StoreEngine) async throws {
+        let port = try TestPorts.reserve()
+        let server = try await SMTPServer(port: port)
+        defer { server.stop() }
+        let smtp = try SMTPSettings(url: "smtp://127.0.0.1:\(port)?starttls=never")
+        let harness = try await WorkerHarness.start(engine: engine, count: 2, prefetch: 8, smtp: smtp, inventory: Self.stock)
+        defer { Task { await harness.stop() } }
+        let tap = DeliveryBuffer(
+            try await harness.publisher.consume(
+                queue: try await BrokerFixture.tap(harness.publisher, exchange: PaymentsTopology.fulfillmentEventsExchange)))
+        defer { tap.stop() }
+        let orders = (1...40).map { Events.order("pair-\($0)", lines: [("SKU-1", 1)]) }
+        try await harness.publish(orders.map { Events.succeeded($0) })
+        try await harness.waitForProcessed(40)
+        try await harness.waitUntil("every email is sent", timeout: .seconds(30)) {
+            try await harness.scalar("SELECT COUNT(*) FROM notification WHERE sent_at IS NOT NULL") == 40
+        }
+        let events = try await tap.take(40)
+        #expect(Set(events.compactMap(\.properties.messageID)).count == 40)
+        // Anything published or sent twice would arrive within this second.
+        #expect(try await tap.take(1, timeout: .seconds(1)).isEmpty, "no event published twice")
+        let ids = server.messages().compactMap { mailHeader("Message-ID", in: $0) }
+        #expect(ids.count == 40 && Set(ids).count == 40, "\(ids.count) emails, \(Set(ids).count) distinct")
     }
 
     @Test("STARTTLS with AUTH, trusting the server's certificate through SMTP_CA_FILE")
@@ -80,7 +108,7 @@ struct MailDeliveryTests {
         defer { Task { await failing.stop() } }
         try await failing.publish(Events.succeeded(Events.order("tls-3", lines: [("SKU-1", 1)])))
         try await failing.waitUntil("the send fails") { try await failing.scalar("SELECT attempts FROM notification") >= 1 }
-        let error = try await failing.store.pool.read { db in try String.fetchOne(db, sql: "SELECT last_error FROM notification") } ?? ""
+        let error = try await failing.sqlitePool.read { db in try String.fetchOne(db, sql: "SELECT last_error FROM notification") } ?? ""
         #expect(!error.isEmpty && !error.contains("wrong-password"), "\(error)")
         #expect(
             try await failing.scalar("SELECT COUNT(*) FROM notification WHERE failed_at IS NULL AND sent_at IS NULL") == 1,

@@ -51,7 +51,7 @@ struct OperationsTests {
         configuration.port = port
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-ops-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        configuration.databasePath = directory.appendingPathComponent("fulfillment.sqlite").path
+        configuration.database = .sqlite(path: directory.appendingPathComponent("fulfillment.sqlite").path)
         configuration.mailDirectory = directory.appendingPathComponent("mail").path
         configuration.amqpURL = "amqp://guest:secret-password@127.0.0.1:\(refusing.port)/"
         var logger = Logger(label: "worker-ops-test")

@@ -13,7 +13,7 @@ struct StorefrontMigrationTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let queue = try DatabaseQueue(path: path)
-            try FulfillmentStore.migrator.migrate(queue, upTo: "v1: inventory, holds, sales, processed messages, emails, events")
+            try SQLiteFulfillmentStore.migrator.migrate(queue, upTo: "v1: inventory, holds, sales, processed messages, emails, events")
             try queue.write { db in
                 try db.execute(
                     sql: """
@@ -30,7 +30,7 @@ struct StorefrontMigrationTests {
             }
             try queue.close()
         }
-        let database = try FulfillmentStore(path: path)
+        let database = try SQLiteFulfillmentStore(path: path)
         try database.pool.write { db in
             #expect(
                 try String.fetchAll(
@@ -41,9 +41,9 @@ struct StorefrontMigrationTests {
                     == ["", "", "", "", ""])
             #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
             let earlier = OrderKey(storefront: "", id: "1001")
-            #expect(try StockLedger.isSold(db, order: earlier))
+            #expect(try SQLiteStockLedger.isSold(db, order: earlier))
             // A storefront's new order 1001 is another order: not sold, its own sale and email.
-            #expect(try !StockLedger.isSold(db, order: OrderKey(storefront: "shop", id: "1001")))
+            #expect(try !SQLiteStockLedger.isSold(db, order: OrderKey(storefront: "shop", id: "1001")))
             try db.execute(
                 sql: """
                     INSERT INTO sale (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at)

@@ -26,9 +26,9 @@ struct WorkerCrashTests {
             }
         }
         let databasePath = directory.appendingPathComponent("fulfillment.sqlite").path
-        let database = try FulfillmentStore(path: databasePath)
+        let database = try SQLiteFulfillmentStore(path: databasePath)
         let skus = (0..<20).map { "SKU-\($0)" }
-        try await database.importInventory(skus.map { InventoryRow(sku: $0, name: $0, onHand: 10_000) })
+        try await database.importInventory(skus.map { InventoryRow(sku: $0, name: $0, onHand: 10_000) }, at: Date())
 
         // 1,000 orders paid and 500 failed, each checkout created first: 3,000 messages, all
         // waiting in the queue before the worker starts.
@@ -90,7 +90,7 @@ struct WorkerCrashTests {
         #expect(onHand == 20 * 10_000 - 1000, "every paid order took exactly one unit")
         #expect(held == 0 && sales == 1000 && emails == 1500)
         for (index, sku) in skus.enumerated() {
-            #expect(try await database.stockLevels(sku: sku).first?.onHand == 10_000 - 50, "\(sku) \(index)")
+            #expect(try await database.stockLevels(sku: sku, at: Date()).first?.onHand == 10_000 - 50, "\(sku) \(index)")
         }
     }
 }

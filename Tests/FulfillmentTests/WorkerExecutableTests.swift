@@ -15,6 +15,17 @@ struct WorkerExecutableTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("cobro-worker-cli-\(UUID().uuidString)/fulfillment.sqlite").path
     }
 
+    /// The environment naming a fresh database on `engine`, and what to drop after.
+    static func environment(_ engine: StoreEngine) async throws -> (variables: [String: String], postgres: String?) {
+        switch engine {
+        case .sqlite:
+            return (["WORKER_DATABASE": database()], nil)
+        case .postgres:
+            let (name, url) = try await PostgresFixture.makeDatabaseURL()
+            return (["WORKER_DATABASE_URL": url], name)
+        }
+    }
+
     static func file(_ text: String) throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("inventory-\(UUID().uuidString).csv")
         try text.write(to: url, atomically: true, encoding: .utf8)
@@ -49,9 +60,10 @@ struct WorkerExecutableTests {
         #expect(!run.output.contains("hunter2"))
     }
 
-    @Test("inventory import reports every bad row with its line number and applies nothing")
-    func importErrors() async throws {
-        let environment = ["WORKER_DATABASE": Self.database()]
+    @Test("inventory import reports every bad row with its line number and applies nothing", arguments: StoreEngine.available)
+    func importErrors(engine: StoreEngine) async throws {
+        let (environment, postgres) = try await Self.environment(engine)
+        defer { if let postgres { Task { await PostgresFixture.dropDatabase(postgres) } } }
         let good = try Self.file("sku,name,on_hand\nA-1,Alpha,5\n")
         #expect(try await Self.run(["inventory", "import", good], environment).status == 0)
         let bad = try Self.file(
@@ -86,9 +98,10 @@ struct WorkerExecutableTests {
         #expect(missing.status == 66 && missing.output.contains("cannot read /nonexistent/file.csv"))
     }
 
-    @Test("inventory import, show (table, one SKU, JSON) and set")
-    func importShowSet() async throws {
-        let environment = ["WORKER_DATABASE": Self.database()]
+    @Test("inventory import, show (table, one SKU, JSON) and set", arguments: StoreEngine.available)
+    func importShowSet(engine: StoreEngine) async throws {
+        let (environment, postgres) = try await Self.environment(engine)
+        defer { if let postgres { Task { await PostgresFixture.dropDatabase(postgres) } } }
         let csv = try Self.file("name,sku,on_hand\r\n\"Polera, talla M\",TSHIRT-M,12\r\nTazón,MUG-01,0\r\n")
         let imported = try await Self.run(["inventory", "import", csv], environment)
         #expect(imported.status == 0 && imported.output.contains("imported 2 products"), "\(imported.output)")
@@ -108,5 +121,16 @@ struct WorkerExecutableTests {
         #expect(try await Self.run(["inventory", "set", "MUG-01", "-3"], environment).status != 0)
         let unknown = try await Self.run(["inventory", "show", "NOPE"], environment)
         #expect(unknown.status == 1 && unknown.output.contains("no product with SKU NOPE"))
+    }
+
+    @Test("a PostgreSQL server that does not answer stops a command with the reason, never the password")
+    func unreachableDatabase() async throws {
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        let run = try await Self.run(
+            ["inventory", "show"], ["WORKER_DATABASE_URL": "postgres://cobro:hunter2@127.0.0.1:\(refusing.port)/cobro?sslmode=disable"])
+        #expect(run.status != 0)
+        #expect(run.output.contains("cannot connect to postgres://cobro:***@127.0.0.1:\(refusing.port)/cobro"), "\(run.output)")
+        #expect(!run.output.contains("hunter2"))
     }
 }

@@ -2,6 +2,7 @@ import CobroTestSupport
 import Foundation
 import Fulfillment
 import PaymentsCore
+import PostgresSupport
 import ServiceRuntime
 import Testing
 
@@ -14,16 +15,22 @@ struct WorkerSecretFileTests {
         return url.path
     }
 
-    @Test("AMQP_URL and SMTP_URL may come from their _FILE")
+    @Test("AMQP_URL, SMTP_URL and WORKER_DATABASE_URL may come from their _FILE")
     func fromFiles() throws {
         let configuration = try WorkerConfiguration.fromEnvironment(
             EnvironmentReader([
                 "AMQP_URL_FILE": try Self.file("amqp://worker:s3cr3t-amqp@broker.internal:5672/cobro\n"),
                 "SMTP_URL_FILE": try Self.file("smtps://mailer:s3cr3t-smtp@mail.example.com\n"),
+                "WORKER_DATABASE_URL_FILE": try Self.file("postgres://worker:s3cr3t-pg@db.internal:5432/fulfillment\n"),
             ]))
         #expect(configuration.amqpURL == "amqp://worker:s3cr3t-amqp@broker.internal:5672/cobro")
         #expect(configuration.smtp?.password == "s3cr3t-smtp")
-        #expect(WorkerConfiguration.variables.filter(\.isSecret).map(\.name).sorted() == ["AMQP_URL", "SMTP_URL"])
+        guard case .postgres(let database) = configuration.database else {
+            Issue.record("WORKER_DATABASE_URL_FILE was not read: \(configuration.database)")
+            return
+        }
+        #expect(database.password == "s3cr3t-pg" && database.host == "db.internal")
+        #expect(WorkerConfiguration.variables.filter(\.isSecret).map(\.name).sorted() == ["AMQP_URL", "SMTP_URL", "WORKER_DATABASE_URL"])
     }
 
     @Test("an unusable secret file stops it with 78, naming the _FILE variable and never the value")

@@ -7,7 +7,8 @@ import ServiceRuntime
 
 /// Carries the worker's own events (`order.confirmed`, `order.backordered`) from the
 /// `event_outbox` table to the `fulfillment.events` exchange, marking a row published only after
-/// the broker's confirm. The rows were written with the sale, so no decision is ever announced
+/// the broker's confirm. Rows are claimed for a lease, so relays of several worker replicas
+/// never publish the same row at once, and a relay that dies leaves its rows to the others. The rows were written with the sale, so no decision is ever announced
 /// without having been committed, nor committed without being announced.
 ///
 /// Publishes are not mandatory: `fulfillment.events` is a broadcast for whichever teams bind a
@@ -32,14 +33,17 @@ final class EventRelay: Service, Sendable {
     }
 
     private func round() async throws -> ServiceLoop.Round {
-        let rows = try await store.nextUnpublishedEvents(limit: batchSize)
+        let rows = try await store.claimUnpublishedEvents(limit: batchSize)
         guard !rows.isEmpty else { return .idle(timeout: .seconds(1)) }
-        guard let connection = await broker.connected() else { return .failed }
+        guard let connection = await broker.connected() else {
+            try await store.releaseEvents(rows.map(\.sequence))
+            return .failed
+        }
         let outcomes = await connection.publish(rows.map(Self.message(for:)))
         let acked = zip(rows, outcomes).filter { $0.1.isAcked }.map(\.0.sequence)
-        if !acked.isEmpty {
-            try await store.markEventsPublished(acked, at: Date())
-        }
+        try await store.markEventsPublished(acked, at: Date())
+        // What the broker did not confirm goes back, to be published again (by any replica).
+        try await store.releaseEvents(zip(rows, outcomes).filter { !$0.1.isAcked }.map(\.0.sequence))
         guard acked.count == rows.count else {
             logger.debug("worker event publish not confirmed; will retry", metadata: ["waiting": "\(rows.count - acked.count)"])
             return .failed

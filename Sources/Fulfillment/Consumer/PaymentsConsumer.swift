@@ -130,13 +130,11 @@ final class PaymentsConsumer: Service, Sendable {
         var applied: [Applied] = []
         var failed: [Failed] = []
         if !envelopes.isEmpty {
-            let applier = applier
             let toApply = envelopes
+            let plans = toApply.map { applier.plan($0.envelope, prepared: $0.prepared) }
             do {
-                let results = try await store.applyDeliveries(toApply) { item, writes in
-                    try applier.apply(item.envelope, prepared: item.prepared, writes)
-                }
-                for (item, outcome) in results {
+                let results = try await store.apply(plans)
+                for (item, outcome) in zip(toApply, results) {
                     switch outcome {
                     case .success(let result):
                         applied.append(

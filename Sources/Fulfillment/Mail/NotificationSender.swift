@@ -55,6 +55,7 @@ final class NotificationSender: Service, Sendable {
     private enum Result: Sendable {
         case sent(Int64)
         case failed(Int64, attempts: Int, error: MailError)
+        case untried(Int64)
     }
 
     /// Sends what is due, in order; when nothing is, sleeps until the next row falls due (a
@@ -62,16 +63,20 @@ final class NotificationSender: Service, Sendable {
     private func round() async -> ServiceLoop.Round {
         do {
             let now = Date()
-            let rows = try await store.dueNotifications(at: now, limit: batchSize)
+            let rows = try await store.claimDueNotifications(at: now, limit: batchSize)
             guard !rows.isEmpty else {
                 let next = try await store.nextNotificationDue()
                 let wait = next.map { max(0.01, min(1, $0.timeIntervalSinceNow)) } ?? 1
                 return .idle(timeout: .milliseconds(Int64(wait * 1000)))
             }
             var pending: [Result] = []
+            var attempted = 0
+            let started = ContinuousClock.now
             for row in rows {
-                if isStopping { break }
+                // Past a third of the claim's lease, the rest goes back rather than outlive it.
+                if isStopping || ContinuousClock.now - started > FulfillmentStore.notificationClaimLease / 3 { break }
                 let result = await send(row)
+                attempted += 1
                 pending.append(result)
                 if !transport.isIdempotent {
                     try await record(pending)
@@ -79,6 +84,8 @@ final class NotificationSender: Service, Sendable {
                 }
                 if case .failed(_, attempts: _, error: .transient) = result { break }  // the server is likely down: back off
             }
+            // Rows claimed but not tried go back at once, for this sender or another replica's.
+            pending += rows.dropFirst(attempted).map { .untried($0.id) }
             try await record(pending)
             return .worked
         } catch {
@@ -124,6 +131,8 @@ final class NotificationSender: Service, Sendable {
                 .retry(
                     id: id, attempts: attempts, reason: reason,
                     nextAttemptAt: now.addingTimeInterval(delay(afterAttempts: attempts).timeInterval))
+            case .untried(let id):
+                .untried(id: id)
             }
         }
         try await store.markNotifications(marks, at: now)

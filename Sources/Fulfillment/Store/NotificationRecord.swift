@@ -54,4 +54,6 @@ enum NotificationMark: Sendable, Hashable {
     case failed(id: Int64, attempts: Int, reason: String)
     /// It may go through later: due again at `nextAttemptAt`.
     case retry(id: Int64, attempts: Int, reason: String, nextAttemptAt: Date)
+    /// Claimed but not attempted (the round stopped early): due again at once, for any sender.
+    case untried(id: Int64)
 }

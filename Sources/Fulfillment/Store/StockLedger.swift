@@ -1,50 +1,28 @@
 import Foundation
-import GRDB
 import PaymentsCore
 
-/// The stock rules of docs/architecture.md rule 7, as statements inside the caller's
-/// transaction (`DeliveryWrites` calls them, in the savepoint of the message being applied).
-///
-/// They live in the store, not beside the event handling, because they are the engine's
-/// expression of the rules: another engine keeps the names and the decisions but writes its
-/// own statements (and its own row locking, which SQLite's single writer makes unnecessary).
+/// The stock rules of docs/architecture.md rule 7 that do not depend on the engine: what an
+/// order wants, and the names of the decisions. Each engine writes its own statements for them
+/// (`SQLiteStockLedger`, `PostgresStockLedger`), keeping these names and the same decisions.
 ///
 /// Stock is `on_hand`; a hold promises units to one checkout until it lapses; what a checkout can
 /// take is `on_hand` minus the live holds of *other* orders. Both holding and selling are all
 /// lines or none, and `on_hand` never goes below zero (the table also refuses it).
 enum StockLedger {
-    /// The quantity wanted per SKU, lines of the same SKU added up, in SKU order (so concurrent
-    /// writers would touch rows in the same order).
+    /// The quantity wanted per SKU, lines of the same SKU added up, in SKU order (the order in
+    /// which concurrent writers lock stock rows, so that two of them never deadlock).
     static func demand(_ lines: [LineItem]) -> [(sku: String, quantity: Int64)] {
         var totals: [String: Int64] = [:]
         for line in lines { totals[line.sku, default: 0] += line.quantity }
         return totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    /// Units of `sku` an order may take for `checkout`: on hand minus what live holds of other
-    /// orders promise; nil when the SKU is unknown. A hold of `checkout` itself is always the
-    /// order's own (checkout ids are unique), even one stored before orders had a storefront.
-    static func availableToOrder(_ db: Database, sku: String, order: OrderKey, checkout: CheckoutID, now: SQLTime) throws -> Int64? {
-        let available = try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT product.on_hand - COALESCE((SELECT SUM(quantity) FROM hold
-                        WHERE hold.sku = product.sku AND (hold.storefront != ? OR hold.order_id != ?) AND hold.checkout_id != ?
-                          AND hold.expires_at > ?), 0) AS available
-                    FROM product WHERE sku = ?
-                    """), arguments: [order.storefront, order.id, checkout.rawValue, now, sku])
-        return available
-    }
-
-    static func isClosed(_ db: Database, checkout: CheckoutID) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM closed_checkout WHERE checkout_id = ?"), arguments: [checkout.rawValue])
-            ?? false
-    }
-
-    static func isSold(_ db: Database, order: OrderKey) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM sale WHERE storefront = ? AND order_id = ?"), arguments: [order.storefront, order.id])
-            ?? false
+    /// The lines `available` cannot cover (nil for an unknown SKU counts as none available).
+    static func shortfall(_ wanted: [(sku: String, quantity: Int64)], available: [String: Int64]) -> [OrderFulfillment.Shortfall] {
+        wanted.compactMap { sku, quantity in
+            let available = available[sku] ?? 0
+            return available < quantity ? .init(sku: sku, quantity: quantity, available: max(0, available)) : nil
+        }
     }
 
     enum HoldOutcome: String {
@@ -54,91 +32,10 @@ enum StockLedger {
         case closed
     }
 
-    /// Holds every line of a new checkout until `expiresAt`, or nothing when any line is short.
-    /// An order has one live checkout: the holds of its earlier checkouts go.
-    static func placeHolds(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, expiresAt: Date, now: SQLTime) throws -> HoldOutcome
-    {
-        let key = OrderKey(order)
-        if try isSold(db, order: key) || isClosed(db, checkout: checkout) { return .closed }
-        guard expiresAt > now.date else { return .lapsed }
-        try db.cachedStatement(sql: "DELETE FROM hold WHERE storefront = ? AND order_id = ? AND checkout_id != ?")
-            .execute(arguments: [key.storefront, key.id, checkout.rawValue])
-        let wanted = demand(order.lineItems)
-        for (sku, quantity) in wanted {
-            guard let available = try availableToOrder(db, sku: sku, order: key, checkout: checkout, now: now), available >= quantity else {
-                return .notHeld
-            }
-        }
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO hold (checkout_id, storefront, order_id, sku, quantity, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(checkout_id, sku) DO UPDATE SET quantity = excluded.quantity, expires_at = excluded.expires_at
-                """)
-        for (sku, quantity) in wanted {
-            try insert.execute(arguments: [checkout.rawValue, key.storefront, key.id, sku, quantity, expiresAt])
-        }
-        return .held
-    }
-
-    /// Gives back a checkout's holds and remembers it closed.
-    static func release(_ db: Database, order: OrderKey, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
-        try db.cachedStatement(sql: "DELETE FROM hold WHERE checkout_id = ?").execute(arguments: [checkout.rawValue])
-        try close(db, order: order, checkout: checkout, outcome: outcome, now: now)
-    }
-
-    static func close(_ db: Database, order: OrderKey, checkout: CheckoutID, outcome: String, now: SQLTime) throws {
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO closed_checkout (checkout_id, storefront, order_id, outcome, closed_at) VALUES (?, ?, ?, ?, ?)"
-        )
-        .execute(arguments: [checkout.rawValue, order.storefront, order.id, outcome, now])
-    }
-
     enum SaleOutcome: Equatable {
         case confirmed
         case backordered([OrderFulfillment.Shortfall])
         /// The order was sold (or backordered) before: nothing changes.
         case alreadySold
-    }
-
-    /// Sells every line of a paid order from its holds or, where they lapsed, from free stock;
-    /// when any line cannot be covered, takes nothing and records the shortfall. Either way the
-    /// order's holds go and the sale row records the decision.
-    static func sell(_ db: Database, order: OrderSnapshot, checkout: CheckoutID, paymentID: String, now: SQLTime) throws -> SaleOutcome {
-        let key = OrderKey(order)
-        if try isSold(db, order: key) { return .alreadySold }
-        let wanted = demand(order.lineItems)
-        var shortfall: [OrderFulfillment.Shortfall] = []
-        for (sku, quantity) in wanted {
-            let available = try availableToOrder(db, sku: sku, order: key, checkout: checkout, now: now) ?? 0
-            if available < quantity {
-                shortfall.append(.init(sku: sku, quantity: quantity, available: max(0, available)))
-            }
-        }
-        if shortfall.isEmpty {
-            let take = try db.cachedStatement(sql: "UPDATE product SET on_hand = on_hand - ?, updated_at = ? WHERE sku = ?")
-            for (sku, quantity) in wanted { try take.execute(arguments: [quantity, now, sku]) }
-        }
-        try db.cachedStatement(sql: "DELETE FROM hold WHERE (storefront = ? AND order_id = ?) OR checkout_id = ?")
-            .execute(arguments: [key.storefront, key.id, checkout.rawValue])
-        try close(db, order: key, checkout: checkout, outcome: "paid", now: now)
-        let status = shortfall.isEmpty ? "confirmed" : "backordered"
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO sale (storefront, order_id, checkout_id, payment_id, status, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [key.storefront, key.id, checkout.rawValue, paymentID, status, order.amount, order.currency.code, now])
-        let line = try db.cachedStatement(
-            sql: "INSERT INTO sale_line (storefront, order_id, sku, quantity, shortfall) VALUES (?, ?, ?, ?, ?)")
-        for (sku, quantity) in wanted {
-            let short = shortfall.first { $0.sku == sku }.map { $0.quantity - $0.available } ?? 0
-            try line.execute(arguments: [key.storefront, key.id, sku, quantity, short])
-        }
-        return shortfall.isEmpty ? .confirmed : .backordered(shortfall)
-    }
-
-    /// Deletes holds that lapsed (they already count for nothing); returns how many went.
-    static func sweepExpiredHolds(_ db: Database, now: SQLTime) throws -> Int {
-        try db.cachedStatement(sql: "DELETE FROM hold WHERE expires_at <= ?").execute(arguments: [now])
-        return db.changesCount
     }
 }

@@ -5,16 +5,21 @@ import GRDB
 import Hummingbird
 import Logging
 import PaymentsCore
+import PostgresNIO
+import PostgresSupport
 import ServiceLifecycle
 import Testing
 
 @testable import Fulfillment
 
 /// A worker running in the test process against its own virtual host on the test broker, a
-/// real SQLite file in a fresh folder and (unless SMTP is given) `.eml` files beside it, plus a
-/// publisher connection that plays the gateway.
+/// real database (an SQLite file in a fresh folder, or a fresh PostgreSQL database) and (unless
+/// SMTP is given) `.eml` files in that folder, plus a publisher connection that plays the gateway.
 final class WorkerHarness: Sendable {
     let directory: URL
+    let engine: StoreEngine
+    /// The PostgreSQL database made for this harness, dropped by `stop()`.
+    private let postgresDatabase: String?
     let amqpURL: String
     let publisher: AMQPConnection
     let configuration: WorkerConfiguration
@@ -32,7 +37,7 @@ final class WorkerHarness: Sendable {
 
     /// Starts `count` workers on the same database and queue (two make concurrent writers).
     static func start(
-        count: Int = 1, prefetch: Int = 64, smtp: SMTPSettings? = nil, inventory: [InventoryRow] = [],
+        engine: StoreEngine = .sqlite, count: Int = 1, prefetch: Int = 64, smtp: SMTPSettings? = nil, inventory: [InventoryRow] = [],
         configure: (inout WorkerConfiguration) -> Void = { _ in }
     ) async throws -> WorkerHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-worker-\(UUID().uuidString)")
@@ -40,7 +45,15 @@ final class WorkerHarness: Sendable {
         let amqpURL = try await BrokerFixture.virtualHost()
         var configuration = WorkerConfiguration()
         configuration.port = 0
-        configuration.databasePath = directory.appendingPathComponent("fulfillment.sqlite").path
+        var postgresDatabase: String?
+        switch engine {
+        case .sqlite:
+            configuration.database = .sqlite(path: directory.appendingPathComponent("fulfillment.sqlite").path)
+        case .postgres:
+            let (name, url) = try await PostgresFixture.makeDatabaseURL()
+            postgresDatabase = name
+            configuration.database = try DatabaseLocation(parsing: url)
+        }
         configuration.amqpURL = amqpURL
         configuration.prefetch = prefetch
         configuration.smtp = smtp
@@ -49,27 +62,33 @@ final class WorkerHarness: Sendable {
         configuration.mailRetryMaxDelay = .seconds(1)
         configure(&configuration)
         if !inventory.isEmpty {
-            try await FulfillmentStore(path: configuration.databasePath).importInventory(inventory)
+            try await FulfillmentStore.open(configuration.database).importInventory(inventory)
         }
         let publisher = try await AMQPConnection.connect(Worker.amqpConfiguration(url: amqpURL, connectionName: "test-gateway"))
         var instances: [Instance] = []
         for index in 0..<count {
             var logger = Logger(label: "worker-test-\(index)")
             logger.logLevel = .warning
-            let worker = try Worker(configuration: configuration, logger: logger)
+            let worker = try await Worker(configuration: configuration, logger: logger)
             let app = buildApplication(worker: worker, logger: logger)
             let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
             let task = Task { try await group.run() }
             instances.append(Instance(worker: worker, group: group, task: task))
         }
         let harness = WorkerHarness(
-            directory: directory, amqpURL: amqpURL, publisher: publisher, configuration: configuration, instances: instances)
+            directory: directory, engine: engine, postgresDatabase: postgresDatabase, amqpURL: amqpURL, publisher: publisher,
+            configuration: configuration, instances: instances)
         try await harness.waitUntil("the workers are connected") { instances.allSatisfy { $0.worker.isBrokerConnected } }
         return harness
     }
 
-    private init(directory: URL, amqpURL: String, publisher: AMQPConnection, configuration: WorkerConfiguration, instances: [Instance]) {
+    private init(
+        directory: URL, engine: StoreEngine, postgresDatabase: String?, amqpURL: String, publisher: AMQPConnection,
+        configuration: WorkerConfiguration, instances: [Instance]
+    ) {
         self.directory = directory
+        self.engine = engine
+        self.postgresDatabase = postgresDatabase
         self.amqpURL = amqpURL
         self.publisher = publisher
         self.configuration = configuration
@@ -109,15 +128,42 @@ final class WorkerHarness: Sendable {
     }
 
     func processedCount() async throws -> Int {
-        try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM processed_message") ?? 0 }
+        try await scalar("SELECT COUNT(*) FROM processed_message")
     }
 
     func stock(_ sku: String) async throws -> StockLevel? {
         try await store.stockLevels(sku: sku).first
     }
 
-    func scalar(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
-        try await store.pool.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    /// The one integer (or boolean, as 0 or 1) `sql` selects, 0 when it selects no row, read
+    /// straight from the engine's tables. `sql` has no parameters and is valid on both engines.
+    func scalar(_ sql: String) async throws -> Int {
+        switch store.engine {
+        case let sqlite as SQLiteFulfillmentStore:
+            return try await sqlite.pool.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+        case let postgres as PostgresFulfillmentStore:
+            let rows = try await postgres.client.query(PostgresQuery(unsafeSQL: "SELECT ((\(sql)))::int4"))
+            for try await value in rows.decode(Int32?.self) { return Int(value ?? 0) }
+            return 0
+        default:
+            throw UnknownEngine()
+        }
+    }
+
+    private struct UnknownEngine: Error {}
+
+    /// The SQLite engine's pool, for tests that read text columns (SQLite only).
+    var sqlitePool: DatabasePool {
+        get throws {
+            guard let sqlite = store.engine as? SQLiteFulfillmentStore else { throw UnknownEngine() }
+            return sqlite.pool
+        }
+    }
+
+    /// The SQLite file's path (for tests that run the executable on the same file).
+    var databasePath: String {
+        if case .sqlite(let path) = configuration.database { return path }
+        return ""
     }
 
     /// The `.eml` files written so far.
@@ -140,6 +186,7 @@ final class WorkerHarness: Sendable {
         await publisher.close()
         await BrokerFixture.deleteVirtualHost(of: amqpURL)
         try? FileManager.default.removeItem(at: directory)
+        if let postgresDatabase { await PostgresFixture.dropDatabase(postgresDatabase) }
     }
 }
 

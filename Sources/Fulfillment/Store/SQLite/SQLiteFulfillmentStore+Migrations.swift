@@ -2,7 +2,7 @@ import GRDB
 
 /// Every schema change of the worker's database, in the order they were applied. Migrations are
 /// versioned and never edited once released: a change is a new migration at the end.
-extension FulfillmentStore {
+extension SQLiteFulfillmentStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: inventory, holds, sales, processed messages, emails, events") { db in
@@ -163,6 +163,11 @@ extension FulfillmentStore {
             try db.drop(table: "notification")
             try db.rename(table: "notification_v2", to: "notification")
             try db.create(index: "notification_due", on: "notification", columns: ["sent_at", "failed_at", "next_attempt_at"])
+        }
+        migrator.registerMigration("v3: outbox rows claimed by one relay or sender at a time") { db in
+            // Until then no other relay or sender takes the row.
+            try db.alter(table: "event_outbox") { t in t.add(column: "claimed_until", .datetime) }
+            try db.alter(table: "notification") { t in t.add(column: "claimed_until", .datetime) }
         }
         return migrator
     }

@@ -3,7 +3,7 @@ import GRDB
 
 /// The stock an operator loads, reads and corrects (the executable's `inventory` commands).
 /// The stock changes that messages make are in `DeliveryWrites`.
-extension FulfillmentStore {
+extension SQLiteFulfillmentStore {
     private static let levelsSQL = """
         SELECT product.sku, product.name, product.on_hand,
                COALESCE(SUM(hold.quantity), 0) AS held,
@@ -13,7 +13,7 @@ extension FulfillmentStore {
 
     /// Every product by SKU, or only `sku` (empty when there is no such product), with the
     /// units that holds live at `now` promise.
-    public func stockLevels(sku: String? = nil, at now: Date = Date()) async throws -> [StockLevel] {
+    func stockLevels(sku: String?, at now: Date) async throws -> [StockLevel] {
         try await pool.read { db in
             if let sku {
                 return try StockLevel.fetchAll(
@@ -25,7 +25,7 @@ extension FulfillmentStore {
 
     /// Sets the units on hand of an existing product (after a count, say); false when there is
     /// no such SKU, in which case nothing changed.
-    public func setOnHand(sku: String, to quantity: Int64, at now: Date = Date()) async throws -> Bool {
+    func setOnHand(sku: String, to quantity: Int64, at now: Date) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "UPDATE product SET on_hand = ?, updated_at = ? WHERE sku = ?", arguments: [quantity, now, sku])
             return db.changesCount > 0
@@ -34,7 +34,7 @@ extension FulfillmentStore {
 
     /// Inserts or updates products (name and on-hand units) as a CSV import does: all rows in
     /// one transaction, so a failed import changes nothing.
-    public func importInventory(_ rows: [InventoryRow], at now: Date = Date()) async throws {
+    func importInventory(_ rows: [InventoryRow], at now: Date) async throws {
         try await pool.write { db in
             let statement = try db.cachedStatement(
                 sql: """
