@@ -30,8 +30,8 @@ struct WorkerBench: AsyncParsableCommand {
     @Option(help: "SKUs the orders draw from (the inventory file must list SKU-0 … SKU-<n-1>).")
     var skus = 100
 
-    @Option(help: "The worker's metrics URL (measure).")
-    var metrics = "http://127.0.0.1:8081/metrics"
+    @Option(help: "A worker's metrics URL (measure); repeat it for several replicas, whose counts are added up.")
+    var metrics: [String] = ["http://127.0.0.1:8081/metrics"]
 
     @Option(help: "Time limit in seconds.")
     var seconds = 120.0
@@ -135,13 +135,15 @@ struct WorkerBench: AsyncParsableCommand {
             ]))
     }
 
-    /// Sum of `worker_messages_total` over types and outcomes, from the worker's /metrics.
+    /// Sum of `worker_messages_total` over types, outcomes and replicas, from each worker's /metrics.
     private func appliedCount() async throws -> Double {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: metrics), timeout: .seconds(5))
-        let text = String(buffer: try await response.body.collect(upTo: 8 << 20))
         var total = 0.0
-        for line in text.split(separator: "\n") where line.hasPrefix("worker_messages_total{") {
-            if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { total += value }
+        for url in metrics {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+            let text = String(buffer: try await response.body.collect(upTo: 8 << 20))
+            for line in text.split(separator: "\n") where line.hasPrefix("worker_messages_total{") {
+                if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { total += value }
+            }
         }
         return total
     }
