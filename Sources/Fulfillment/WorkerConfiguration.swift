@@ -34,7 +34,8 @@ public struct WorkerConfiguration: Sendable {
     /// How often expired holds are swept and the gauges refreshed.
     public var housekeepingInterval: Duration = .seconds(1)
     /// How long a write waits for another writer's lock before the batch counts as a
-    /// transient failure (and goes through the retry queues).
+    /// transient failure (and goes through the retry queues): SQLite's busy timeout,
+    /// PostgreSQL's `lock_timeout`.
     public var databaseBusyTimeout: Duration = .seconds(30)
 
     public init() {}

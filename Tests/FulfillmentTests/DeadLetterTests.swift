@@ -1,7 +1,9 @@
 import AMQP
 import CobroTestSupport
 import Foundation
+import Logging
 import PaymentsCore
+import PostgresNIO
 import Testing
 
 @testable import Fulfillment
@@ -79,19 +81,38 @@ struct DeadLetterTests {
         }
     }
 
-    @Test("a transient database failure goes through the retry queue and is applied once the database is free")
-    func transientRetry() async throws {
-        let harness = try await WorkerHarness.start(inventory: [InventoryRow(sku: "SKU-1", name: "Uno", onHand: 10)]) { configuration in
+    @Test(
+        "a transient database failure goes through the retry queue and is applied once the database is free",
+        arguments: StoreEngine.available)
+    func transientRetry(engine: StoreEngine) async throws {
+        let harness = try await WorkerHarness.start(engine: engine, inventory: [InventoryRow(sku: "SKU-1", name: "Uno", onHand: 10)]) {
+            configuration in
             configuration.databaseBusyTimeout = .milliseconds(200)
         }
         defer { Task { await harness.stop() } }
-        // Another process holds the write lock for three seconds.
-        let locker = try SQLiteFulfillmentStore(path: harness.databasePath)
-        let locked = Task {
-            try await locker.pool.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
-                Thread.sleep(forTimeInterval: 3)
-                try db.execute(sql: "COMMIT")
+        // Another process holds the lock the worker needs for three seconds: SQLite's write
+        // lock, or on PostgreSQL the product's row.
+        let locked: Task<Void, any Error>
+        switch engine {
+        case .sqlite:
+            let locker = try SQLiteFulfillmentStore(path: harness.databasePath)
+            locked = Task {
+                try await locker.pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    Thread.sleep(forTimeInterval: 3)
+                    try db.execute(sql: "COMMIT")
+                }
+            }
+        case .postgres:
+            let database = harness.postgresDatabase
+            locked = Task {
+                try await PostgresFixture.withClient(database: database) { client in
+                    try await client.withTransaction(logger: Logger(label: "locker")) { connection in
+                        _ = try await connection.query(
+                            "SELECT sku FROM product WHERE sku = 'SKU-1' FOR UPDATE", logger: Logger(label: "locker"))
+                        try await Task.sleep(for: .seconds(3))
+                    }
+                }
             }
         }
         try await Task.sleep(for: .milliseconds(200))

@@ -30,7 +30,8 @@ public struct FulfillmentStore: Sendable {
     }
 
     /// Opens and migrates the store at `location`: an SQLite file, or a PostgreSQL database
-    /// (with a pool of at most `maximumConnections`).
+    /// (with a pool of at most `maximumConnections`). `busyTimeout` is how long a write waits
+    /// for another writer's lock (SQLite's busy timeout, PostgreSQL's `lock_timeout`).
     public static func open(
         _ location: DatabaseLocation, busyTimeout: Duration = .seconds(30), maximumConnections: Int = 8,
         logger: Logger = Logger(label: "fulfillment-store")
@@ -40,7 +41,8 @@ public struct FulfillmentStore: Sendable {
             return try FulfillmentStore(path: path, busyTimeout: busyTimeout)
         case .postgres(let url):
             let database = try await PostgresPool(url: url, maximumConnections: maximumConnections, logger: logger)
-            return FulfillmentStore(engine: try await PostgresFulfillmentStore(database: database, logger: logger), name: "postgres")
+            let engine = try await PostgresFulfillmentStore(database: database, lockTimeout: busyTimeout, logger: logger)
+            return FulfillmentStore(engine: engine, name: "postgres")
         }
     }
 

@@ -19,7 +19,7 @@ final class WorkerHarness: Sendable {
     let directory: URL
     let engine: StoreEngine
     /// The PostgreSQL database made for this harness, dropped by `stop()`.
-    private let postgresDatabase: String?
+    let postgresDatabase: String?
     let amqpURL: String
     let publisher: AMQPConnection
     let configuration: WorkerConfiguration

@@ -20,6 +20,10 @@ import PostgresSupport
 struct PostgresFulfillmentStore: FulfillmentEngine {
     let database: PostgresPool
     let logger: Logger
+    /// How long a statement waits for another transaction's lock before its transaction fails
+    /// (`lock_timeout`): a delivery batch that fails so goes through the retry queues, as a busy
+    /// SQLite file does after its busy timeout.
+    let lockTimeout: Duration
 
     /// Advisory-lock keys of this store (the first half of the two-key form). The gateway's
     /// database is another database, so its keys never meet these.
@@ -30,8 +34,9 @@ struct PostgresFulfillmentStore: FulfillmentEngine {
         static let orders: Int32 = 0x4342_0002
     }
 
-    init(database: PostgresPool, logger: Logger) async throws {
+    init(database: PostgresPool, lockTimeout: Duration, logger: Logger) async throws {
         self.database = database
+        self.lockTimeout = lockTimeout
         self.logger = logger
         try await database.migrate(Self.migrations, table: "fulfillment_migration", lockKey: LockSpace.migrations, logger: logger)
     }
@@ -42,11 +47,17 @@ struct PostgresFulfillmentStore: FulfillmentEngine {
         await database.isReachable()
     }
 
-    /// Runs `body` in one transaction; a PostgreSQL error comes out as a `PostgresFailure`
-    /// naming `what`.
+    /// Runs `body` in one transaction, whose statements wait at most `lockTimeout` for a lock;
+    /// a PostgreSQL error comes out as a `PostgresFailure` naming `what`.
     func transaction<T>(_ what: String, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        let milliseconds = max(1, lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let logger = logger
         do {
-            return try await client.withTransaction(logger: logger, body)
+            return try await client.withTransaction(logger: logger) { connection in
+                // A number, not a bound value: SET takes no parameters.
+                try await connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(milliseconds)"), logger: logger)
+                return try await body(connection)
+            }
         } catch {
             throw PostgresFailure(error, doing: what)
         }
