@@ -33,9 +33,6 @@ public final class PostgresPool: Sendable {
 
     deinit { runner.cancel() }
 
-    /// Stops the pool; queries after this fail.
-    public func close() { runner.cancel() }
-
     /// Whether the server answers a query (for `/readyz`).
     public func isReachable() async -> Bool {
         (try? await client.query("SELECT 1")) != nil

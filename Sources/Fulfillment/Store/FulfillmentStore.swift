@@ -16,17 +16,13 @@ public struct FulfillmentStore: Sendable {
     /// Internal: tests (`@testable`) may look through it at the engine's own rows.
     let engine: any FulfillmentEngine
 
-    /// Which engine is behind this store: `sqlite` or `postgres`.
-    public let engineName: String
-
-    init(engine: any FulfillmentEngine, name: String) {
+    init(engine: any FulfillmentEngine) {
         self.engine = engine
-        engineName = name
     }
 
     /// Opens (creating folders as needed) and migrates the SQLite file at `path`.
     public init(path: String, busyTimeout: Duration = .seconds(30)) throws {
-        self.init(engine: try SQLiteFulfillmentStore(path: path, busyTimeout: busyTimeout), name: "sqlite")
+        self.init(engine: try SQLiteFulfillmentStore(path: path, busyTimeout: busyTimeout))
     }
 
     /// Opens and migrates the store at `location`: an SQLite file, or a PostgreSQL database
@@ -42,7 +38,7 @@ public struct FulfillmentStore: Sendable {
         case .postgres(let url):
             let database = try await PostgresPool(url: url, maximumConnections: maximumConnections, logger: logger)
             let engine = try await PostgresFulfillmentStore(database: database, lockTimeout: busyTimeout, logger: logger)
-            return FulfillmentStore(engine: engine, name: "postgres")
+            return FulfillmentStore(engine: engine)
         }
     }
 

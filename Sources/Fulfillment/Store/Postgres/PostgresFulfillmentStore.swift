@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import PostgresSupport
+import ServiceRuntime
 
 /// The worker's store on PostgreSQL: one database shared by any number of worker replicas.
 /// The operations and their decisions are SQLite's (`SQLiteFulfillmentStore`); what changes is
@@ -20,10 +21,11 @@ import PostgresSupport
 struct PostgresFulfillmentStore: FulfillmentEngine {
     let database: PostgresPool
     let logger: Logger
-    /// How long a statement waits for another transaction's lock before its transaction fails
-    /// (`lock_timeout`): a delivery batch that fails so goes through the retry queues, as a busy
-    /// SQLite file does after its busy timeout.
-    let lockTimeout: Duration
+    /// Sets how long a statement waits for another transaction's lock before its transaction
+    /// fails (`lock_timeout`, in milliseconds): a delivery batch that fails so goes through the
+    /// retry queues, as a busy SQLite file does after its busy timeout. Made once; SET takes a
+    /// number, not a bound value.
+    private let setLockTimeout: String
 
     /// Advisory-lock keys of this store (the first half of the two-key form). The gateway's
     /// database is another database, so its keys never meet these.
@@ -36,7 +38,7 @@ struct PostgresFulfillmentStore: FulfillmentEngine {
 
     init(database: PostgresPool, lockTimeout: Duration, logger: Logger) async throws {
         self.database = database
-        self.lockTimeout = lockTimeout
+        setLockTimeout = "SET LOCAL lock_timeout = \(max(1, Int((lockTimeout.timeInterval * 1000).rounded())))"
         self.logger = logger
         try await database.migrate(Self.migrations, table: "fulfillment_migration", lockKey: LockSpace.migrations, logger: logger)
     }
@@ -47,15 +49,14 @@ struct PostgresFulfillmentStore: FulfillmentEngine {
         await database.isReachable()
     }
 
-    /// Runs `body` in one transaction, whose statements wait at most `lockTimeout` for a lock;
-    /// a PostgreSQL error comes out as a `PostgresFailure` naming `what`.
+    /// Runs `body` in one transaction, whose statements wait at most the lock timeout for a
+    /// lock; a PostgreSQL error comes out as a `PostgresFailure` naming `what`.
     func transaction<T>(_ what: String, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        let milliseconds = max(1, lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000)
         let logger = logger
+        let setLockTimeout = setLockTimeout
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                // A number, not a bound value: SET takes no parameters.
-                try await connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(milliseconds)"), logger: logger)
+                try await connection.execute(PostgresQuery(unsafeSQL: setLockTimeout), logger: logger)
                 return try await body(connection)
             }
         } catch {
