@@ -176,7 +176,9 @@ let package = Package(
                 "HTTPServerLimits",
                 "Fintoc",
                 "AMQP",
+                "PostgresSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,6 +219,7 @@ let package = Package(
                 "Fintoc",
                 "AMQP",
                 "CobroTestSupport",
+                "PostgresSupport",
                 // The sandbox stands in for Fintoc in the gateway's tests, as in the local stack.
                 "FintocSandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -27,9 +27,9 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
 func buildApplication(
     configuration: GatewayConfiguration, fintoc: FintocClient, checkoutAPI: any FintocCheckoutAPI, logger: Logger
 ) async throws -> some ApplicationProtocol {
-    let store = try GatewayStore(path: configuration.databasePath)
+    let store = try await GatewayStore.open(configuration, logger: logger)
     let keys = StorefrontKeys(store: store)
-    try keys.syncConfigured(configuration.storefrontKeys)
+    try await keys.syncConfigured(configuration.storefrontKeys)
     let metrics = GatewayMetrics()
     var amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "payments-gateway")
     // Only what the gateway owns: its user may configure nothing else (deploy/rabbitmq); the

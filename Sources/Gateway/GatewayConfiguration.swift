@@ -2,6 +2,7 @@ import Fintoc
 import Foundation
 import HTTPServerLimits
 import PaymentsCore
+import PostgresSupport
 import ServiceRuntime
 
 /// Everything the gateway needs to run, from the environment; every default makes the local
@@ -17,7 +18,11 @@ public struct GatewayConfiguration: Sendable {
     public var limits = HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 512)
     /// The same on the admin listener; few clients, so a small cap.
     public var adminLimits = HTTPServerLimits(requestTimeout: .seconds(15), idleTimeout: .seconds(75), maxConnections: 32)
-    public var databasePath = "./var/gateway.sqlite"
+    /// An SQLite file (the default, for one gateway process), or a PostgreSQL database that any
+    /// number of gateway replicas share.
+    public var database: DatabaseLocation = .sqlite(path: "./var/gateway.sqlite")
+    /// PostgreSQL connections per gateway process.
+    public var databaseMaxConnections = 20
     public var amqpURL = "amqp://guest:guest@127.0.0.1:5672/"
     public var fintoc = FintocClientConfiguration(secretKey: "sk_test_sandbox")
     public var fintocPublicKey = "pk_test_sandbox"
@@ -64,7 +69,13 @@ public struct GatewayConfiguration: Sendable {
             "GATEWAY_MAX_CONNECTIONS", default: "512",
             "connections open at once on the public server; past it a new one gets 503 and is closed"),
         .init("GATEWAY_ADMIN_MAX_CONNECTIONS", default: "32", "connections open at once on the admin server"),
-        .init("GATEWAY_DATABASE", default: "./var/gateway.sqlite", "SQLite file (created with its folder)"),
+        .init("GATEWAY_DATABASE", default: "./var/gateway.sqlite", "SQLite file of orders, checkouts, webhooks and the outbox"),
+        .init(
+            "GATEWAY_DATABASE_URL", default: "",
+            "postgres://user:password@host:5432/database[?sslmode=disable|prefer|require] for several gateway replicas on one database, "
+                + "or an SQLite path; replaces GATEWAY_DATABASE",
+            secret: true),
+        .init("GATEWAY_DATABASE_MAX_CONNECTIONS", default: "20", "PostgreSQL connections per gateway process (1 to 100)"),
         .init("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ the outbox relay publishes to", secret: true),
         .init(
             "FINTOC_API_URL", default: "http://127.0.0.1:8090",
@@ -114,7 +125,10 @@ public struct GatewayConfiguration: Sendable {
         configuration.adminLimits = configuration.limits
         configuration.adminLimits.maxConnections = try environment.integer(
             "GATEWAY_ADMIN_MAX_CONNECTIONS", default: 32, in: HTTPServerLimits.connectionsRange)
-        configuration.databasePath = environment.string("GATEWAY_DATABASE", default: configuration.databasePath)
+        configuration.database = try environment.database(
+            url: "GATEWAY_DATABASE_URL", path: "GATEWAY_DATABASE", default: configuration.database)
+        configuration.databaseMaxConnections = try environment.integer(
+            "GATEWAY_DATABASE_MAX_CONNECTIONS", default: configuration.databaseMaxConnections, in: 1...100)
         configuration.amqpURL = try environment.url("AMQP_URL", default: configuration.amqpURL, schemes: ["amqp", "amqps"], secret: true)
         let secretKey = environment.string("FINTOC_SECRET_KEY", default: "sk_test_sandbox")
         guard secretKey.hasPrefix("sk_") else {

@@ -9,12 +9,18 @@ public final class PostgresPool: Sendable {
     public let client: PostgresClient
     public let url: PostgresURL
     private let runner: Task<Void, Never>
+    /// Sets how long a statement of `transaction` waits for another transaction's lock before
+    /// its transaction fails (`lock_timeout`, in milliseconds), as SQLite's busy timeout does.
+    /// Made once; SET takes a number, not a bound value.
+    private let setLockTimeout: String
 
     /// Checks with one connection that the server answers and lets us in (so a wrong address
     /// or password fails at once, with the server's reason, rather than after the pool's
-    /// retries), then opens a pool of at most `maximumConnections` to `url`.
-    public init(url: PostgresURL, maximumConnections: Int, logger: Logger) async throws {
+    /// retries), then opens a pool of at most `maximumConnections` to `url`. The transactions
+    /// of `transaction` wait at most `lockTimeout` for a lock.
+    public init(url: PostgresURL, maximumConnections: Int, lockTimeout: Duration, logger: Logger) async throws {
         self.url = url
+        setLockTimeout = "SET LOCAL lock_timeout = \(max(1, Int((lockTimeout.timeInterval * 1000).rounded())))"
         do {
             let connection = try await PostgresConnection.connect(
                 on: PostgresClient.defaultEventLoopGroup.any(), configuration: try url.connectionConfiguration(), id: 0, logger: logger
@@ -32,6 +38,30 @@ public final class PostgresPool: Sendable {
     }
 
     deinit { runner.cancel() }
+
+    /// Runs `body` in one transaction, whose statements wait at most the lock timeout for a lock.
+    /// A PostgreSQL error comes out as a `PostgresFailure` naming `what`; an error of `body`'s
+    /// own as it was thrown.
+    public func transaction<T>(_ what: String, logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws
+        -> sending T
+    {
+        let setLockTimeout = setLockTimeout
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: setLockTimeout), logger: logger)
+                return try await body(connection)
+            }
+        } catch let error as PostgresTransactionError {
+            // The body's own error (a refusal, a lookup that found nothing) comes out as it was
+            // thrown; the transaction was rolled back.
+            if let thrown = error.closureError, !(thrown is PSQLError), !(thrown is PostgresFailure), error.rollbackError == nil {
+                throw thrown
+            }
+            throw PostgresFailure(error, doing: what)
+        } catch {
+            throw PostgresFailure(error, doing: what)
+        }
+    }
 
     /// Whether the server answers a query (for `/readyz`).
     public func isReachable() async -> Bool {

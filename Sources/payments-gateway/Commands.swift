@@ -28,8 +28,8 @@ struct APIKeys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let keys = StorefrontKeys(store: try GatewayStore(path: loadConfiguration().databasePath))
-            let made = try keys.create(name: name)
+            let keys = StorefrontKeys(store: try await openStore())
+            let made = try await keys.create(name: name)
             if json {
                 print(try jsonText(["id": made.id, "name": name, "key": made.secret]))
             } else {
@@ -45,7 +45,7 @@ struct APIKeys: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let keys = try StorefrontKeys(store: GatewayStore(path: loadConfiguration().databasePath)).list()
+            let keys = try await StorefrontKeys(store: openStore()).list()
             if json {
                 let encoder = Timestamp.jsonEncoder()
                 encoder.outputFormatting.insert(.prettyPrinted)
@@ -72,8 +72,8 @@ struct APIKeys: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let keys = StorefrontKeys(store: try GatewayStore(path: loadConfiguration().databasePath))
-            guard try keys.revoke(id: id) else {
+            let keys = StorefrontKeys(store: try await openStore())
+            guard try await keys.revoke(id: id) else {
                 FileHandle.standardError.write(Data("payments-gateway: no active key with id \(id)\n".utf8))
                 throw ExitCode(1)
             }
@@ -96,7 +96,7 @@ struct Outbox: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let status = try await OutboxStatus.read(GatewayStore(path: loadConfiguration().databasePath))
+            let status = try await OutboxStatus.read(openStore())
             if json {
                 print(String(decoding: try Timestamp.jsonEncoder().encode(status), as: UTF8.self))
                 return

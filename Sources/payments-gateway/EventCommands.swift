@@ -25,7 +25,7 @@ struct Events: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let log = EventLog(store: try GatewayStore(path: loadConfiguration().databasePath))
+            let log = EventLog(store: try await openStore())
             let history: EventLog.OrderHistory
             do {
                 history = try await log.history(order: .init(storefront: storefront, id: order))
@@ -100,7 +100,7 @@ struct Events: AsyncParsableCommand {
 
         private func replay() async throws {
             let configuration = try loadConfiguration()
-            let log = EventLog(store: try GatewayStore(path: configuration.databasePath))
+            let log = EventLog(store: try await openStore(configuration))
             let sinceDate = since.flatMap(Timestamp.parse)
             let order = self.order.map { EventLog.OrderName(storefront: storefront, id: $0) }
             if dryRun {

@@ -34,6 +34,14 @@ func loadConfiguration() throws -> GatewayConfiguration {
     }
 }
 
+/// The store the configuration names (GATEWAY_DATABASE_URL or GATEWAY_DATABASE), migrated, for
+/// a command. Quiet below warnings: the commands' own output (`--json`) is on stdout.
+func openStore(_ configuration: GatewayConfiguration? = nil) async throws -> GatewayStore {
+    var logger = Logger(label: "payments-gateway")
+    logger.logLevel = .warning
+    return try await GatewayStore.open(configuration ?? loadConfiguration(), logger: logger)
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP API and the outbox relay until SIGINT or SIGTERM (the default command)."
@@ -47,7 +55,7 @@ struct Serve: AsyncParsableCommand {
             metadata: [
                 "address": "\(configuration.host):\(configuration.port)",
                 "admin_address": "\(configuration.adminHost):\(configuration.adminPort)",
-                "database": "\(configuration.databasePath)",
+                "database": "\(configuration.database)",
                 "fintoc": "\(configuration.fintoc.baseURL)", "storefront_keys_configured": "\(configuration.storefrontKeys.count)",
             ])
         let app = try await buildApplication(configuration: configuration, logger: logger)

@@ -73,9 +73,17 @@ public enum BrokerFixture {
         _ = try? await management("DELETE", "api/vhosts/\(name)", body: nil)
     }
 
+    /// At most this many management calls at once: the suites start together, and dozens of
+    /// virtual hosts made at the same moment keep one broker on two cores busy past any timeout.
+    static let managementGate = AsyncGate(limit: 4)
+
     /// Calls the management API; returns the answer's body.
     @discardableResult
     public static func management(_ method: String, _ path: String, body: String?) async throws -> String {
+        try await managementGate.run { try await callManagement(method, path, body: body) }
+    }
+
+    private static func callManagement(_ method: String, _ path: String, body: String?) async throws -> String {
         let base = URLComponents(string: managementURL)!
         var request = HTTPClientRequest(url: "\(base.scheme!)://\(base.host!):\(base.port ?? 15672)/\(path)")
         request.method = .init(rawValue: method)
@@ -83,7 +91,7 @@ public enum BrokerFixture {
         request.headers.add(name: "Authorization", value: "Basic \(credentials)")
         request.headers.add(name: "Content-Type", value: "application/json")
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
         guard (200..<300).contains(response.status.code) else {
             throw ManagementError(description: "management \(method) \(path): \(response.status) \(text)")
@@ -147,4 +155,27 @@ public final class DeliveryBuffer: Sendable {
 
 public struct ManagementError: Error, CustomStringConvertible {
     public let description: String
+}
+
+/// Lets at most `limit` callers run at once; the others wait their turn, first come first served.
+public actor AsyncGate {
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if running < limit {
+            running += 1
+        } else {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+        defer {
+            if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
 }

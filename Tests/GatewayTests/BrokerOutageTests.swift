@@ -13,7 +13,7 @@ struct GatewayBrokerOutageTests {
     @Test("the broker stopped while events are written: after it starts, each is published once, in order")
     func relaySurvivesRestart() async throws {
         let url = try await BrokerFixture.virtualHost()
-        let harness = try RelayHarness(url: url)
+        let harness = try await RelayHarness(url: url)
         let running = Task { try await harness.relay.run() }
         try await harness.enqueue(RelayEvents.lifecycle(order: "ord-before"))
         #expect(try await harness.drained())
@@ -57,7 +57,7 @@ struct GatewayBrokerOutageTests {
                 #expect(response.status == .created, "the outbox holds events while the broker is down")
                 orders.append(order)
             }
-            let waiting = try await OutboxStatus.read(GatewayStore(path: stack.configuration.databasePath))
+            let waiting = try await OutboxStatus.read(stack.configuration.openStore())
             #expect(waiting.depth == 6)
             try await BrokerFixture.brokerScript("start")
 

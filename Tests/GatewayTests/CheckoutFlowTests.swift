@@ -29,9 +29,9 @@ struct CheckoutFlowTests {
 
     @Test(
         "each ui style: 201 with its Fintoc object, and checkout.created on the exchange",
-        arguments: ["redirect", "widget", "payment_intent"])
-    func eachStyle(ui: String) async throws {
-        try await Stack.run { stack in
+        arguments: StoreEngine.available, ["redirect", "widget", "payment_intent"])
+    func eachStyle(_ engine: StoreEngine, ui: String) async throws {
+        try await Stack.run(engine: engine) { stack in
             let response = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-\(ui)", ui: ui))
             #expect(response.status == .created)
             let checkout = try response.json()
@@ -74,9 +74,11 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("the same key and body replays the answer; another body with it is refused; one session, one event")
-    func replayAndReuse() async throws {
-        try await Stack.run { stack in
+    @Test(
+        "the same key and body replays the answer; another body with it is refused; one session, one event",
+        arguments: StoreEngine.available)
+    func replayAndReuse(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let body = GatewayFixture.checkoutBody(orderID: "ord-replay")
             let first = try await stack.createCheckout(body, key: "key-replay")
             let second = try await stack.createCheckout(body, key: "key-replay")
@@ -100,14 +102,17 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("a request with the same key still in flight is refused with 409; the first one completes")
-    func inFlight() async throws {
+    @Test("a request with the same key still in flight is refused with 409; the first one completes", arguments: StoreEngine.available)
+    func inFlight(_ engine: StoreEngine) async throws {
         // Three 503s and their waits keep the first request in flight for about 1.7 s. The second
         // one is sent once Fintoc has refused the first attempt, so it meets the first in flight
         // however late the machine starts the first (a fixed sleep did not, under load).
-        try await Stack.run(adjust: {
-            $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(500), maxDelay: .milliseconds(600))
-        }) { stack in
+        try await Stack.run(
+            engine: engine,
+            adjust: {
+                $0.fintoc.retry = .init(maxAttempts: 4, initialDelay: .milliseconds(500), maxDelay: .milliseconds(600))
+            }
+        ) { stack in
             try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 3, "path_prefix": "/v2/checkout_sessions"}]}"#)
             async let first = stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-inflight"), key: "key-inflight")
             let deadline = ContinuousClock.now + .seconds(10)
@@ -129,9 +134,9 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("Fintoc answers 503 twice, then succeeds: one checkout, one session, one event")
-    func fintocRecovers() async throws {
-        try await Stack.run { stack in
+    @Test("Fintoc answers 503 twice, then succeeds: one checkout, one session, one event", arguments: StoreEngine.available)
+    func fintocRecovers(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 1, "path_prefix": "/v1/payment_intents"}]}"#)
             let response = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-503", ui: "payment_intent"))
             #expect(response.status == .created)
@@ -140,9 +145,11 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("Fintoc keeps failing: 502 with Fintoc's code, nothing recorded, and the same key works once Fintoc is back")
-    func fintocDownThenBack() async throws {
-        try await Stack.run { stack in
+    @Test(
+        "Fintoc keeps failing: 502 with Fintoc's code, nothing recorded, and the same key works once Fintoc is back",
+        arguments: StoreEngine.available)
+    func fintocDownThenBack(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             try await Self.sandboxFaults(stack, #"{"api_errors": [{"status": 503, "count": 10}]}"#)
             let body = GatewayFixture.checkoutBody(orderID: "ord-down")
             let failed = try await stack.createCheckout(body, key: "key-down")
@@ -159,9 +166,9 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("a new attempt for the same order is attempt 2; a different order under the same id is refused")
-    func attempts() async throws {
-        try await Stack.run { stack in
+    @Test("a new attempt for the same order is attempt 2; a different order under the same id is refused", arguments: StoreEngine.available)
+    func attempts(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             #expect(try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att")).status == .created)
             let second = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-att", ui: "widget"))
             #expect(try second.status == .created && (second.json()["attempt"] as? Int) == 2)
@@ -174,9 +181,11 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("two storefronts use the same order id, each unaware of the other: own orders, own attempts, own events")
-    func storefrontsShareOrderIDs() async throws {
-        try await Stack.run { stack in
+    @Test(
+        "two storefronts use the same order id, each unaware of the other: own orders, own attempts, own events",
+        arguments: StoreEngine.available)
+    func storefrontsShareOrderIDs(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let mine = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "1001"))
             #expect(try mine.status == .created && (mine.json()["attempt"] as? Int) == 1)
             // The other storefront's 1001 is another order: other lines, other amount, its own
@@ -219,9 +228,9 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("expire: the Fintoc object expires, checkout.expired is published, a second expire is refused")
-    func expire() async throws {
-        try await Stack.run { stack in
+    @Test("expire: the Fintoc object expires, checkout.expired is published, a second expire is refused", arguments: StoreEngine.available)
+    func expire(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let created = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-exp"))
             let id = try #require(try created.json()["id"] as? String)
             let expired = try await stack.gateway.execute(
@@ -242,15 +251,12 @@ struct CheckoutFlowTests {
         }
     }
 
-    @Test("a paid order refuses a new checkout with 409, and the refusal is replayed for its key")
-    func paidOrder() async throws {
-        try await Stack.run { stack in
+    @Test("a paid order refuses a new checkout with 409, and the refusal is replayed for its key", arguments: StoreEngine.available)
+    func paidOrder(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             #expect(try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-paid")).status == .created)
             // Webhooks mark orders paid (the next issue); here the store is set as they will set it.
-            let database = try GatewayStore(path: stack.configuration.databasePath)
-            try await database.pool.write { db in
-                try db.execute(sql: "UPDATE \"order\" SET status = 'paid' WHERE id = 'ord-paid'")
-            }
+            try await stack.configuration.openStore().execute(#"UPDATE "order" SET status = 'paid' WHERE id = 'ord-paid'"#)
             let refused = try await stack.createCheckout(GatewayFixture.checkoutBody(orderID: "ord-paid"), key: "key-paid")
             #expect(refused.status == .conflict)
             #expect(try ErrorBody(refused.body).error.code == "order_already_paid")
@@ -304,8 +310,7 @@ struct CheckoutFlowTests {
             let first = try await stack.createCheckout(body, key: "key-late")
             #expect(first.status == .created)
             // A day later: our idempotency row is purged, and Fintoc (the sandbox) forgot its key too.
-            let database = try GatewayStore(path: stack.configuration.databasePath)
-            try await database.pool.write { db in try db.execute(sql: "DELETE FROM idempotency_key") }
+            try await stack.configuration.openStore().execute("DELETE FROM idempotency_key")
             await stack.sandbox.pruneExpired(now: Date().addingTimeInterval(2 * 86_400))
             let again = try await stack.createCheckout(body, key: "key-late")
             #expect(again.status == .created)

@@ -1,6 +1,7 @@
 import CobroTestSupport
 import Foundation
 import Gateway
+import PostgresSupport
 import Testing
 
 /// The `payments-gateway` executable as an operator runs it.
@@ -58,17 +59,17 @@ struct GatewayExecutableTests {
         #expect(!run.output.contains("sk_live_abcdefghijklmnop"))
     }
 
-    @Test("api-keys create, list and revoke; the key works until revoked")
-    func apiKeys() async throws {
-        let database = Self.database()
-        let environment = ["GATEWAY_DATABASE": database]
+    @Test("api-keys create, list and revoke; the key works until revoked", arguments: StoreEngine.available)
+    func apiKeys(_ engine: StoreEngine) async throws {
+        let database = try await GatewayFixture.databaseSetting(engine)
+        let environment = ["GATEWAY_DATABASE_URL": database]
         let created = try await Self.run(["api-keys", "create", "shop-cli", "--json"], environment)
         #expect(created.status == 0)
         let made = try JSONDecoder().decode([String: String].self, from: Data(created.output.utf8))
         let id = try #require(made["id"])
         let key = try #require(made["key"])
         #expect(key.hasPrefix("cbk_") && key.count == 44)
-        let keys = StorefrontKeys(store: try GatewayStore(path: database), refreshInterval: .zero)
+        let keys = StorefrontKeys(store: try await GatewayStore.open(DatabaseLocation(parsing: database)), refreshInterval: .zero)
         #expect(try await keys.authenticate(key)?.name == "shop-cli")
 
         let listed = try await Self.run(["api-keys", "list"], environment)
@@ -82,11 +83,26 @@ struct GatewayExecutableTests {
         #expect(try await Self.run(["api-keys", "create", "bad name"], environment).status != 0)
     }
 
-    @Test("outbox status reads the database")
-    func outboxStatus() async throws {
-        let run = try await Self.run(["outbox", "status", "--json"], ["GATEWAY_DATABASE": Self.database()])
+    @Test("outbox status reads the database", arguments: StoreEngine.available)
+    func outboxStatus(_ engine: StoreEngine) async throws {
+        let run = try await Self.run(
+            ["outbox", "status", "--json"], ["GATEWAY_DATABASE_URL": try await GatewayFixture.databaseSetting(engine)])
         #expect(run.status == 0)
         let status = try JSONDecoder().decode(OutboxStatus.self, from: Data(run.output.utf8))
         #expect(status.depth == 0 && status.publishedTotal == 0)
+    }
+
+    @Test("a PostgreSQL server that does not answer stops a command at once, naming the server and never the password")
+    func unreachableDatabase() async throws {
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        let url = "postgres://cobro:hunter2@127.0.0.1:\(refusing.port)/cobro?sslmode=disable"
+        let run = try await Self.run(["outbox", "status"], ["GATEWAY_DATABASE_URL": url])
+        #expect(run.status != 0)
+        #expect(run.output.contains("cannot connect to postgres://cobro:***@127.0.0.1:\(refusing.port)/cobro"), "\(run.output)")
+        #expect(!run.output.contains("hunter2"))
+        let both = try await Self.run(["outbox", "status"], ["GATEWAY_DATABASE_URL": url, "GATEWAY_DATABASE": Self.database()])
+        #expect(both.status == 78, "\(both.output)")
+        #expect(both.output.contains("GATEWAY_DATABASE"), "\(both.output)")
     }
 }

@@ -8,12 +8,14 @@ import Testing
 
 @Suite("The gateway process killed between commit and publish", .needsBroker, .tags(.broker))
 struct GatewayCrashTests {
-    @Test("SIGKILL after webhooks were committed and before any was published: all are published after restart, once")
-    func killedBeforePublishing() async throws {
-        let store = try StoreFixture(ui: .paymentIntent, providerID: "pi_crash_0", checkoutID: "chk_crash_0", orderID: "ord-crash-0")
-        defer { store.remove() }
+    @Test(
+        "SIGKILL after webhooks were committed and before any was published: all are published after restart, once",
+        arguments: StoreEngine.available)
+    func killedBeforePublishing(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(
+            engine, ui: .paymentIntent, providerID: "pi_crash_0", checkoutID: "chk_crash_0", orderID: "ord-crash-0")
         for index in 1..<40 {
-            try store.addCheckout(
+            try await store.addCheckout(
                 ui: .paymentIntent, providerID: "pi_crash_\(index)", checkoutID: "chk_crash_\(index)", orderID: "ord-crash-\(index)",
                 attempt: 1)
         }
@@ -24,7 +26,7 @@ struct GatewayCrashTests {
         let url = try await BrokerFixture.virtualHost()
         let refusing = try RefusingPort()
         var environment = [
-            "GATEWAY_PORT": "0", "GATEWAY_ADMIN_PORT": "0", "GATEWAY_DATABASE": store.path, "LOG_LEVEL": "info",
+            "GATEWAY_PORT": "0", "GATEWAY_ADMIN_PORT": "0", "GATEWAY_DATABASE_URL": store.setting, "LOG_LEVEL": "info",
             "FINTOC_API_URL": "http://127.0.0.1:\(refusing.port)", "GATEWAY_RECONCILE_INTERVAL": "0",
             // First life: the broker cannot be reached, so committed events cannot be published.
             "AMQP_URL": "amqp://guest:guest@127.0.0.1:\(refusing.port)/",

@@ -1,7 +1,6 @@
 import AMQP
 import CobroTestSupport
 import Foundation
-import GRDB
 import Logging
 import PaymentsCore
 import ServiceRuntime
@@ -16,11 +15,9 @@ struct RelayHarness {
     let relay: OutboxRelay
     let signal = WakeSignal()
 
-    init(url: String) throws {
+    init(url: String, engine: StoreEngine = .sqlite) async throws {
         self.url = url
-        database = try GatewayStore(
-            path: FileManager.default.temporaryDirectory
-                .appendingPathComponent("cobro-relay-\(UUID().uuidString)/gateway.sqlite").path)
+        database = try await GatewayStore.open(try await GatewayFixture.location(engine))
         var amqp = try AMQPConfiguration(url: url, connectionName: "relay-test")
         amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
         amqp.reconnectBackoff = Backoff(base: .milliseconds(50), cap: .milliseconds(500))
@@ -31,11 +28,7 @@ struct RelayHarness {
 
     /// Writes `events` in one transaction, as the gateway does, and wakes the relay.
     func enqueue(_ events: [DomainEvent]) async throws {
-        try await database.pool.write { db in
-            for event in events {
-                try OutboxRecord.enqueue(EventEnvelope(event: event, time: Date(timeIntervalSince1970: 1_795_000_000)), in: db)
-            }
-        }
+        try await database.enqueue(events.map { EventEnvelope(event: $0, time: Date(timeIntervalSince1970: 1_795_000_000)) })
         signal.notify()
     }
 
@@ -87,10 +80,10 @@ enum RelayEvents {
 struct OutboxRelayTests {
     @Test(
         "rows reach the exchange once, in order per order, with the envelope's properties; then they are marked published", .needsBroker,
-        .tags(.broker))
-    func publishesInOrder() async throws {
+        .tags(.broker), arguments: StoreEngine.available)
+    func publishesInOrder(_ engine: StoreEngine) async throws {
         let url = try await BrokerFixture.virtualHost()
-        let harness = try RelayHarness(url: url)
+        let harness = try await RelayHarness(url: url, engine: engine)
         let observer = try await AMQPConnection.connect(url: url, connectionName: "relay-observer")
         let queue = try await BrokerFixture.tap(observer, exchange: PaymentsTopology.paymentsExchange)
         let consumer = DeliveryBuffer(try await observer.consume(queue: queue, prefetch: 100))
@@ -133,7 +126,7 @@ struct OutboxRelayTests {
 
     @Test("with no broker, new rows do not cut the backoff short: no reconnection storm")
     func noReconnectStorm() async throws {
-        let harness = try RelayHarness(url: "amqp://guest:guest@127.0.0.1:9/")
+        let harness = try await RelayHarness(url: "amqp://guest:guest@127.0.0.1:9/")
         let running = Task { try await harness.relay.run() }
         let started = ContinuousClock.now
         for index in 0..<100 {
@@ -157,7 +150,7 @@ struct OutboxRelayTests {
 
     @Test("with no broker reachable, rows wait and nothing is lost")
     func brokerUnreachable() async throws {
-        let harness = try RelayHarness(url: "amqp://guest:guest@127.0.0.1:9/")
+        let harness = try await RelayHarness(url: "amqp://guest:guest@127.0.0.1:9/")
         try await harness.enqueue(RelayEvents.lifecycle(order: "ord-wait"))
         let running = Task { try await harness.relay.run() }
         try await Task.sleep(for: .milliseconds(800))

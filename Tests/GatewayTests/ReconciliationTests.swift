@@ -18,9 +18,9 @@ struct ReconciliationTests {
 
     @Test(
         "a payment whose webhook Fintoc never delivered is recovered by reconciliation, for each ui",
-        arguments: ["redirect", "widget", "payment_intent"])
-    func neverDelivered(ui: String) async throws {
-        try await Stack.run { stack in
+        arguments: StoreEngine.available, ["redirect", "widget", "payment_intent"])
+    func neverDelivered(_ engine: StoreEngine, ui: String) async throws {
+        try await Stack.run(engine: engine) { stack in
             // No webhook endpoint is subscribed: Fintoc never tells the gateway.
             let made = try await stack.checkout(ui: ui)
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
@@ -34,9 +34,7 @@ struct ReconciliationTests {
             #expect(events.map(\.id) == ["shop/\(made.orderID)/payment.succeeded/1"])
             let again = try await ReconcileNow.run(configuration: stack.configuration, everythingOpen: true, logger: Self.quiet)
             #expect(again.examined == 0, "a paid checkout is not re-read")
-            let sources = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
-                try String.fetchAll(db, sql: "SELECT DISTINCT source FROM inbox")
-            }
+            let sources = try await stack.configuration.openStore().strings("SELECT DISTINCT source FROM inbox")
             #expect(sources == ["reconciliation"])
         }
     }
@@ -61,9 +59,9 @@ struct ReconciliationTests {
         }
     }
 
-    @Test("a finished session that names no payment is re-read by the running service and settled")
-    func backgroundServiceSettlesReview() async throws {
-        try await Stack.run(adjust: { $0.reconcileInterval = 0.3 }) { stack in
+    @Test("a finished session that names no payment is re-read by the running service and settled", arguments: StoreEngine.available)
+    func backgroundServiceSettlesReview(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine, adjust: { $0.reconcileInterval = 0.3 }) { stack in
             let made = try await stack.checkout(ui: "redirect")
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
             let bare = FintocEvents.event(
@@ -72,17 +70,17 @@ struct ReconciliationTests {
             #expect(response.status == .ok)
             let events = try await stack.nextEvents(2, timeout: .seconds(15))
             #expect(events.map(\.type) == [.checkoutCreated, .paymentSucceeded])
-            let checkout = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
-                try CheckoutRecord.fetchOne(db, key: made.id)
-            }
+            let checkout = try await stack.configuration.openStore().checkoutRow(made.id)
             #expect(checkout?.status == .succeeded)
             #expect(checkout?.reviewSince == nil)
         }
     }
 
-    @Test("a webhook contradicting a failed payment is not published; Fintoc's answer keeps it failed and ends the review")
-    func contradictionSettledByFintoc() async throws {
-        try await Stack.run(adjust: { $0.reconcileInterval = 0.3 }) { stack in
+    @Test(
+        "a webhook contradicting a failed payment is not published; Fintoc's answer keeps it failed and ends the review",
+        arguments: StoreEngine.available)
+    func contradictionSettledByFintoc(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine, adjust: { $0.reconcileInterval = 0.3 }) { stack in
             await stack.subscribeSandbox()
             let made = try await stack.checkout(ui: "payment_intent")
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .failed, errorReason: "insufficient_funds")
@@ -91,15 +89,15 @@ struct ReconciliationTests {
                 type: "payment_intent.succeeded", data: FintocEvents.intent(made.providerID, status: "succeeded", checkout: made.id))
             let response = try await stack.postWebhook(forged, headers: FintocEvents.headers(forged))
             #expect(try response.json()["outcome"] as? String == "contradiction")
-            let database = try GatewayStore(path: stack.configuration.databasePath)
+            let database = try await stack.configuration.openStore()
             var settled = false
             for _ in 0..<100 where !settled {
                 try await Task.sleep(for: .milliseconds(100))
-                settled = try await database.pool.read { db in try CheckoutRecord.fetchOne(db, key: made.id)?.reviewSince == nil }
+                settled = try await database.checkoutRow(made.id)?.reviewSince == nil
             }
             #expect(settled, "the review ends once Fintoc has been asked")
             #expect(try await stack.events.take(1, timeout: .seconds(1)).isEmpty, "no payment.succeeded")
-            let checkout = try await database.pool.read { db in try CheckoutRecord.fetchOne(db, key: made.id) }
+            let checkout = try await database.checkoutRow(made.id)
             #expect(checkout?.status == .failed)
         }
     }
@@ -111,7 +109,7 @@ struct ReconciliationTests {
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
             _ = try await stack.nextEvents(1)
             let environment = [
-                "GATEWAY_DATABASE": stack.configuration.databasePath, "FINTOC_API_URL": stack.configuration.fintoc.baseURL,
+                "GATEWAY_DATABASE": stack.configuration.sqlitePath, "FINTOC_API_URL": stack.configuration.fintoc.baseURL,
                 "AMQP_URL": stack.configuration.amqpURL,
             ]
             let notAll = try await ExecutableRunner.run("payments-gateway", ["reconcile", "--now", "--json"], environment: environment)

@@ -39,9 +39,9 @@ struct ReturningCustomerTests {
         return try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]] ?? []
     }
 
-    @Test("two orders by the same RUT both get a checkout, for one Fintoc customer")
-    func sameRUTTwice() async throws {
-        try await Stack.run { stack in
+    @Test("two orders by the same RUT both get a checkout, for one Fintoc customer", arguments: StoreEngine.available)
+    func sameRUTTwice(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let first = try await stack.createCheckout(Self.body("ord-rut-1", taxType: "cl_rut", taxValue: "12.345.678-5"))
             #expect(first.status == .created, "\(String(buffer: first.body))")
             // Spelled another way: the same person.
@@ -82,16 +82,15 @@ struct ReturningCustomerTests {
         }
     }
 
-    @Test("a remembered customer Fintoc no longer has is forgotten, and the checkout goes through")
-    func forgottenAtFintoc() async throws {
-        try await Stack.run { stack in
+    @Test("a remembered customer Fintoc no longer has is forgotten, and the checkout goes through", arguments: StoreEngine.available)
+    func forgottenAtFintoc(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             // The gateway remembers a customer the sandbox never had (deleted at Fintoc, say).
-            try await stack.gatewayDatabase().write { db in
-                try db.execute(
-                    sql:
-                        "INSERT INTO fintoc_customer (mode, tax_id_type, tax_id, customer_id, updated_at) VALUES ('test', 'cl_rut', '123456785', 'cus_gone', ?)",
-                    arguments: [Date()])
-            }
+            try await stack.configuration.openStore().execute(
+                """
+                INSERT INTO fintoc_customer (mode, tax_id_type, tax_id, customer_id, updated_at)
+                VALUES ('test', 'cl_rut', '123456785', 'cus_gone', '2026-11-01 10:00:00.000')
+                """)
             let checkout = try await stack.createCheckout(Self.body("ord-gone", taxType: "cl_rut", taxValue: "12.345.678-5"))
             #expect(checkout.status == .created, "\(String(buffer: checkout.body))")
             let customer = try #require(try await Self.sessionCustomer(stack, checkout))
@@ -146,14 +145,12 @@ struct ReturningCustomerTests {
 extension Stack {
     /// The gateway's own database file, opened beside the running gateway.
     func gatewayDatabase() throws -> DatabaseQueue {
-        try DatabaseQueue(path: configuration.databasePath)
+        try DatabaseQueue(path: configuration.sqlitePath)
     }
 
     /// The Fintoc customers the gateway remembers.
     func rememberedCustomers() async throws -> [String] {
-        try await gatewayDatabase().read { db in
-            try String.fetchAll(db, sql: "SELECT customer_id FROM fintoc_customer ORDER BY customer_id")
-        }
+        try await configuration.openStore().strings("SELECT customer_id FROM fintoc_customer ORDER BY customer_id").compactMap { $0 }
     }
 
     /// Runs `body` while the gateway cannot record a checkout of `orderID`: a trigger in its

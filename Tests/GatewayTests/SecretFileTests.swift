@@ -2,6 +2,7 @@ import CobroTestSupport
 import Foundation
 import Gateway
 import PaymentsCore
+import PostgresSupport
 import ServiceRuntime
 import Testing
 
@@ -22,14 +23,17 @@ struct GatewaySecretFileTests {
                 "FINTOC_SECRET_KEY_FILE": try Self.file("sk_test_from_a_file_0001\n"),
                 "STOREFRONT_API_KEYS_FILE": try Self.file("shop:cbk_file_storefront_key_01,other:cbk_file_storefront_key_02\n"),
                 "FINTOC_WEBHOOK_SECRETS_FILE": try Self.file("whsec_from_a_file_0001\n"),
+                "GATEWAY_DATABASE_URL_FILE": try Self.file("postgres://gateway:s3cr3t-db@db.internal:5432/cobro\n"),
             ]))
         #expect(configuration.amqpURL == "amqp://gateway:s3cr3t-amqp@broker.internal:5672/cobro")
         #expect(configuration.fintoc.secretKey == "sk_test_from_a_file_0001")
         #expect(configuration.storefrontKeys.map(\.key) == ["cbk_file_storefront_key_01", "cbk_file_storefront_key_02"])
         #expect(configuration.webhookSecrets == ["whsec_from_a_file_0001"])
+        #expect(configuration.database == (try DatabaseLocation(parsing: "postgres://gateway:s3cr3t-db@db.internal:5432/cobro")))
+        #expect(!"\(configuration.database)".contains("s3cr3t-db"), "the password never shows")
         #expect(
             GatewayConfiguration.variables.filter(\.isSecret).map(\.name).sorted() == [
-                "AMQP_URL", "FINTOC_SECRET_KEY", "FINTOC_WEBHOOK_SECRETS", "STOREFRONT_API_KEYS",
+                "AMQP_URL", "FINTOC_SECRET_KEY", "FINTOC_WEBHOOK_SECRETS", "GATEWAY_DATABASE_URL", "STOREFRONT_API_KEYS",
             ])
     }
 

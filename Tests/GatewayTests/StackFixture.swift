@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Logging
 import NIOFoundationCompat
 import PaymentsCore
+import PostgresSupport
 
 /// A real sandbox and a real gateway on free loopback ports, the gateway publishing to its own
 /// virtual host of the test broker, and a queue tapping `payments.events`.
@@ -19,8 +20,10 @@ struct Stack {
     let observer: AMQPConnection
     let events: DeliveryBuffer
 
-    /// Runs `body` with a fresh stack; `adjust` may change the gateway's configuration first.
+    /// Runs `body` with a fresh stack, its gateway's store on `engine`; `adjust` may change the
+    /// gateway's configuration first.
     static func run(
+        engine: StoreEngine = .sqlite,
         adjust: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
         _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
@@ -36,6 +39,7 @@ struct Stack {
             try await buildApplication(sandbox: sandbox).test(.live) { sandboxClient in
                 var adjusted = GatewayFixture.configuration(fintocURL: "http://127.0.0.1:\(sandboxClient.port!)")
                 adjusted.amqpURL = url
+                if engine != .sqlite { adjusted.database = try DatabaseLocation(parsing: try await GatewayFixture.databaseSetting(engine)) }
                 adjust(&adjusted)
                 let configuration = adjusted
                 var gatewayLogger = Logger(label: "gateway-under-test")

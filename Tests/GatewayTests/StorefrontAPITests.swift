@@ -59,23 +59,23 @@ struct StorefrontAPITests {
         }
     }
 
-    @Test("a revoked key stops working; the other storefront's key still works")
-    func revocation() async throws {
-        let configuration = GatewayFixture.configuration()
+    @Test("a revoked key stops working; the other storefront's key still works", arguments: StoreEngine.available)
+    func revocation(_ engine: StoreEngine) async throws {
+        let configuration = try await GatewayFixture.configuration(engine: engine)
         let app = try await buildApplication(configuration: configuration)
-        let keys = StorefrontKeys(store: try GatewayStore(path: configuration.databasePath), refreshInterval: .zero)
-        let made = try keys.create(name: "cli-shop")
+        let keys = StorefrontKeys(store: try await configuration.openStore(), refreshInterval: .zero)
+        let made = try await keys.create(name: "cli-shop")
         #expect(made.secret.hasPrefix("cbk_"))
         #expect(try await keys.authenticate(made.secret)?.name == "cli-shop")
-        #expect(try keys.list().contains { $0.id == made.id && $0.prefix == String(made.secret.prefix(10)) && $0.revokedAt == nil })
-        #expect(try keys.revoke(id: made.id))
-        #expect(try !keys.revoke(id: made.id))
+        #expect(try await keys.list().contains { $0.id == made.id && $0.prefix == String(made.secret.prefix(10)) && $0.revokedAt == nil })
+        #expect(try await keys.revoke(id: made.id))
+        #expect(try await !keys.revoke(id: made.id))
         #expect(try await keys.authenticate(made.secret) == nil)
         #expect(try await keys.authenticate(GatewayFixture.otherStorefrontKey)?.name == "other-shop")
         // An environment key revoked by an operator stays revoked across restarts.
-        let environmentKey = try #require(try keys.list().first { $0.name == "shop" })
-        #expect(try keys.revoke(id: environmentKey.id))
-        try keys.syncConfigured(configuration.storefrontKeys)
+        let environmentKey = try #require(try await keys.list().first { $0.name == "shop" })
+        #expect(try await keys.revoke(id: environmentKey.id))
+        try await keys.syncConfigured(configuration.storefrontKeys)
         #expect(try await keys.authenticate(GatewayFixture.storefrontKey) == nil)
         try await app.test(.live) { client in
             let response = try await client.execute(uri: "/v1/orders/none", method: .get, headers: GatewayFixture.headers(key: made.secret))
@@ -291,9 +291,9 @@ struct StorefrontAPITests {
         }
     }
 
-    @Test("Fintoc unreachable: 502 with a retryable code, nothing recorded, the key free for the retry")
-    func fintocDown() async throws {
-        let configuration = GatewayFixture.configuration()
+    @Test("Fintoc unreachable: 502 with a retryable code, nothing recorded, the key free for the retry", arguments: StoreEngine.available)
+    func fintocDown(_ engine: StoreEngine) async throws {
+        let configuration = try await GatewayFixture.configuration(engine: engine)
         let app = try await buildApplication(configuration: configuration)
         let body = GatewayFixture.json(GatewayFixture.checkoutBody(orderID: "ord-down-1"))
         try await app.test(.live) { client in
@@ -306,15 +306,10 @@ struct StorefrontAPITests {
                 #expect(error.error.code == "provider_unavailable")
             }
         }
-        let database = try GatewayStore(path: configuration.databasePath)
-        let counts = try await database.pool.read { db in
-            (
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"order\"")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkout")!,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox")!,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency_key")!
-            )
+        let database = try await configuration.openStore()
+        for table in [#""order""#, "checkout", "outbox", "idempotency_key"] {
+            #expect(try await database.integer("SELECT COUNT(*) FROM \(table)") == 0, "\(table)")
         }
-        #expect(counts == (0, 0, 0, 0))
     }
 }
 
@@ -347,9 +342,9 @@ struct IdempotencyRecordTests {
         if case .proceed(let claim) = begin { claim } else { nil }
     }
 
-    @Test("answers are replayed for 24 hours, then forgotten and purged; keys are per storefront key")
-    func expiry() async throws {
-        let store = IdempotencyStore(store: try GatewayStore(path: GatewayFixture.configuration().databasePath))
+    @Test("answers are replayed for 24 hours, then forgotten and purged; keys are per storefront key", arguments: StoreEngine.available)
+    func expiry(_ engine: StoreEngine) async throws {
+        let store = IdempotencyStore(store: try await GatewayStore.open(GatewayFixture.location(engine)))
         let hash = IdempotencyStore.hash(Data("request".utf8))
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         let claim = try #require(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start)))
@@ -357,9 +352,8 @@ struct IdempotencyRecordTests {
         #expect(
             Self.claim(try await store.begin(storefront: "key_2", key: "k", requestHash: hash, now: start)) != nil,
             "scoped per storefront key")
-        try await store.store.pool.write { db in
-            try store.complete(storefront: "key_1", key: "k", claim: claim, status: 201, body: Data("{}".utf8), in: db)
-        }
+        try await store.store.storeAnswer(
+            status: 201, body: Data("{}".utf8), for: IdempotencyClaim(storefront: "key_1", key: "k", claim: claim))
         #expect(
             try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start.addingTimeInterval(3600))
                 == .replay(status: 201, body: Data("{}".utf8)))
@@ -372,9 +366,11 @@ struct IdempotencyRecordTests {
                     now: start.addingTimeInterval(90_000))) != nil)
     }
 
-    @Test("an abandoned key is taken over only by the same request, and the old holder can neither answer nor free it")
-    func takeover() async throws {
-        var configured = IdempotencyStore(store: try GatewayStore(path: GatewayFixture.configuration().databasePath))
+    @Test(
+        "an abandoned key is taken over only by the same request, and the old holder can neither answer nor free it",
+        arguments: StoreEngine.available)
+    func takeover(_ engine: StoreEngine) async throws {
+        var configured = IdempotencyStore(store: try await GatewayStore.open(GatewayFixture.location(engine)))
         configured.abandonedAfter = 120
         let store = configured
         let hash = IdempotencyStore.hash(Data("A".utf8))
@@ -389,17 +385,15 @@ struct IdempotencyRecordTests {
             Self.claim(try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(121))))
         #expect(second != first)
         await #expect(throws: IdempotencyStore.ClaimLost.self) {
-            try await store.store.pool.write { db in
-                try store.complete(storefront: "s", key: "k", claim: first, status: 201, body: Data("old".utf8), in: db)
-            }
+            try await store.store.storeAnswer(
+                status: 201, body: Data("old".utf8), for: IdempotencyClaim(storefront: "s", key: "k", claim: first))
         }
         await store.release(storefront: "s", key: "k", claim: first)
         #expect(
             try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(122)) == .inProgress,
             "the new holder keeps it")
-        try await store.store.pool.write { db in
-            try store.complete(storefront: "s", key: "k", claim: second, status: 201, body: Data("new".utf8), in: db)
-        }
+        try await store.store.storeAnswer(
+            status: 201, body: Data("new".utf8), for: IdempotencyClaim(storefront: "s", key: "k", claim: second))
         #expect(
             try await store.begin(storefront: "s", key: "k", requestHash: hash, now: start.addingTimeInterval(123))
                 == .replay(status: 201, body: Data("new".utf8)))
@@ -417,8 +411,8 @@ struct IdempotencyRecordTests {
 struct GatewayDatabaseTests {
     @Test("the writer syncs every commit (synchronous = FULL) in WAL mode")
     func durableCommits() async throws {
-        let database = try GatewayStore(path: GatewayFixture.configuration().databasePath)
-        let (mode, synchronous) = try await database.pool.write { db in
+        let database = try await GatewayFixture.configuration().openStore()
+        let (mode, synchronous) = try await database.sqlitePool.write { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode")!, try Int.fetchOne(db, sql: "PRAGMA synchronous")!)
         }
         #expect(mode == "wal")

@@ -21,7 +21,7 @@ struct StorefrontScopeTests {
             // The schema as the previous release left it, with one order, its checkout, a payment
             // intent and an event.
             let queue = try DatabaseQueue(path: path)
-            try GatewayStore.migrator.migrate(queue, upTo: "v4: Fintoc customers by tax id")
+            try SQLiteGatewayStore.migrator.migrate(queue, upTo: "v4: Fintoc customers by tax id")
             try queue.write { db in
                 try db.execute(
                     sql: """
@@ -39,7 +39,7 @@ struct StorefrontScopeTests {
         }
 
         let database = try GatewayStore(path: path)
-        try database.pool.read { db in
+        try database.sqlitePool.read { db in
             let order = try #require(try OrderRecord.find(storefront: "shop", id: "1001", in: db))
             #expect(order.status == .paid && order.paidCheckoutID == "chk_old")
             let checkout = try #require(try CheckoutRecord.fetchOne(db, key: "chk_old"))
@@ -51,7 +51,7 @@ struct StorefrontScopeTests {
         }
         // Another storefront's 1001 is another order, with its own attempt 1.
         let now = Date()
-        try database.pool.write { db in
+        try database.sqlitePool.write { db in
             try OrderRecord(
                 id: "1001", storefront: "other-shop", amount: 10_000, currency: .clp, language: .spanish,
                 customer: Customer(email: "b@example.cl"), lineItems: [LineItem(sku: "X", name: "X", quantity: 1, unitAmount: 10_000)],
@@ -66,7 +66,7 @@ struct StorefrontScopeTests {
         }
         // A checkout must belong to an order of its own storefront.
         #expect(throws: DatabaseError.self) {
-            try database.pool.write { db in
+            try database.sqlitePool.write { db in
                 try CheckoutRecord(
                     id: "chk_orphan", storefront: "third-shop", orderID: "1001", attempt: 1, ui: .redirect, status: .created, mode: "test",
                     providerID: "cs_orphan", paymentIntentID: nil, redirectURL: nil, sessionToken: nil, widgetToken: nil,
@@ -83,7 +83,7 @@ struct StorefrontScopeTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let database = try GatewayStore(path: path)
         let now = Date()
-        try await database.pool.write { db in
+        try await database.sqlitePool.write { db in
             for storefront in ["shop", "other-shop"] {
                 try OrderRecord(
                     id: "1001", storefront: storefront, amount: 10_000, currency: .clp, language: .spanish,
@@ -111,7 +111,7 @@ struct StorefrontScopeTests {
             _ = try await log.selection(order: .init(storefront: "third", id: "1001"), since: nil)
         }
         // Once only one storefront has the id, the id alone is enough.
-        try await database.pool.write { db in
+        try await database.sqlitePool.write { db in
             try db.execute(
                 sql:
                     "INSERT INTO \"order\" SELECT 'solo', '2002', amount, currency, language, customer, line_items, status, created_at, updated_at, NULL FROM \"order\" LIMIT 1"

@@ -10,7 +10,8 @@ import NIOHTTP1
 import PaymentsCore
 import Testing
 
-/// A gateway configuration on a fresh SQLite file, with one storefront key.
+/// A gateway configuration on a fresh SQLite file (or, with `engine:`, either engine), with two
+/// storefront keys.
 enum GatewayFixture {
     static let storefrontKey = "cbk_test_storefront_key_0001"
     static let otherStorefrontKey = "cbk_test_other_store_key_0002"
@@ -20,9 +21,9 @@ enum GatewayFixture {
         configuration.port = 0
         // Known in advance, so tests can reach /metrics and /readyz (AdminListener).
         configuration.adminPort = (try? TestPorts.reserve()) ?? 0
-        configuration.databasePath =
-            FileManager.default.temporaryDirectory
-            .appendingPathComponent("cobro-gateway-tests-\(UUID().uuidString)/gateway.sqlite").path
+        configuration.database = .sqlite(
+            path: FileManager.default.temporaryDirectory
+                .appendingPathComponent("cobro-gateway-tests-\(UUID().uuidString)/gateway.sqlite").path)
         configuration.storefrontKeys = [("shop", storefrontKey), ("other-shop", otherStorefrontKey)]
         configuration.amqpURL = BrokerFixture.url
         configuration.fintoc.baseURL = fintocURL

@@ -1,10 +1,12 @@
+import CobroTestSupport
 import Fintoc
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PaymentsCore
+import PostgresSupport
+import Testing
 
 @testable import Gateway
 
@@ -164,75 +166,80 @@ struct Scenario: Sendable, CustomStringConvertible {
     ]
 }
 
-/// A gateway store on a fresh file holding one order and one checkout, for driving the
-/// webhook path without HTTP.
+/// A gateway store on a fresh SQLite file or PostgreSQL database, holding one order and one
+/// checkout, for driving the webhook path without HTTP.
 struct StoreFixture {
     let database: GatewayStore
-    let path: String
+    /// The store's place as `GATEWAY_DATABASE_URL` takes it (an SQLite path or a postgres:// URL).
+    let setting: String
 
-    init(ui: CheckoutUI, providerID: String, checkoutID: String = Scenario.checkoutID, orderID: String = Scenario.orderID) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("cobro-webhook-\(UUID().uuidString).sqlite").path
-        database = try GatewayStore(path: path)
-        try addCheckout(ui: ui, providerID: providerID, checkoutID: checkoutID, orderID: orderID, attempt: 1)
+    init(
+        _ engine: StoreEngine = .sqlite, ui: CheckoutUI, providerID: String, checkoutID: String = Scenario.checkoutID,
+        orderID: String = Scenario.orderID
+    ) async throws {
+        setting = try await GatewayFixture.databaseSetting(engine)
+        database = try await GatewayStore.open(try DatabaseLocation(parsing: setting))
+        try await addCheckout(ui: ui, providerID: providerID, checkoutID: checkoutID, orderID: orderID, attempt: 1)
     }
 
-    func addCheckout(ui: CheckoutUI, providerID: String, checkoutID: String, orderID: String, attempt: Int) throws {
-        let now = Date()
-        try database.pool.write { db in
-            if try OrderRecord.find(storefront: "shop", id: orderID, in: db) == nil {
-                try OrderRecord(
+    func addCheckout(ui: CheckoutUI, providerID: String, checkoutID: String, orderID: String, attempt: Int) async throws {
+        try await Rows(store: database).addCheckout(
+            ui: ui, providerID: providerID, checkoutID: checkoutID, orderID: orderID, attempt: attempt)
+    }
+
+    /// Rows a test sets up in a store: an order of "shop" and its checkout, as a storefront
+    /// request would have recorded them.
+    struct Rows {
+        let store: GatewayStore
+
+        func addCheckout(ui: CheckoutUI, providerID: String, checkoutID: String, orderID: String, attempt: Int = 1) async throws {
+            let now = Date()
+            try await store.insert(
+                order: OrderRecord(
                     id: orderID, storefront: "shop", amount: 350_000, currency: .clp, language: .spanish,
                     customer: Customer(email: "felipe@example.cl", name: "Felipe"),
                     lineItems: [LineItem(sku: "MUG-01", name: "Tazón", quantity: 1, unitAmount: 350_000)],
                     status: .open, createdAt: now, updatedAt: now
-                ).insert(db)
-            }
-            try CheckoutRecord(
-                id: checkoutID, storefront: "shop", orderID: orderID, attempt: attempt, ui: ui, status: .created, mode: "test",
-                providerID: providerID,
-                paymentIntentID: ui == .paymentIntent ? providerID : nil, redirectURL: nil, sessionToken: nil, widgetToken: nil,
-                successURL: "https://shop.example/ok", cancelURL: "https://shop.example/ko", metadata: [:], failureReason: nil,
-                expiresAt: now.addingTimeInterval(600), createdAt: now, updatedAt: now
-            ).insert(db)
+                ),
+                checkout: CheckoutRecord(
+                    id: checkoutID, storefront: "shop", orderID: orderID, attempt: attempt, ui: ui, status: .created, mode: "test",
+                    providerID: providerID,
+                    paymentIntentID: ui == .paymentIntent ? providerID : nil, redirectURL: nil, sessionToken: nil, widgetToken: nil,
+                    successURL: "https://shop.example/ok", cancelURL: "https://shop.example/ko", metadata: [:], failureReason: nil,
+                    expiresAt: now.addingTimeInterval(600), createdAt: now, updatedAt: now
+                ))
         }
     }
 
-    /// Applies one delivery in its own transaction, as a webhook request would.
+    /// Applies one delivery in a transaction of its own, as a lone webhook request would, with
+    /// `plan` as the plan worked out beforehand (none: worked out in the transaction).
     @discardableResult
-    func deliver(_ body: Data, source: InboxRecord.Source = .webhook) throws -> IngestOutcome {
+    func deliver(_ body: Data, source: InboxRecord.Source = .webhook, plan: IngestPlan? = nil, at now: Date = Date()) async throws
+        -> IngestOutcome
+    {
         let event = try WebhookNormaliser.normalise(body)
-        return try database.pool.write { db in
-            try WebhookApplier.apply(IngestItem(event: event, body: body, source: source, receivedAt: Date()), in: db)
-        }
+        return try await database.ingest([IngestItem(event: event, body: body, source: source, receivedAt: now, plan: plan)])[0].get()
     }
 
-    func checkout(_ id: String = Scenario.checkoutID) throws -> CheckoutRecord {
-        try database.pool.read { db in try CheckoutRecord.fetchOne(db, key: id)! }
+    func checkout(_ id: String = Scenario.checkoutID) async throws -> CheckoutRecord {
+        try #require(try await database.checkoutRow(id))
     }
 
-    func order(_ id: String = Scenario.orderID) throws -> OrderRecord {
-        try database.pool.read { db in try OrderRecord.find(storefront: "shop", id: id, in: db)! }
+    func order(_ id: String = Scenario.orderID) async throws -> OrderRecord {
+        try #require(try await database.orderRow(id))
     }
 
     /// The outbox's event ids, in order.
-    func eventIDs() throws -> [String] {
-        try database.pool.read { db in try String.fetchAll(db, sql: "SELECT event_id FROM outbox ORDER BY sequence") }
+    func eventIDs() async throws -> [String] {
+        try await database.strings("SELECT event_id FROM outbox ORDER BY sequence").compactMap { $0 }
     }
 
     /// The outbox's events, in order, read back as a consumer reads them (validated).
-    func envelopes() throws -> [EventEnvelope] {
-        try database.pool.read { db in try Data.fetchAll(db, sql: "SELECT body FROM outbox ORDER BY sequence") }.map {
-            try EventEnvelope.decode($0)
-        }
+    func envelopes() async throws -> [EventEnvelope] {
+        try await database.blobs("SELECT body FROM outbox ORDER BY sequence").map { try EventEnvelope.decode($0) }
     }
 
-    func eventTypes() throws -> Set<EventType> {
-        Set(try eventIDs().compactMap { EventID.parse($0)?.type })
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-        try? FileManager.default.removeItem(atPath: path + "-wal")
-        try? FileManager.default.removeItem(atPath: path + "-shm")
+    func eventTypes() async throws -> Set<EventType> {
+        Set(try await eventIDs().compactMap { EventID.parse($0)?.type })
     }
 }

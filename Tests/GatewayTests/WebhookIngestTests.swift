@@ -66,9 +66,7 @@ struct WebhookIngestTests {
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="stale"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="future"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="missing_header"}"#) == 1)
-            let stored = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox")
-            }
+            let stored = try await stack.configuration.openStore().integer("SELECT COUNT(*) FROM inbox")
             #expect(stored == 0, "nothing refused is stored")
 
             // Inside the tolerance (with room for a slow machine between signing and checking).
@@ -94,10 +92,10 @@ struct WebhookIngestTests {
     }
 
     @Test(
-        "a body past the limit is 413; a signed body that is no Fintoc event is 400; unknown types and foreign objects are stored, 200 and counted"
-    )
-    func limitsAndUnknowns() async throws {
-        try await Stack.run(adjust: { $0.maxWebhookBytes = 2048 }) { stack in
+        "a body past the limit is 413; a signed body that is no Fintoc event is 400; unknown types and foreign objects are stored, 200 and counted",
+        arguments: StoreEngine.available)
+    func limitsAndUnknowns(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine, adjust: { $0.maxWebhookBytes = 2048 }) { stack in
             let big = FintocEvents.event(type: "refund.succeeded", data: ["id": "re_big", "note": String(repeating: "x", count: 4096)])
             let tooLarge = try await stack.postWebhook(big, headers: FintocEvents.headers(big))
             #expect(tooLarge.status == .contentTooLarge)
@@ -116,16 +114,16 @@ struct WebhookIngestTests {
             #expect(try await stack.metric(#"gateway_webhooks_total{outcome="ignored",source="webhook"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhooks_total{outcome="unmatched",source="webhook"}"#) == 1)
             #expect(try await stack.metric(#"gateway_webhook_rejections_total{reason="too_large"}"#) == 1)
-            let kept = try await GatewayStore(path: stack.configuration.databasePath).pool.read { db in
-                try String.fetchAll(db, sql: "SELECT outcome FROM inbox ORDER BY outcome")
-            }
+            let kept = try await stack.configuration.openStore().strings("SELECT outcome FROM inbox ORDER BY outcome")
             #expect(kept == ["ignored", "unmatched"])
         }
     }
 
-    @Test("each event delivered three times gives one domain event, carrying the order's lines, amounts and customer")
-    func threeDeliveriesOneEvent() async throws {
-        try await Stack.run { stack in
+    @Test(
+        "each event delivered three times gives one domain event, carrying the order's lines, amounts and customer",
+        arguments: StoreEngine.available)
+    func threeDeliveriesOneEvent(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let made = try await stack.checkout(ui: "payment_intent")
             let pending = FintocEvents.event(
                 type: "payment_intent.pending", data: FintocEvents.intent(made.providerID, status: "pending", checkout: made.id))
@@ -159,9 +157,9 @@ struct WebhookIngestTests {
 
     @Test(
         "signed by the sandbox, duplicated and shuffled: each ui's payment is one payment.succeeded, and the order shows paid",
-        arguments: ["redirect", "widget", "payment_intent"])
-    func sandboxSignedPayments(ui: String) async throws {
-        try await Stack.run { stack in
+        arguments: StoreEngine.available, ["redirect", "widget", "payment_intent"])
+    func sandboxSignedPayments(_ engine: StoreEngine, ui: String) async throws {
+        try await Stack.run(engine: engine) { stack in
             await stack.subscribeSandbox()
             var faults = Faults()
             faults.duplicate = 3
@@ -227,9 +225,9 @@ struct WebhookIngestTests {
         }
     }
 
-    @Test("a failed attempt then a paid one on the hosted page: payment.failed then payment.succeeded")
-    func failedThenPaid() async throws {
-        try await Stack.run { stack in
+    @Test("a failed attempt then a paid one on the hosted page: payment.failed then payment.succeeded", arguments: StoreEngine.available)
+    func failedThenPaid(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             await stack.subscribeSandbox()
             let made = try await stack.checkout(ui: "redirect")
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .failed, errorReason: "insufficient_funds")

@@ -81,7 +81,7 @@ struct WebhookOutageTests {
             try await BrokerFixture.brokerScript("stop")
             let rest = try await WebhookBurst.post(Array(bodies.dropFirst(500)), to: port)
             #expect((first + rest).allSatisfy { $0 == 200 }, "every webhook is answered 200 after its commit, broker or not")
-            let waiting = try await OutboxStatus.read(GatewayStore(path: stack.configuration.databasePath))
+            let waiting = try await OutboxStatus.read(stack.configuration.openStore())
             #expect(waiting.depth > 0, "events wait in the outbox while the broker is down")
             try await BrokerFixture.brokerScript("start")
 
@@ -101,7 +101,7 @@ struct WebhookOutageTests {
                     Set(types) == ["checkout.created", "payment.action_required", "payment.pending", "payment.succeeded"]
                         && types.count == 4, "\(order)")
             }
-            let after = try await OutboxStatus.read(GatewayStore(path: stack.configuration.databasePath))
+            let after = try await OutboxStatus.read(stack.configuration.openStore())
             #expect(after.depth == 0)
             queue.stop()
             await reader.close()

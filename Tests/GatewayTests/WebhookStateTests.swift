@@ -1,3 +1,4 @@
+import CobroTestSupport
 import Foundation
 import PaymentsCore
 import PropertyBased
@@ -6,7 +7,7 @@ import Testing
 @testable import Gateway
 
 /// The state machine and the store's webhook path, driven with realistic Fintoc histories in
-/// every order and with redeliveries, on a real SQLite file.
+/// every order and with redeliveries, on a real SQLite file and a real PostgreSQL database.
 @Suite("Webhook state machine")
 struct WebhookStateTests {
     /// The facts of each event of a scenario, as the normaliser reads them.
@@ -48,9 +49,14 @@ struct WebhookStateTests {
         #expect(outcomes.count == 1)
     }
 
-    @Test("any order, each event delivered one to three times, through the store: same final state, same domain events, each once")
-    func permutationsWithRedeliveryThroughTheStore() async throws {
-        await propertyCheck(count: 60, input: Gen.int(in: 0...(Scenario.all.count - 1)), Gen.int(in: 0...999_999).array(of: 12...12)) {
+    @Test(
+        "any order, each event delivered one to three times, through the store: same final state, same domain events, each once",
+        arguments: StoreEngine.available)
+    func permutationsWithRedeliveryThroughTheStore(_ engine: StoreEngine) async throws {
+        await propertyCheck(
+            count: engine == .sqlite ? 60 : 20, input: Gen.int(in: 0...(Scenario.all.count - 1)),
+            Gen.int(in: 0...999_999).array(of: 12...12)
+        ) {
             index, keys in
             let scenario = Scenario.all[index]
             var deliveries: [(key: Int, body: Data)] = []
@@ -62,47 +68,47 @@ struct WebhookStateTests {
             }
             deliveries.sort { $0.key < $1.key }
             do {
-                let store = try StoreFixture(ui: scenario.ui, providerID: scenario.providerID)
-                defer { store.remove() }
+                let store = try await StoreFixture(engine, ui: scenario.ui, providerID: scenario.providerID)
                 var duplicates = 0
                 for delivery in deliveries {
-                    if try store.deliver(delivery.body) == .duplicate { duplicates += 1 }
+                    if try await store.deliver(delivery.body) == .duplicate { duplicates += 1 }
                 }
                 #expect(duplicates == deliveries.count - scenario.events.count, "every redelivery is recognised")
-                let checkout = try store.checkout()
+                let checkout = try await store.checkout()
                 #expect(checkout.status == scenario.status, "\(scenario.name)")
                 #expect(checkout.reviewSince == nil, "\(scenario.name)")
-                let ids = try store.eventIDs()
+                let ids = try await store.eventIDs()
                 #expect(Set(ids).count == ids.count)
-                #expect(try store.eventTypes() == scenario.types, "\(scenario.name)")
-                #expect(try store.order().status == (scenario.status == .succeeded ? .paid : .open))
+                #expect(try await store.eventTypes() == scenario.types, "\(scenario.name)")
+                #expect(try await store.order().status == (scenario.status == .succeeded ? .paid : .open))
             } catch {
                 Issue.record("\(scenario.name): \(error)")
             }
         }
     }
 
-    @Test("a payment that failed cannot also succeed: recorded as a contradiction, nothing published, checkout marked for review")
-    func contradictionIsNotPublished() throws {
-        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
-        defer { store.remove() }
-        try store.deliver(
+    @Test(
+        "a payment that failed cannot also succeed: recorded as a contradiction, nothing published, checkout marked for review",
+        arguments: StoreEngine.available)
+    func contradictionIsNotPublished(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine, ui: .paymentIntent, providerID: Scenario.widgetIntent)
+        try await store.deliver(
             FintocEvents.event(
                 type: "payment_intent.failed",
                 data: FintocEvents.intent(Scenario.widgetIntent, status: "failed", checkout: nil, reason: "insufficient_funds")))
-        let outcome = try store.deliver(
+        let outcome = try await store.deliver(
             FintocEvents.event(
                 type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)))
         guard case .recorded(.contradiction, _, 0, true) = outcome else {
             Issue.record("expected a contradiction, got \(outcome)")
             return
         }
-        #expect(try store.checkout().status == .failed)
-        #expect(try store.checkout().reviewSince != nil)
-        #expect(try store.eventTypes() == [.paymentFailed])
+        #expect(try await store.checkout().status == .failed)
+        #expect(try await store.checkout().reviewSince != nil)
+        #expect(try await store.eventTypes() == [.paymentFailed])
 
         // Reconciliation reads Fintoc's own answer, which settles it.
-        let settled = try store.deliver(
+        let settled = try await store.deliver(
             FintocEvents.event(
                 type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil)),
             source: .reconciliation)
@@ -110,75 +116,80 @@ struct WebhookStateTests {
             Issue.record("expected the reconciled fact applied, got \(settled)")
             return
         }
-        #expect(try store.checkout().status == .succeeded)
-        #expect(try store.checkout().reviewSince == nil)
-        #expect(try store.order().status == .paid)
+        #expect(try await store.checkout().status == .succeeded)
+        #expect(try await store.checkout().reviewSince == nil)
+        #expect(try await store.order().status == .paid)
     }
 
-    @Test("money for an expired checkout is not believed from a webhook; Fintoc's answer makes it a payment")
-    func successAfterExpiry() throws {
-        let store = try StoreFixture(ui: .redirect, providerID: Scenario.sessionID)
-        defer { store.remove() }
-        try store.deliver(
+    @Test(
+        "money for an expired checkout is not believed from a webhook; Fintoc's answer makes it a payment", arguments: StoreEngine.available
+    )
+    func successAfterExpiry(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine, ui: .redirect, providerID: Scenario.sessionID)
+        try await store.deliver(
             FintocEvents.event(
                 type: "checkout_session.expired",
                 data: FintocEvents.session(Scenario.sessionID, status: "expired", checkout: Scenario.checkoutID)))
         let late = FintocEvents.intent("pi_late", status: "succeeded", checkout: Scenario.checkoutID)
         guard
-            case .recorded(.contradiction, _, 0, true) = try store.deliver(FintocEvents.event(type: "payment_intent.succeeded", data: late))
+            case .recorded(.contradiction, _, 0, true) = try await store.deliver(
+                FintocEvents.event(type: "payment_intent.succeeded", data: late))
         else {
             Issue.record("expected a contradiction")
             return
         }
-        #expect(try store.eventTypes() == [.checkoutExpired])
-        try store.deliver(
+        #expect(try await store.eventTypes() == [.checkoutExpired])
+        try await store.deliver(
             FintocEvents.event(
                 type: "checkout_session.finished",
                 data: FintocEvents.session(Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID, intent: late)),
             source: .reconciliation)
-        #expect(try store.eventTypes() == [.checkoutExpired, .paymentSucceeded])
-        #expect(try store.checkout().status == .succeeded)
+        #expect(try await store.eventTypes() == [.checkoutExpired, .paymentSucceeded])
+        #expect(try await store.checkout().status == .succeeded)
     }
 
-    @Test("a second paid checkout of a paid order is payment.duplicate, never a second payment.succeeded")
-    func secondPaymentIsDuplicate() throws {
-        let store = try StoreFixture(ui: .paymentIntent, providerID: "pi_first")
-        defer { store.remove() }
-        try store.addCheckout(ui: .paymentIntent, providerID: "pi_second", checkoutID: "chk_second", orderID: Scenario.orderID, attempt: 2)
-        try store.deliver(
+    @Test("a second paid checkout of a paid order is payment.duplicate, never a second payment.succeeded", arguments: StoreEngine.available)
+    func secondPaymentIsDuplicate(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine, ui: .paymentIntent, providerID: "pi_first")
+        try await store.addCheckout(
+            ui: .paymentIntent, providerID: "pi_second", checkoutID: "chk_second", orderID: Scenario.orderID, attempt: 2)
+        try await store.deliver(
             FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_first", status: "succeeded", checkout: nil)))
-        try store.deliver(
+        try await store.deliver(
             FintocEvents.event(type: "payment_intent.succeeded", data: FintocEvents.intent("pi_second", status: "succeeded", checkout: nil))
         )
-        #expect(try store.eventIDs() == ["shop/\(Scenario.orderID)/payment.succeeded/1", "shop/\(Scenario.orderID)/payment.duplicate/2"])
-        #expect(try store.order().paidCheckoutID == Scenario.checkoutID)
+        #expect(
+            try await store.eventIDs() == ["shop/\(Scenario.orderID)/payment.succeeded/1", "shop/\(Scenario.orderID)/payment.duplicate/2"])
+        #expect(try await store.order().paidCheckoutID == Scenario.checkoutID)
     }
 
-    @Test("a payment's own event before its session names it is kept, then taken in when the session finishes")
-    func unmatchedIntentIsAdopted() throws {
-        let store = try StoreFixture(ui: .redirect, providerID: Scenario.sessionID)
-        defer { store.remove() }
+    @Test(
+        "a payment's own event before its session names it is kept, then taken in when the session finishes",
+        arguments: StoreEngine.available)
+    func unmatchedIntentIsAdopted(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine, ui: .redirect, providerID: Scenario.sessionID)
         let early = FintocEvents.event(
             id: "evt_early", type: "payment_intent.pending", data: FintocEvents.intent("pi_x", status: "pending", checkout: nil))
-        guard case .recorded(.unmatched, nil, 0, false) = try store.deliver(early) else {
+        guard case .recorded(.unmatched, nil, 0, false) = try await store.deliver(early) else {
             Issue.record("a payment no checkout names yet is unmatched")
             return
         }
         let finished = FintocEvents.session(
             Scenario.sessionID, status: "finished", checkout: Scenario.checkoutID,
             intent: FintocEvents.intent("pi_x", status: "requires_action", checkout: nil))
-        try store.deliver(FintocEvents.event(type: "checkout_session.finished", data: finished))
-        #expect(try store.eventTypes() == [.paymentActionRequired, .paymentPending])
-        #expect(try store.checkout().status == .pending)
-        let adopted = try store.database.pool.read { db in try InboxRecord.fetchOne(db, key: "evt_early") }
+        try await store.deliver(FintocEvents.event(type: "checkout_session.finished", data: finished))
+        #expect(try await store.eventTypes() == [.paymentActionRequired, .paymentPending])
+        #expect(try await store.checkout().status == .pending)
+        let adopted = try await store.database.inboxRow("evt_early")
         #expect(adopted?.checkoutID == Scenario.checkoutID)
         #expect(adopted?.outcome == .applied)
     }
 
-    @Test("a plan worked out before another event changed the checkout is worked out again in the transaction")
-    func stalePlanIsRedone() throws {
-        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
-        defer { store.remove() }
+    @Test(
+        "a plan worked out before another event changed the checkout is worked out again in the transaction",
+        arguments: StoreEngine.available)
+    func stalePlanIsRedone(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine, ui: .paymentIntent, providerID: Scenario.widgetIntent)
         let succeeded = FintocEvents.event(
             type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil))
         let failed = FintocEvents.event(
@@ -186,24 +197,22 @@ struct WebhookStateTests {
         let event = try WebhookNormaliser.normalise(succeeded)
         let now = Date()
         // Worked out while the payment was still open: it would publish payment.succeeded.
-        let stale = try store.database.pool.read { db in try WebhookApplier.plan(event, source: .webhook, now: now, in: db) }
+        let stale = try #require(
+            try await store.database.prepareIngest(IngestItem(event: event, body: succeeded, source: .webhook, receivedAt: now)))
         #expect(stale.outbox.map(\.type) == ["payment.succeeded"])
-        try store.deliver(failed)
-        let outcome = try store.database.pool.write { db in
-            try WebhookApplier.apply(IngestItem(event: event, body: succeeded, source: .webhook, receivedAt: now, plan: stale), in: db)
-        }
+        try await store.deliver(failed)
+        let outcome = try await store.deliver(succeeded, plan: stale, at: now)
         guard case .recorded(.contradiction, _, 0, true) = outcome else {
             Issue.record("the stale plan must not be written: \(outcome)")
             return
         }
-        #expect(try store.eventTypes() == [.paymentFailed])
+        #expect(try await store.eventTypes() == [.paymentFailed])
     }
 
-    @Test("an object for another amount or a test event for a live checkout changes nothing")
-    func foreignObjects() throws {
-        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
-        defer { store.remove() }
-        let wrongAmount = try store.deliver(
+    @Test("an object for another amount or a test event for a live checkout changes nothing", arguments: StoreEngine.available)
+    func foreignObjects(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine, ui: .paymentIntent, providerID: Scenario.widgetIntent)
+        let wrongAmount = try await store.deliver(
             FintocEvents.event(
                 type: "payment_intent.succeeded",
                 data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil, amount: 1)))
@@ -211,7 +220,7 @@ struct WebhookStateTests {
             Issue.record("another amount is a contradiction: \(wrongAmount)")
             return
         }
-        let liveEvent = try store.deliver(
+        let liveEvent = try await store.deliver(
             FintocEvents.event(
                 type: "payment_intent.succeeded", data: FintocEvents.intent(Scenario.widgetIntent, status: "succeeded", checkout: nil),
                 mode: "live"))
@@ -219,14 +228,14 @@ struct WebhookStateTests {
             Issue.record("a live event for a test checkout is unmatched: \(liveEvent)")
             return
         }
-        let refund = try store.deliver(
+        let refund = try await store.deliver(
             FintocEvents.event(type: "refund.succeeded", data: ["id": "re_1", "object": "refund", "status": "succeeded"]))
         guard case .recorded(.ignored, nil, 0, false) = refund else {
             Issue.record("refunds are stored and ignored: \(refund)")
             return
         }
-        #expect(try store.eventIDs().isEmpty)
-        #expect(try store.checkout().status == .created)
+        #expect(try await store.eventIDs().isEmpty)
+        #expect(try await store.checkout().status == .created)
     }
 }
 
@@ -270,12 +279,11 @@ struct NextActionCase: Sendable, CustomStringConvertible {
 struct NextActionStoreTests {
     @Test(
         "a requires_action fact is applied whatever its next_action; the event carries what is usable and stays valid",
-        arguments: NextActionCase.all)
-    func nextActionIsKeptWithinTheContract(_ example: NextActionCase) throws {
-        let store = try StoreFixture(ui: .paymentIntent, providerID: Scenario.widgetIntent)
-        defer { store.remove() }
+        arguments: StoreEngine.available, NextActionCase.all)
+    func nextActionIsKeptWithinTheContract(_ engine: StoreEngine, _ example: NextActionCase) async throws {
+        let store = try await StoreFixture(engine, ui: .paymentIntent, providerID: Scenario.widgetIntent)
         let nextAction = try JSONSerialization.jsonObject(with: Data(example.json.utf8), options: .fragmentsAllowed)
-        let outcome = try store.deliver(
+        let outcome = try await store.deliver(
             FintocEvents.event(
                 type: "payment_intent.requires_action",
                 data: FintocEvents.intent(Scenario.widgetIntent, status: "requires_action", checkout: nil, nextAction: nextAction)))
@@ -283,12 +291,12 @@ struct NextActionStoreTests {
             Issue.record("the fact is applied and published once: \(outcome)")
             return
         }
-        let envelopes = try store.envelopes()
+        let envelopes = try await store.envelopes()
         guard case .paymentActionRequired(let data)? = envelopes.first?.event else {
             Issue.record("expected payment.action_required, got \(envelopes.map(\.type))")
             return
         }
         #expect(data.payment.nextAction == example.expected)
-        #expect(try store.checkout().status == .actionRequired)
+        #expect(try await store.checkout().status == .actionRequired)
     }
 }

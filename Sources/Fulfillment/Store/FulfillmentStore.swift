@@ -36,8 +36,9 @@ public struct FulfillmentStore: Sendable {
         case .sqlite(let path):
             return try FulfillmentStore(path: path, busyTimeout: busyTimeout)
         case .postgres(let url):
-            let database = try await PostgresPool(url: url, maximumConnections: maximumConnections, logger: logger)
-            let engine = try await PostgresFulfillmentStore(database: database, lockTimeout: busyTimeout, logger: logger)
+            let database = try await PostgresPool(
+                url: url, maximumConnections: maximumConnections, lockTimeout: busyTimeout, logger: logger)
+            let engine = try await PostgresFulfillmentStore(database: database, logger: logger)
             return FulfillmentStore(engine: engine)
         }
     }

@@ -46,23 +46,23 @@ public final class StorefrontKeys: Sendable {
     }
 
     /// Creates a key for `name`; the returned secret is shown once and never stored.
-    public func create(name: String, source: String = "cli", now: Date = Date()) throws -> (id: String, secret: String) {
+    public func create(name: String, source: String = "cli", now: Date = Date()) async throws -> (id: String, secret: String) {
         let secret = Self.keyPrefix + RandomID.base62(count: 40)
         let record = StorefrontKeyRecord(
             id: "key_" + RandomID.base62(count: 16), name: name, keyHash: Self.hash(secret),
             keyPrefix: Self.displayPrefix(secret), source: StorefrontKeyRecord.Source(rawValue: source) ?? .cli,
             createdAt: now, revokedAt: nil
         )
-        try store.insertKey(record)
+        try await store.insertKey(record)
         invalidate()
         return (record.id, secret)
     }
 
     /// Makes the keys from configuration (`name:key` pairs) the active environment keys:
     /// new ones are added, ones no longer configured are revoked. CLI keys are left alone.
-    public func syncConfigured(_ pairs: [(name: String, key: String)], now: Date = Date()) throws {
+    public func syncConfigured(_ pairs: [(name: String, key: String)], now: Date = Date()) async throws {
         let wanted = Dictionary(pairs.map { (Self.hash($0.key), $0.name) }, uniquingKeysWith: { first, _ in first })
-        try store.syncEnvironmentKeys(wanted: wanted, now: now) { hash, name in
+        try await store.syncEnvironmentKeys(wanted: wanted, now: now) { hash, name in
             let key = pairs.first { Self.hash($0.key) == hash }!.key
             return StorefrontKeyRecord(
                 id: "key_" + RandomID.base62(count: 16), name: name, keyHash: hash,
@@ -73,8 +73,8 @@ public final class StorefrontKeys: Sendable {
     }
 
     /// Every key, revoked ones included, newest first.
-    public func list() throws -> [StorefrontKeyInfo] {
-        try store.allKeys().map {
+    public func list() async throws -> [StorefrontKeyInfo] {
+        try await store.allKeys().map {
             StorefrontKeyInfo(
                 id: $0.id, name: $0.name, prefix: $0.keyPrefix, source: $0.source.rawValue, createdAt: $0.createdAt, revokedAt: $0.revokedAt
             )
@@ -82,8 +82,8 @@ public final class StorefrontKeys: Sendable {
     }
 
     /// Revokes the key with `id`; false when there is no such active key.
-    public func revoke(id: String, now: Date = Date()) throws -> Bool {
-        let changed = try store.revokeKey(id: id, now: now)
+    public func revoke(id: String, now: Date = Date()) async throws -> Bool {
+        let changed = try await store.revokeKey(id: id, now: now)
         invalidate()
         return changed
     }

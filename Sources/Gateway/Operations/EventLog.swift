@@ -162,7 +162,7 @@ public struct ReconcileNow: Sendable {
     public static func run(configuration: GatewayConfiguration, everythingOpen: Bool = false, logger: Logger) async throws
         -> ReconcileReport
     {
-        let store = try GatewayStore(path: configuration.databasePath)
+        let store = try await GatewayStore.open(configuration, logger: logger)
         let fintoc = FintocClient(configuration: configuration.fintoc, logger: logger)
         let ingestor = WebhookIngestor(store: store, committed: { _ in }, logger: logger)
         let reconciler = Reconciler(

@@ -1,14 +1,13 @@
 import Crypto
 import Fintoc
 import Foundation
-import GRDB
 import ServiceRuntime
 
 /// Storefront idempotency, as Stripe and Fintoc document it: the first answer to a key is stored
 /// and replayed; the same key with another body is a conflict; a key still being worked on is a
 /// conflict; keys are scoped to the storefront key and forgotten after `lifetime`.
 ///
-/// This type holds the rules (how long, when abandoned); `GatewayStore+Idempotency` applies them.
+/// This type holds the rules (how long, when abandoned); `GatewayStore` applies them.
 struct IdempotencyStore: Sendable {
     static let maxKeyLength = 255
 
@@ -36,13 +35,6 @@ struct IdempotencyStore: Sendable {
             storefront: storefront, key: key, requestHash: requestHash, now: now, lifetime: lifetime, abandonedAfter: abandonedAfter)
     }
 
-    /// Stores the answer, in the caller's transaction so it commits with what it answers for;
-    /// throws `ClaimLost` (rolling that transaction back) when `claim` no longer holds the key.
-    func complete(storefront: String, key: String, claim: String, status: Int, body: Data, in db: Database) throws {
-        try GatewayStore.storeAnswer(
-            status: status, body: body, for: IdempotencyClaim(storefront: storefront, key: key, claim: claim), in: db)
-    }
-
     /// Frees the key after a failure that must not be replayed (Fintoc down, an internal error),
     /// so the storefront's retry with the same key tries again. Only the claim's holder frees it.
     func release(storefront: String, key: String, claim: String) async {
@@ -64,5 +56,21 @@ struct IdempotencyStore: Sendable {
 
     static func hash(_ data: Data) -> Data {
         Data(SHA256.hash(data: data))
+    }
+}
+
+extension IdempotencyRecord {
+    /// What a request with `requestHash` is told about this stored key at `now`: its answer
+    /// replayed, a conflict, or still in flight. Nil when the key is the request's to take over:
+    /// older than `lifetime`, or held longer than `abandonedAfter` by the same request.
+    func answer(to requestHash: Data, at now: Date, lifetime: TimeInterval, abandonedAfter: TimeInterval) -> IdempotencyStore.Begin? {
+        let age = now.timeIntervalSince(createdAt)
+        guard age <= lifetime else { return nil }
+        // Another request under a live key is a conflict, however long the first one runs.
+        guard self.requestHash == requestHash else { return .reusedWithOtherRequest }
+        if state == .completed, let responseStatus, let responseBody {
+            return .replay(status: responseStatus, body: responseBody)
+        }
+        return age > abandonedAfter ? nil : .inProgress
     }
 }

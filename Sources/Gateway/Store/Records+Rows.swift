@@ -1,17 +1,21 @@
 import Foundation
-import GRDB
 import PaymentsCore
 
-/// Hand-written row decoding for the two records every webhook reads. The Codable path converts
-/// each column name from snake case and goes through a keyed decoder per row, which the
-/// profile of `scripts/bench --only webhooks` showed as a large share of a webhook's cost.
-enum RowJSON {
-    static let decoder = JSONDecoder()
-
-    static func decode<T: Decodable>(_ type: T.Type, _ row: Row, _ column: String) throws -> T {
-        let text: String = try row.decode(String.self, forColumn: column)
-        return try decoder.decode(T.self, from: Data(text.utf8))
-    }
+/// A stored row's columns by name, as either engine hands them over (GRDB's `Row`, PostgresNIO's
+/// `PostgresRandomAccessRow`), so each record is decoded by one hand-written initialiser. The
+/// Codable path converts each column name from snake case and goes through a keyed decoder per
+/// row, which the profile of `scripts/bench --only webhooks` showed as a large share of a
+/// webhook's cost.
+protocol RecordColumns {
+    func text(_ column: String) throws -> String
+    func optionalText(_ column: String) throws -> String?
+    func integer(_ column: String) throws -> Int64
+    func optionalInteger(_ column: String) throws -> Int64?
+    func date(_ column: String) throws -> Date
+    func optionalDate(_ column: String) throws -> Date?
+    func boolean(_ column: String) throws -> Bool
+    func bytes(_ column: String) throws -> Data
+    func optionalBytes(_ column: String) throws -> Data?
 }
 
 struct RowValueError: Error, CustomStringConvertible {
@@ -20,54 +24,127 @@ struct RowValueError: Error, CustomStringConvertible {
     var description: String { "unexpected value \(value) in column \(column)" }
 }
 
-extension Row {
-    fileprivate func enumValue<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
-        let raw: String = try decode(String.self, forColumn: column)
+/// JSON columns (an order's customer and lines, a checkout's metadata) are JSON text.
+enum RowJSON {
+    static let decoder = JSONDecoder()
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    static func text(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+extension RecordColumns {
+    func value<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
+        let raw = try text(column)
         guard let value = T(rawValue: raw) else { throw RowValueError(column: column, value: raw) }
         return value
+    }
+
+    func json<T: Decodable>(_ type: T.Type, _ column: String) throws -> T {
+        try RowJSON.decoder.decode(T.self, from: Data(try text(column).utf8))
     }
 }
 
 extension OrderRecord {
-    init(row: Row) throws {
-        id = try row.decode(String.self, forColumn: "id")
-        storefront = try row.decode(String.self, forColumn: "storefront")
-        amount = try row.decode(Int64.self, forColumn: "amount")
-        currency = try row.enumValue(Currency.self, "currency")
-        language = try row.enumValue(Language.self, "language")
-        customer = try RowJSON.decode(Customer.self, row, "customer")
-        lineItems = try RowJSON.decode([LineItem].self, row, "line_items")
-        status = try row.enumValue(Status.self, "status")
-        createdAt = try row.decode(Date.self, forColumn: "created_at")
-        updatedAt = try row.decode(Date.self, forColumn: "updated_at")
-        paidCheckoutID = try row.decode(String?.self, forColumn: "paid_checkout_id")
+    init(columns row: some RecordColumns) throws {
+        id = try row.text("id")
+        storefront = try row.text("storefront")
+        amount = try row.integer("amount")
+        currency = try row.value(Currency.self, "currency")
+        language = try row.value(Language.self, "language")
+        customer = try row.json(Customer.self, "customer")
+        lineItems = try row.json([LineItem].self, "line_items")
+        status = try row.value(Status.self, "status")
+        createdAt = try row.date("created_at")
+        updatedAt = try row.date("updated_at")
+        paidCheckoutID = try row.optionalText("paid_checkout_id")
     }
 }
 
 extension CheckoutRecord {
-    init(row: Row) throws {
-        id = try row.decode(String.self, forColumn: "id")
-        storefront = try row.decode(String.self, forColumn: "storefront")
-        orderID = try row.decode(String.self, forColumn: "order_id")
-        attempt = try row.decode(Int.self, forColumn: "attempt")
-        ui = try row.enumValue(CheckoutUI.self, "ui")
-        status = try row.enumValue(Status.self, "status")
-        mode = try row.decode(String.self, forColumn: "mode")
-        providerID = try row.decode(String.self, forColumn: "provider_id")
-        paymentIntentID = try row.decode(String?.self, forColumn: "payment_intent_id")
-        redirectURL = try row.decode(String?.self, forColumn: "redirect_url")
-        sessionToken = try row.decode(String?.self, forColumn: "session_token")
-        widgetToken = try row.decode(String?.self, forColumn: "widget_token")
-        successURL = try row.decode(String.self, forColumn: "success_url")
-        cancelURL = try row.decode(String.self, forColumn: "cancel_url")
-        metadata = try RowJSON.decode([String: String].self, row, "metadata")
-        failureReason = try row.decode(String?.self, forColumn: "failure_reason")
-        expiresAt = try row.decode(Date?.self, forColumn: "expires_at")
-        createdAt = try row.decode(Date.self, forColumn: "created_at")
-        updatedAt = try row.decode(Date.self, forColumn: "updated_at")
-        reviewSince = try row.decode(Date?.self, forColumn: "review_since")
-        reconciledAt = try row.decode(Date?.self, forColumn: "reconciled_at")
-        sessionFinished = try row.decode(Bool?.self, forColumn: "session_finished") ?? false
-        version = try row.decode(Int64?.self, forColumn: "version") ?? 0
+    init(columns row: some RecordColumns) throws {
+        id = try row.text("id")
+        storefront = try row.text("storefront")
+        orderID = try row.text("order_id")
+        attempt = Int(try row.integer("attempt"))
+        ui = try row.value(CheckoutUI.self, "ui")
+        status = try row.value(Status.self, "status")
+        mode = try row.text("mode")
+        providerID = try row.text("provider_id")
+        paymentIntentID = try row.optionalText("payment_intent_id")
+        redirectURL = try row.optionalText("redirect_url")
+        sessionToken = try row.optionalText("session_token")
+        widgetToken = try row.optionalText("widget_token")
+        successURL = try row.text("success_url")
+        cancelURL = try row.text("cancel_url")
+        metadata = try row.json([String: String].self, "metadata")
+        failureReason = try row.optionalText("failure_reason")
+        expiresAt = try row.optionalDate("expires_at")
+        createdAt = try row.date("created_at")
+        updatedAt = try row.date("updated_at")
+        reviewSince = try row.optionalDate("review_since")
+        reconciledAt = try row.optionalDate("reconciled_at")
+        sessionFinished = try row.boolean("session_finished")
+        version = try row.integer("version")
+    }
+}
+
+extension OutboxRecord {
+    init(columns row: some RecordColumns) throws {
+        sequence = try row.integer("sequence")
+        eventID = try row.text("event_id")
+        storefront = try row.text("storefront")
+        orderID = try row.text("order_id")
+        type = try row.text("type")
+        body = try row.bytes("body")
+        traceparent = try row.optionalText("traceparent")
+        createdAt = try row.date("created_at")
+        publishedAt = try row.optionalDate("published_at")
+        publishAttempts = Int(try row.integer("publish_attempts"))
+    }
+}
+
+extension InboxRecord {
+    init(columns row: some RecordColumns) throws {
+        id = try row.text("id")
+        type = try row.text("type")
+        source = try row.value(Source.self, "source")
+        objectID = try row.optionalText("object_id")
+        checkoutID = try row.optionalText("checkout_id")
+        outcome = try row.value(Outcome.self, "outcome")
+        detail = try row.optionalText("detail")
+        body = try row.bytes("body")
+        occurredAt = try row.optionalDate("occurred_at")
+        receivedAt = try row.date("received_at")
+    }
+}
+
+extension StorefrontKeyRecord {
+    init(columns row: some RecordColumns) throws {
+        id = try row.text("id")
+        name = try row.text("name")
+        keyHash = try row.bytes("key_hash")
+        keyPrefix = try row.text("key_prefix")
+        source = try row.value(Source.self, "source")
+        createdAt = try row.date("created_at")
+        revokedAt = try row.optionalDate("revoked_at")
+    }
+}
+
+extension IdempotencyRecord {
+    init(columns row: some RecordColumns) throws {
+        storefront = try row.text("storefront")
+        key = try row.text("key")
+        requestHash = try row.bytes("request_hash")
+        state = try row.value(State.self, "state")
+        responseStatus = try row.optionalInteger("response_status").map(Int.init)
+        responseBody = try row.optionalBytes("response_body")
+        createdAt = try row.date("created_at")
+        claim = try row.optionalText("claim")
     }
 }

@@ -42,6 +42,9 @@ struct IngestPlan: Sendable {
     var basis: Basis?
     var attempts: [PaymentIntentRecord] = []
     var checkout: CheckoutChange?
+    /// The order of the matched checkout: what the plan was worked out for, and what a store with
+    /// several writers locks while it writes it.
+    var order: (storefront: String, orderID: String)?
     var orderPaid: (storefront: String, orderID: String, checkoutID: String)?
     var outbox: [OutboxRecord] = []
     /// A payment intent this event ties to the checkout for the first time.
@@ -82,9 +85,11 @@ enum WebhookApplier {
         let basis = IngestPlan.Basis(
             checkoutVersion: checkout.version, orderUpdatedAt: order.updatedAt, paidCheckoutID: order.paidCheckoutID)
         if let mode = event.mode, mode != checkout.mode {
-            return IngestPlan(
+            var plan = IngestPlan(
                 outcome: .unmatched, checkoutID: checkout.id, detail: "a \(mode)-mode event for a \(checkout.mode)-mode checkout",
                 basis: basis)
+            plan.order = (order.storefront, order.id)
+            return plan
         }
         var machine = CheckoutStateMachine(
             checkoutID: checkout.id, ui: checkout.ui, status: checkout.status,
@@ -106,6 +111,7 @@ enum WebhookApplier {
 
         var plan = IngestPlan(
             outcome: step.outcome, checkoutID: checkout.id, detail: step.detail, review: machine.needsReview, basis: basis)
+        plan.order = (order.storefront, order.id)
         for (id, attempt) in machine.attempts.sorted(by: { $0.key < $1.key }) where before.attempts[id] != attempt {
             plan.attempts.append(
                 PaymentIntentRecord(id: id, checkoutID: checkout.id, status: attempt.status, reason: attempt.reason, updatedAt: now))
@@ -132,10 +138,7 @@ enum WebhookApplier {
             plan.orderPaid = (order.storefront, order.id, paidBy)
         }
         if !step.emissions.isEmpty {
-            let traceparent = try readTraceparent(
-                EventID.make(
-                    storefront: StorefrontID(uncheckedRawValue: order.storefront), order: OrderID(uncheckedRawValue: order.id),
-                    type: .checkoutCreated, attempt: checkout.attempt))
+            let traceparent = try readTraceparent(traceSource(checkout: checkout, order: order))
             var updated = checkout
             updated.status = change.status
             updated.paymentIntentID = intentID
@@ -147,6 +150,14 @@ enum WebhookApplier {
             }
         }
         return plan
+    }
+
+    /// The id of the outbox event whose trace context the checkout's later events carry: its
+    /// `checkout.created`.
+    static func traceSource(checkout: CheckoutRecord, order: OrderRecord) -> String {
+        EventID.make(
+            storefront: StorefrontID(uncheckedRawValue: order.storefront), order: OrderID(uncheckedRawValue: order.id),
+            type: .checkoutCreated, attempt: checkout.attempt)
     }
 
     static func makeEvent(_ emission: Emission, order: OrderSnapshot, checkout: CheckoutSnapshot, mode: Mode, occurredAt: Date)

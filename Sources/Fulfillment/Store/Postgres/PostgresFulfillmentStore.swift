@@ -21,12 +21,6 @@ import ServiceRuntime
 struct PostgresFulfillmentStore: FulfillmentEngine {
     let database: PostgresPool
     let logger: Logger
-    /// Sets how long a statement waits for another transaction's lock before its transaction
-    /// fails (`lock_timeout`, in milliseconds): a delivery batch that fails so goes through the
-    /// retry queues, as a busy SQLite file does after its busy timeout. Made once; SET takes a
-    /// number, not a bound value.
-    private let setLockTimeout: String
-
     /// Advisory-lock keys of this store (the first half of the two-key form). The gateway's
     /// database is another database, so its keys never meet these.
     enum LockSpace {
@@ -36,9 +30,8 @@ struct PostgresFulfillmentStore: FulfillmentEngine {
         static let orders: Int32 = 0x4342_0002
     }
 
-    init(database: PostgresPool, lockTimeout: Duration, logger: Logger) async throws {
+    init(database: PostgresPool, logger: Logger) async throws {
         self.database = database
-        setLockTimeout = "SET LOCAL lock_timeout = \(max(1, Int((lockTimeout.timeInterval * 1000).rounded())))"
         self.logger = logger
         try await database.migrate(Self.migrations, table: "fulfillment_migration", lockKey: LockSpace.migrations, logger: logger)
     }
@@ -49,18 +42,10 @@ struct PostgresFulfillmentStore: FulfillmentEngine {
         await database.isReachable()
     }
 
-    /// Runs `body` in one transaction, whose statements wait at most the lock timeout for a
-    /// lock; a PostgreSQL error comes out as a `PostgresFailure` naming `what`.
+    /// Runs `body` in one transaction (`PostgresPool.transaction`): a statement waits at most the
+    /// busy timeout for another transaction's lock, and a batch that fails so goes through the
+    /// retry queues, as a busy SQLite file does.
     func transaction<T>(_ what: String, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        let logger = logger
-        let setLockTimeout = setLockTimeout
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await connection.execute(PostgresQuery(unsafeSQL: setLockTimeout), logger: logger)
-                return try await body(connection)
-            }
-        } catch {
-            throw PostgresFailure(error, doing: what)
-        }
+        try await database.transaction(what, logger: logger, body)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The operator's reads: an order's stored history and a selection of domain events to replay.
-extension GatewayStore {
+extension SQLiteGatewayStore {
     /// The order `name` names, its domain events (by sequence) and the Fintoc events matched to
     /// its checkouts (by arrival), from one snapshot.
     func history(of name: EventLog.OrderName) async throws -> (order: OrderRecord, domain: [OutboxRecord], fintoc: [InboxRecord]) {

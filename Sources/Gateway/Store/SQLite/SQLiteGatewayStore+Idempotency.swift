@@ -1,18 +1,10 @@
 import Foundation
 import GRDB
 
-/// A storefront's hold on an idempotency key: the key's scope (the storefront key's id), the key,
-/// and the claim token of the request that holds it. Only the holder may answer or free the key.
-struct IdempotencyClaim: Sendable, Hashable {
-    let storefront: String
-    let key: String
-    let claim: String
-}
-
 /// The idempotency keys of storefront requests: claimed, answered, freed and pruned. The rules
 /// (how long an answer lives, when a request is judged abandoned) are `IdempotencyStore`'s; the
 /// store applies them in one transaction each.
-extension GatewayStore {
+extension SQLiteGatewayStore {
     /// Claims `key` for a request, or says why not: its stored answer, another request under the
     /// key, or the key still held. A key older than `lifetime`, or held longer than
     /// `abandonedAfter` by the same request, is taken over.
@@ -21,14 +13,8 @@ extension GatewayStore {
     ) async throws -> IdempotencyStore.Begin {
         try await pool.write { db in
             if let existing = try IdempotencyRecord.fetchOne(db, key: ["storefront": storefront, "key": key]) {
-                let age = now.timeIntervalSince(existing.createdAt)
-                if age <= lifetime {
-                    // Another request under a live key is a conflict, however long the first one runs.
-                    guard existing.requestHash == requestHash else { return .reusedWithOtherRequest }
-                    if existing.state == .completed, let status = existing.responseStatus, let body = existing.responseBody {
-                        return .replay(status: status, body: body)
-                    }
-                    guard age > abandonedAfter else { return .inProgress }
+                if let answer = existing.answer(to: requestHash, at: now, lifetime: lifetime, abandonedAfter: abandonedAfter) {
+                    return answer
                 }
                 try existing.delete(db)
             }

@@ -5,7 +5,7 @@ import PaymentsCore
 /// The gateway's memory of Fintoc Customers (by mode and normalised tax id) and of the customer
 /// reference each storefront request chose, so its retries send the same body.
 /// See `CustomerReference` and `HostedSessions` for why.
-extension GatewayStore {
+extension SQLiteGatewayStore {
     /// The reference a request sends: the one it sent before, else a customer known for its tax
     /// id, else `customer_data`; recorded before it is used.
     func customerReference(checkoutID: String, mode: String, taxID: TaxID, normalized: String, now: Date) async throws -> CustomerReference

@@ -2,25 +2,8 @@ import Foundation
 import GRDB
 import PaymentsCore
 
-/// An answer stored for idempotent replay: its HTTP status and JSON body.
-struct StoredAnswer: Sendable {
-    let status: Int
-    let body: Data
-}
-
-/// A checkout to record: the storefront's request and what Fintoc made for it.
-struct NewCheckout: Sendable {
-    let request: CheckoutRequest
-    let made: FintocObject
-    /// The storefront's name, recorded on its orders.
-    let storefront: String
-    let checkoutID: String
-    let traceparent: String?
-    let now: Date
-}
-
 /// Orders and their checkouts: what the storefront API reads and records.
-extension GatewayStore {
+extension SQLiteGatewayStore {
     /// A checkout of `storefront`'s orders; another storefront's checkout does not exist for it.
     func checkout(_ id: String, storefront: String) async throws -> CheckoutRecord? {
         try await pool.read { db in try Self.checkout(id, storefront: storefront, in: db) }
@@ -29,14 +12,6 @@ extension GatewayStore {
     private static func checkout(_ id: String, storefront: String, in db: Database) throws -> CheckoutRecord? {
         guard let checkout = try CheckoutRecord.fetchOne(db, key: id), checkout.storefront == storefront else { return nil }
         return checkout
-    }
-
-    /// What a new checkout request finds, read in one snapshot before Fintoc is called.
-    enum CheckoutLookup: Sendable {
-        /// This very request (by its derived checkout id) already made its checkout.
-        case made(CheckoutRecord)
-        /// The order the request names, if the storefront has it.
-        case order(OrderRecord?)
     }
 
     /// The checkout `checkoutID` of `storefront` if it exists (it wins over anything the order
@@ -49,9 +24,7 @@ extension GatewayStore {
     }
 
     /// An order of `storefront` with its checkouts (by attempt) and domain events (by sequence).
-    func orderWithHistory(_ id: String, storefront: String) async throws -> (
-        order: OrderRecord, checkouts: [CheckoutRecord], events: [OutboxRecord]
-    )? {
+    func orderWithHistory(_ id: String, storefront: String) async throws -> OrderHistory? {
         try await pool.read { db in
             guard let order = try OrderRecord.find(storefront: storefront, id: id, in: db) else { return nil }
             let checkouts =
@@ -62,7 +35,7 @@ extension GatewayStore {
                 try OutboxRecord
                 .filter(OutboxRecord.Columns.storefront == storefront && OutboxRecord.Columns.orderID == id)
                 .order(OutboxRecord.Columns.sequence).fetchAll(db)
-            return (order, checkouts, events)
+            return OrderHistory(order: order, checkouts: checkouts, events: events)
         }
     }
 
@@ -170,7 +143,7 @@ extension GatewayStore {
 }
 
 /// What reconciliation reads and marks.
-extension GatewayStore {
+extension SQLiteGatewayStore {
     /// The checkouts reconciliation should re-read, at most `limit`, in order: those marked for
     /// review (oldest mark first); open ones (or waiting for the customer's action) that expired
     /// before `overdueBefore` and were not re-read since (`everythingOpen`: also those without an

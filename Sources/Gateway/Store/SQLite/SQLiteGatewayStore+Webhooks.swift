@@ -8,7 +8,7 @@ import PaymentsCore
 /// webhooks), each in its own savepoint; `prepareIngest` works an event's plan out on a reader
 /// beforehand. What an event does is `WebhookApplier.decide`'s; reading what it decides from and
 /// writing what it decided, inside the caller's transaction, is here.
-extension GatewayStore {
+extension SQLiteGatewayStore {
     /// Works out `item`'s plan from a read snapshot, concurrently with other requests, so the
     /// writer only checks it is still current and writes. Nil for a redelivery (the writer
     /// answers it as a duplicate without working it out).

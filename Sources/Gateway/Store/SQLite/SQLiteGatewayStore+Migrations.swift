@@ -3,7 +3,7 @@ import GRDB
 
 /// Every schema change of the gateway's store, in order. Migrations are versioned: an applied
 /// one is never edited, a change is a new one.
-extension GatewayStore {
+extension SQLiteGatewayStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: orders, checkouts, keys, idempotency, outbox") { db in

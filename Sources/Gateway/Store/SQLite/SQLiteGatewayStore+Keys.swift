@@ -1,11 +1,10 @@
 import Foundation
 import GRDB
 
-/// Storefront API keys, stored as hashes. These operations are synchronous: the command line
-/// and the start-up sync call them outside any async context.
-extension GatewayStore {
-    func insertKey(_ record: StorefrontKeyRecord) throws {
-        try pool.write { db in try record.insert(db) }
+/// Storefront API keys, stored as hashes.
+extension SQLiteGatewayStore {
+    func insertKey(_ record: StorefrontKeyRecord) async throws {
+        try await pool.write { db in try record.insert(db) }
     }
 
     /// Makes the configured keys (SHA-256 hash → storefront name) the active environment keys,
@@ -15,9 +14,9 @@ extension GatewayStore {
     ///
     /// `makeKey` builds the row of a key seen for the first time.
     func syncEnvironmentKeys(
-        wanted: [Data: String], now: Date, makeKey: (_ hash: Data, _ name: String) -> StorefrontKeyRecord
-    ) throws {
-        try pool.write { db in
+        wanted: [Data: String], now: Date, makeKey: @escaping @Sendable (_ hash: Data, _ name: String) -> StorefrontKeyRecord
+    ) async throws {
+        try await pool.write { db in
             let existing =
                 try StorefrontKeyRecord
                 .filter(StorefrontKeyRecord.Columns.source == StorefrontKeyRecord.Source.environment.rawValue).fetchAll(db)
@@ -38,13 +37,13 @@ extension GatewayStore {
     }
 
     /// Every key, revoked ones included, newest first.
-    func allKeys() throws -> [StorefrontKeyRecord] {
-        try pool.read { db in try StorefrontKeyRecord.order(StorefrontKeyRecord.Columns.createdAt.desc).fetchAll(db) }
+    func allKeys() async throws -> [StorefrontKeyRecord] {
+        try await pool.read { db in try StorefrontKeyRecord.order(StorefrontKeyRecord.Columns.createdAt.desc).fetchAll(db) }
     }
 
     /// Revokes the active key `id`; false when there is no such active key.
-    func revokeKey(id: String, now: Date) throws -> Bool {
-        let changed = try pool.write { db in
+    func revokeKey(id: String, now: Date) async throws -> Bool {
+        let changed = try await pool.write { db in
             try StorefrontKeyRecord.filter(id: id).filter(StorefrontKeyRecord.Columns.revokedAt == nil)
                 .updateAll(db, StorefrontKeyRecord.Columns.revokedAt.set(to: now))
         }

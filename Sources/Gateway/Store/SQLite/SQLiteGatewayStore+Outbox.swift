@@ -3,7 +3,7 @@ import GRDB
 
 /// The outbox: domain events written with the state they describe, carried to the broker by the
 /// relay (docs/architecture.md rule 5).
-extension GatewayStore {
+extension SQLiteGatewayStore {
     /// The next batch to publish: the oldest unpublished row of each order, oldest first, at most
     /// `limit`. One row per order, so a failure can never let an order's later event overtake an
     /// earlier one.
