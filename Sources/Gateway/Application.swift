@@ -37,7 +37,9 @@ func buildApplication(
     // unroutable and the events wait in the outbox.
     amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.publisherDefinitions()))
     let signal = WakeSignal()
-    let relay = OutboxRelay(store: store, amqp: amqp, signal: signal, metrics: metrics, logger: logger)
+    let relay = OutboxRelay(
+        store: store, lease: Lease(.relay, store: store, metrics: metrics, logger: logger), amqp: amqp, signal: signal, metrics: metrics,
+        logger: logger)
     var idempotency = IdempotencyStore(store: store)
     idempotency.abandonedAfter = IdempotencyStore.abandonedAfter(for: configuration.fintoc)
     let service = CheckoutService(
@@ -47,10 +49,11 @@ func buildApplication(
     )
 
     let ingestor = WebhookIngestor(store: store, committed: { _ in signal.notify() }, logger: logger)
-    let reconciler = Reconciler(
+    var reconciler = Reconciler(
         store: store, fintoc: fintoc, ingestor: ingestor, metrics: metrics, interval: configuration.reconcileInterval,
         grace: configuration.reconcileGrace, pendingEvery: configuration.reconcilePendingEvery, logger: logger
     )
+    reconciler.lease = Lease(.reconciler(every: configuration.reconcileInterval), store: store, metrics: metrics, logger: logger)
 
     // `/readyz`: the database answers and the relay holds a broker connection.
     let health = HealthController(
@@ -83,7 +86,10 @@ func buildApplication(
         services: [
             adminApplication(configuration: configuration, health: health, metrics: metrics, logger: logger),
             relay,
-            IdempotencyJanitor(idempotency: idempotency, store: store, interval: .seconds(3600), logger: logger),
+            IdempotencyJanitor(
+                idempotency: idempotency, store: store,
+                lease: Lease(.idempotencyJanitor(every: .seconds(3600)), store: store, metrics: metrics, logger: logger),
+                interval: .seconds(3600), logger: logger),
             reconciler,
             ShutdownHook { try await fintoc.shutdown() },
         ],

@@ -69,7 +69,7 @@ struct GatewayExecutableTests {
         let id = try #require(made["id"])
         let key = try #require(made["key"])
         #expect(key.hasPrefix("cbk_") && key.count == 44)
-        let keys = StorefrontKeys(store: try await GatewayStore.open(DatabaseLocation(parsing: database)), refreshInterval: .zero)
+        let keys = StorefrontKeys(store: try await GatewayStore.openForTest(DatabaseLocation(parsing: database)), refreshInterval: .zero)
         #expect(try await keys.authenticate(key)?.name == "shop-cli")
 
         let listed = try await Self.run(["api-keys", "list"], environment)

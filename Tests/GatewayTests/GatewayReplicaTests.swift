@@ -1,3 +1,4 @@
+import AMQP
 import CobroTestSupport
 import Foundation
 import PaymentsCore
@@ -15,7 +16,7 @@ struct GatewayReplicaTests {
     static func replicas(_ count: Int = 2) async throws -> [GatewayStore] {
         let location = try await GatewayFixture.location(.postgres)
         var stores: [GatewayStore] = []
-        for _ in 0..<count { stores.append(try await GatewayStore.open(location)) }
+        for _ in 0..<count { stores.append(try await GatewayStore.openForTest(location)) }
         return stores
     }
 
@@ -132,5 +133,153 @@ struct GatewayReplicaTests {
         for store in stores {
             #expect(try await StorefrontKeys(store: store).authenticate(GatewayFixture.storefrontKey)?.name == "shop")
         }
+    }
+}
+
+/// The gateway's singletons with several replicas: one relay publishes at a time, and another
+/// takes over when it ends, cleanly or not.
+@Suite("Gateway relays on one PostgreSQL database", .needsPostgres, .tags(.postgres), .needsBroker, .tags(.broker))
+struct GatewayRelayFailoverTests {
+    @Test("two relays on one database: each event once and each order in order; the other takes over when the holder stops")
+    func oneRelayAtATime() async throws {
+        let url = try await BrokerFixture.virtualHost()
+        let location = try await GatewayFixture.location(.postgres)
+        let first = try RelayHarness(url: url, database: try await GatewayStore.openForTest(location))
+        let second = try RelayHarness(url: url, database: try await GatewayStore.openForTest(location))
+        let observer = try await AMQPConnection.connect(url: url, connectionName: "relay-observer")
+        let queue = try await BrokerFixture.tap(observer, exchange: PaymentsTopology.paymentsExchange)
+        let consumer = DeliveryBuffer(try await observer.consume(queue: queue, prefetch: 200))
+        let runningFirst = Task { try await first.relay.run() }
+        let runningSecond = Task { try await second.relay.run() }
+
+        try await first.enqueue((1...8).flatMap { RelayEvents.lifecycle(order: "ord-a\($0)") })
+        let before = try await consumer.take(24)
+        #expect(Set(before.compactMap(\.properties.messageID)).count == 24, "each event once")
+        for order in 1...8 {
+            let types = before.filter { $0.properties.messageID?.hasPrefix("tienda/ord-a\(order)/") == true }.map(\.routingKey)
+            #expect(types == ["checkout.created", "payment.pending", "payment.succeeded"], "ord-a\(order)")
+        }
+        #expect(try await first.drained())
+
+        // The holder stops (a deploy): it gives the lease back, and the other relay publishes.
+        let holder = try #require(try await first.database.strings("SELECT holder FROM lease WHERE name = 'outbox_relay'").first ?? nil)
+        let (stopping, staying, survivor) =
+            holder == first.relay.lease.holderName ? (runningFirst, runningSecond, second) : (runningSecond, runningFirst, first)
+        stopping.cancel()
+        _ = try? await stopping.value
+        try await survivor.enqueue((1...8).flatMap { RelayEvents.lifecycle(order: "ord-b\($0)") })
+        let after = try await consumer.take(24, timeout: .seconds(20))
+        #expect(Set(after.compactMap(\.properties.messageID)).count == 24)
+        #expect(try await survivor.drained())
+        #expect(try await consumer.take(1, timeout: .milliseconds(500)).isEmpty, "nothing twice")
+
+        staying.cancel()
+        _ = try? await staying.value
+        consumer.stop()
+        await observer.close()
+        await BrokerFixture.deleteVirtualHost(of: url)
+    }
+
+    @Test("a relay whose lease is held by a replica that vanished waits for it to lapse, then publishes")
+    func lapsedLeaseIsTakenOver() async throws {
+        let url = try await BrokerFixture.virtualHost()
+        let harness = try await RelayHarness(url: url, engine: .postgres)
+        // A replica killed just after renewing: its lease runs 3 more seconds.
+        #expect(try await harness.database.takeLease("outbox_relay", holder: "vanished", for: .seconds(3)))
+        let observer = try await AMQPConnection.connect(url: url, connectionName: "relay-observer")
+        let queue = try await BrokerFixture.tap(observer, exchange: PaymentsTopology.paymentsExchange)
+        let consumer = DeliveryBuffer(try await observer.consume(queue: queue, prefetch: 50))
+        let running = Task { try await harness.relay.run() }
+        try await harness.enqueue(RelayEvents.lifecycle(order: "ord-lapse"))
+        #expect(try await consumer.take(1, timeout: .seconds(1)).isEmpty, "not while another holds the lease")
+        let deliveries = try await consumer.take(3, timeout: .seconds(15))
+        #expect(deliveries.map(\.routingKey) == ["checkout.created", "payment.pending", "payment.succeeded"])
+        running.cancel()
+        _ = try? await running.value
+        consumer.stop()
+        await observer.close()
+        await BrokerFixture.deleteVirtualHost(of: url)
+    }
+}
+
+/// Two `payments-gateway` processes on one PostgreSQL database, as an operator runs them behind
+/// a load balancer, and the one running the relay killed.
+@Suite("Gateway processes on one PostgreSQL database", .needsPostgres, .tags(.postgres), .needsBroker, .tags(.broker))
+struct GatewayProcessFailoverTests {
+    @Test("webhooks to either gateway are published once, in order; SIGKILL the relay's gateway and the other publishes within seconds")
+    func relayGatewayKilled() async throws {
+        let orders = 40
+        let store = try await StoreFixture(
+            .postgres, ui: .paymentIntent, providerID: "pi_ha_0", checkoutID: "chk_ha_0", orderID: "ord-ha-0")
+        for index in 1..<orders {
+            try await store.addCheckout(
+                ui: .paymentIntent, providerID: "pi_ha_\(index)", checkoutID: "chk_ha_\(index)", orderID: "ord-ha-\(index)", attempt: 1)
+        }
+        func history(_ index: Int) -> [Data] {
+            [("payment_intent.pending", "pending"), ("payment_intent.succeeded", "succeeded")].map { type, status in
+                FintocEvents.event(type: type, data: FintocEvents.intent("pi_ha_\(index)", status: status, checkout: nil))
+            }
+        }
+        let url = try await BrokerFixture.virtualHost()
+        let observer = try await AMQPConnection.connect(url: url, connectionName: "ha-observer")
+        try await observer.declare(AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions())))
+        let queue = DeliveryBuffer(try await observer.consume(queue: PaymentsTopology.fulfillmentQueue, prefetch: 200))
+        let refusing = try RefusingPort()
+        let environment = [
+            "GATEWAY_PORT": "0", "GATEWAY_ADMIN_PORT": "0", "GATEWAY_DATABASE_URL": store.setting, "LOG_LEVEL": "info",
+            "FINTOC_API_URL": "http://127.0.0.1:\(refusing.port)", "GATEWAY_RECONCILE_INTERVAL": "0", "AMQP_URL": url,
+        ]
+        let gateways = [
+            try RunningExecutable("payments-gateway", ["serve"], environment: environment),
+            try RunningExecutable("payments-gateway", ["serve"], environment: environment),
+        ]
+        var ports: [Int] = []
+        for gateway in gateways {
+            ports.append(try #require(try await gateway.listeningPort(matching: { !$0.contains("listener=admin") }), "\(gateway.output)"))
+        }
+
+        // Each order's events go to both gateways (Fintoc retries land anywhere), in two halves.
+        func send(_ range: Range<Int>, to targets: [Int]) async throws {
+            for port in targets {
+                let statuses = try await WebhookBurst.post(range.flatMap(history), to: port, concurrency: 8)
+                #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            }
+        }
+        // Each order's two events, in the order its outbox rows were written (concurrent
+        // deliveries may apply the succeeded one first; the pending one is then history).
+        func expectPublished(_ range: Range<Int>, within timeout: Duration) async throws {
+            let deliveries = try await queue.take(range.count * 2, timeout: timeout)
+            for index in range {
+                let ids = deliveries.compactMap(\.properties.messageID).filter { $0.hasPrefix("shop/ord-ha-\(index)/") }
+                let written = try await store.database.strings(
+                    "SELECT event_id FROM outbox WHERE order_id = 'ord-ha-\(index)' ORDER BY sequence")
+                #expect(ids == written.compactMap { $0 } && ids.count == 2, "\(ids)")
+            }
+        }
+        try await send(0..<20, to: ports)
+        try await expectPublished(0..<20, within: .seconds(30))
+        var drained = false
+        for _ in 0..<100 where !drained {
+            drained = try await OutboxStatus.read(store.database).depth == 0
+            if !drained { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(drained)
+
+        let holder = try #require(try await store.database.strings("SELECT holder FROM lease WHERE name = 'outbox_relay'").first ?? nil)
+        let pid = try #require(holder.split(separator: "/").dropFirst().first.flatMap { Int32($0) }, "\(holder)")
+        let relayIndex = try #require(gateways.firstIndex { $0.pid == pid }, "the lease names one of the two: \(holder)")
+        #expect(try await gateways[relayIndex].stop(signal: SIGKILL) == SIGKILL)
+        let survivor = 1 - relayIndex
+        let killedAt = ContinuousClock.now
+        try await send(20..<orders, to: [ports[survivor]])
+        try await expectPublished(20..<orders, within: .seconds(20))
+        let takeover = ContinuousClock.now - killedAt
+        #expect(takeover < .seconds(15), "the relay's lease lapses 5 s after its last renewal: \(takeover)")
+        #expect(try await queue.take(1, timeout: .seconds(2)).isEmpty, "each event once")
+        #expect(try await gateways[survivor].stop() == 0)
+        queue.stop()
+        await observer.close()
+        refusing.release()
+        await BrokerFixture.deleteVirtualHost(of: url)
     }
 }

@@ -15,15 +15,25 @@ struct RelayHarness {
     let relay: OutboxRelay
     let signal = WakeSignal()
 
+    /// A relay on a fresh store on `engine`.
     init(url: String, engine: StoreEngine = .sqlite) async throws {
+        try await self.init(url: url, database: GatewayStore.openForTest(GatewayFixture.location(engine)))
+    }
+
+    /// A relay on `database`, as one replica's: a store of its own on a shared database, and a
+    /// lease holder of its own (`holder`), so several harnesses in one test process are several
+    /// replicas.
+    init(url: String, database: GatewayStore, holder: String = "relay-test/\(UUID().uuidString)") throws {
         self.url = url
-        database = try await GatewayStore.open(try await GatewayFixture.location(engine))
+        self.database = database
         var amqp = try AMQPConfiguration(url: url, connectionName: "relay-test")
         amqp.topology = try AMQP.Topology(rabbitMQDefinitions: JSONEncoder().encode(PaymentsTopology.definitions()))
         amqp.reconnectBackoff = Backoff(base: .milliseconds(50), cap: .milliseconds(500))
+        let metrics = GatewayMetrics()
+        let logger = Logger(label: "relay-test")
         relay = OutboxRelay(
-            store: database, amqp: amqp, signal: signal, metrics: GatewayMetrics(),
-            logger: Logger(label: "relay-test"), idleWait: .milliseconds(200))
+            store: database, lease: Lease(.relay, store: database, holder: holder, metrics: metrics, logger: logger), amqp: amqp,
+            signal: signal, metrics: metrics, logger: logger, idleWait: .milliseconds(200))
     }
 
     /// Writes `events` in one transaction, as the gateway does, and wakes the relay.

@@ -344,7 +344,7 @@ struct IdempotencyRecordTests {
 
     @Test("answers are replayed for 24 hours, then forgotten and purged; keys are per storefront key", arguments: StoreEngine.available)
     func expiry(_ engine: StoreEngine) async throws {
-        let store = IdempotencyStore(store: try await GatewayStore.open(GatewayFixture.location(engine)))
+        let store = IdempotencyStore(store: try await GatewayStore.openForTest(GatewayFixture.location(engine)))
         let hash = IdempotencyStore.hash(Data("request".utf8))
         let start = Date(timeIntervalSince1970: 1_795_000_000)
         let claim = try #require(Self.claim(try await store.begin(storefront: "key_1", key: "k", requestHash: hash, now: start)))
@@ -370,7 +370,7 @@ struct IdempotencyRecordTests {
         "an abandoned key is taken over only by the same request, and the old holder can neither answer nor free it",
         arguments: StoreEngine.available)
     func takeover(_ engine: StoreEngine) async throws {
-        var configured = IdempotencyStore(store: try await GatewayStore.open(GatewayFixture.location(engine)))
+        var configured = IdempotencyStore(store: try await GatewayStore.openForTest(GatewayFixture.location(engine)))
         configured.abandonedAfter = 120
         let store = configured
         let hash = IdempotencyStore.hash(Data("A".utf8))

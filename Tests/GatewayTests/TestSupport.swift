@@ -24,6 +24,8 @@ enum GatewayFixture {
         configuration.database = .sqlite(
             path: FileManager.default.temporaryDirectory
                 .appendingPathComponent("cobro-gateway-tests-\(UUID().uuidString)/gateway.sqlite").path)
+        // Every suite runs at once against one test server: small pools.
+        configuration.databaseMaxConnections = 4
         configuration.storefrontKeys = [("shop", storefrontKey), ("other-shop", otherStorefrontKey)]
         configuration.amqpURL = BrokerFixture.url
         configuration.fintoc.baseURL = fintocURL

@@ -178,7 +178,7 @@ struct StoreFixture {
         orderID: String = Scenario.orderID
     ) async throws {
         setting = try await GatewayFixture.databaseSetting(engine)
-        database = try await GatewayStore.open(try DatabaseLocation(parsing: setting))
+        database = try await GatewayStore.openForTest(try DatabaseLocation(parsing: setting))
         try await addCheckout(ui: ui, providerID: providerID, checkoutID: checkoutID, orderID: orderID, attempt: 1)
     }
 

@@ -72,7 +72,17 @@ public final class GatewayMetrics: Sendable {
             helpText: "Webhooks refused by reason (missing_header, malformed, stale, future, no_match, bad_event, too_large)")
     }
 
+    static var leaseHeld: MetricNameDescriptor {
+        .init(
+            namespace: "gateway", metricName: "lease_held", unitName: "",
+            helpText: "1 while this process holds the named lease and runs that singleton (relay, reconciler, idempotency_janitor)")
+    }
+
     public init() {}
+
+    func lease(_ name: String, held: Bool) {
+        registry.makeGauge(descriptor: Self.leaseHeld, labels: [("name", name)]).set(Double(held ? 1 : 0))
+    }
 
     func webhookTakenIn(outcome: String, source: String) {
         registry.makeCounter(descriptor: Self.webhooks, labels: [("outcome", outcome), ("source", source)]).increment()

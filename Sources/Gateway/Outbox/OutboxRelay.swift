@@ -14,9 +14,14 @@ import Synchronization
 /// unpublished one), so a failure can never let an order's later event overtake an earlier one;
 /// a batch goes out in sequence order, so events also leave in the order they were written.
 /// The relay wakes when a commit adds rows, and also every `idleWait` for rows written by another
-/// process (the `events replay` command).
+/// process (the `events replay` command, another replica).
+///
+/// With several gateway replicas, one relay publishes at a time: the one holding the
+/// `outbox_relay` lease. The others keep their broker connection (for `/readyz`) and take over
+/// within seconds of the holder's end.
 final class OutboxRelay: Service, Sendable {
     let store: GatewayStore
+    let lease: Lease
     let metrics: GatewayMetrics
     let logger: Logger
     let batchSize: Int
@@ -30,10 +35,11 @@ final class OutboxRelay: Service, Sendable {
     var connectionAttempts: Int { broker.connectionAttempts }
 
     init(
-        store: GatewayStore, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
+        store: GatewayStore, lease: Lease, amqp: AMQPConfiguration, signal: WakeSignal, metrics: GatewayMetrics, logger: Logger,
         batchSize: Int = 512, idleWait: Duration = .seconds(1)
     ) {
         self.store = store
+        self.lease = lease
         self.metrics = metrics
         self.logger = logger
         self.batchSize = batchSize
@@ -47,6 +53,7 @@ final class OutboxRelay: Service, Sendable {
 
     func run() async throws {
         await loop.run(logger: logger, failure: "outbox relay failed to read or mark rows") { try await self.round() }
+        await lease.release()
         await broker.close()
     }
 
@@ -56,6 +63,10 @@ final class OutboxRelay: Service, Sendable {
         guard let connection = await broker.connected() else {
             await updateGauges()
             return .failed
+        }
+        guard await lease.isHeld() else {
+            await updateGauges()
+            return .idle(timeout: lease.renewEvery)
         }
         let rows = try await store.claimOutboxBatch(limit: batchSize)
         await updateGauges()

@@ -56,6 +56,10 @@ protocol GatewayEngine: Sendable {
     func revokeKey(id: String, now: Date) async throws -> Bool
     func activeKeys() async throws -> [StorefrontKeyRecord]
 
+    // Leases of the gateway's singletons (`+Leases`).
+    func takeLease(_ name: String, holder: String, for duration: Duration) async throws -> Bool
+    func releaseLease(_ name: String, holder: String) async throws
+
     // The outbox (`+Outbox`).
     func claimOutboxBatch(limit: Int) async throws -> [OutboxRecord]
     func markOutbox(published: [Int64], failed: [Int64], now: Date) async throws

@@ -232,6 +232,22 @@ extension GatewayStore {
     }
 }
 
+/// Leases: each of the gateway's singletons (the relay, reconciliation, the janitor) runs in the
+/// one process that holds its lease (`Lease`).
+extension GatewayStore {
+    /// Takes the lease `name` for `holder` until `duration` from now, or renews it if `holder`
+    /// has it; false while another holder's lease runs. On PostgreSQL the database's clock
+    /// decides, so replicas on hosts whose clocks differ agree.
+    func takeLease(_ name: String, holder: String, for duration: Duration) async throws -> Bool {
+        try await engine.takeLease(name, holder: holder, for: duration)
+    }
+
+    /// Ends `holder`'s lease `name`, if it has it, so another process may take it at once.
+    func releaseLease(_ name: String, holder: String) async throws {
+        try await engine.releaseLease(name, holder: holder)
+    }
+}
+
 /// The outbox: domain events written with the state they describe, carried to the broker by the
 /// relay (docs/architecture.md rule 5).
 extension GatewayStore {

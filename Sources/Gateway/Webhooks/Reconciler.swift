@@ -13,8 +13,12 @@ import ServiceLifecycle
 ///
 /// What Fintoc answers is authoritative: it may move a final state (e.g. a payment a webhook
 /// called failed that Fintoc says succeeded), which is how a contradiction is settled.
+///
+/// The service runs its passes only while it holds the `reconciler` lease, so with several
+/// replicas one of them reconciles; `reconcile --now` (no lease) runs a pass wherever it is asked.
 struct Reconciler: Service {
     let store: GatewayStore
+    var lease: Lease? = nil
     let fintoc: FintocClient
     let ingestor: WebhookIngestor
     let metrics: GatewayMetrics
@@ -32,7 +36,8 @@ struct Reconciler: Service {
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
-            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            if let lease, await !lease.isHeld() { continue }
             let report = await pass()
             if report.examined > 0 {
                 logger.debug(
@@ -40,6 +45,7 @@ struct Reconciler: Service {
                     metadata: ["examined": "\(report.examined)", "changed": "\(report.changed)", "failed": "\(report.failed)"])
             }
         }
+        await lease?.release()
     }
 
     /// One pass over every due checkout, in order: review, overdue, pending. `everythingOpen`
@@ -55,6 +61,7 @@ struct Reconciler: Service {
         }
         for checkout in due {
             if Task.isCancelled { break }
+            if let lease, await !lease.isHeld() { break }
             report.examined += 1
             do {
                 let items = try await reread(checkout, now: now)

@@ -11,6 +11,11 @@ import Testing
 /// What the tests read and write behind the store's operations, on either engine: rows to look
 /// at, and rows set up as a test needs them. Statements here are plain SQL both engines take.
 extension GatewayStore {
+    /// Opens (and migrates) the store at `location` with a small pool: every suite runs at once
+    /// against one test server.
+    static func openForTest(_ location: DatabaseLocation) async throws -> GatewayStore {
+        try await open(location, maximumConnections: 4)
+    }
 
     private var sqlite: DatabasePool? { (engine as? SQLiteGatewayStore)?.pool }
 
@@ -164,6 +169,6 @@ extension GatewayConfiguration {
 
     /// The store this configuration names, opened (and migrated) as the gateway opens it.
     func openStore() async throws -> GatewayStore {
-        try await GatewayStore.open(database)
+        try await GatewayStore.openForTest(database)
     }
 }

@@ -142,6 +142,17 @@ extension PostgresGatewayStore {
                 )
                 """,
                 "CREATE INDEX checkout_customer_choice_created_at ON checkout_customer_choice (created_at)",
-            ])
+            ]),
+        PostgresMigration(
+            "v2: leases",
+            [
+                """
+                CREATE TABLE lease (
+                    name text PRIMARY KEY,
+                    holder text NOT NULL,
+                    expires_at timestamptz NOT NULL
+                )
+                """
+            ]),
     ]
 }

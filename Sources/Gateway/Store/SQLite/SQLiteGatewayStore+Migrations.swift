@@ -233,6 +233,15 @@ extension SQLiteGatewayStore {
             try db.drop(index: "outbox_order")
             try db.create(index: "outbox_order", on: "outbox", columns: ["storefront", "order_id", "sequence"])
         }
+        migrator.registerMigration("v6: leases") { db in
+            // The gateway's singletons (the relay, reconciliation, the janitor) run where their
+            // lease is held: one process on SQLite, one of the replicas on PostgreSQL.
+            try db.create(table: "lease") { t in
+                t.column("name", .text).primaryKey()
+                t.column("holder", .text).notNull()
+                t.column("expires_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }
