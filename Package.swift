@@ -289,7 +289,12 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "CobroTestSupport",
+                "AMQP",
+                "PaymentsCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The HA drill: a fan-out in front of the gateways, and both PostgreSQL databases read.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]

@@ -135,6 +135,12 @@ final class EndToEndStack: Sendable {
     }
 
     private func waitReady(_ process: RunningExecutable, name: String, url: String) async throws {
+        try await Self.waitReady(process, name: name, url: url)
+    }
+
+    /// Waits until `url` answers 200, for at most 60 s; stops the process and throws with its
+    /// output when it exits or never gets ready.
+    static func waitReady(_ process: RunningExecutable, name: String, url: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw StartFailure(name: name, output: process.output) }
@@ -153,6 +159,11 @@ final class EndToEndStack: Sendable {
 
     /// `POST /v1/checkouts` for `lines` (sku → quantity) at 10,000 CLP each.
     func checkout(_ orderID: String, ui: String = "payment_intent", lines: [String: Int]) async throws -> Order {
+        try await Self.checkout(orderID, ui: ui, lines: lines, gatewayPort: gatewayPort)
+    }
+
+    /// `POST /v1/checkouts` to the gateway on `gatewayPort`, as the e2e storefront.
+    static func checkout(_ orderID: String, ui: String, lines: [String: Int], gatewayPort: Int) async throws -> Order {
         let items = lines.sorted { $0.key < $1.key }.map {
             ["sku": $0.key, "name": "Producto \($0.key)", "quantity": $0.value, "unit_amount": 10_000] as [String: Any]
         }
@@ -164,7 +175,7 @@ final class EndToEndStack: Sendable {
         let (status, json) = try await post(
             "http://127.0.0.1:\(gatewayPort)/v1/checkouts", body,
             headers: [
-                "Authorization": "Bearer \(Self.storefrontKey)", "Idempotency-Key": "e2e-\(orderID)",
+                "Authorization": "Bearer \(storefrontKey)", "Idempotency-Key": "e2e-\(orderID)",
             ])
         guard status == 201, let id = json["id"] as? String, let provider = json["provider_id"] as? String else {
             throw RequestFailure(what: "checkout \(orderID)", status: status, body: json)
@@ -174,6 +185,10 @@ final class EndToEndStack: Sendable {
 
     /// The customer finishes paying (or not) at Fintoc: the sandbox's control endpoint.
     func complete(_ order: Order, _ outcome: String) async throws {
+        try await Self.complete(order, outcome, sandboxPort: sandboxPort)
+    }
+
+    static func complete(_ order: Order, _ outcome: String, sandboxPort: Int) async throws {
         let (status, json) = try await post(
             "http://127.0.0.1:\(sandboxPort)/sandbox/complete", ["id": order.providerID, "outcome": outcome],
             headers: ["Authorization": "sk_test_sandbox"])
@@ -225,6 +240,11 @@ final class EndToEndStack: Sendable {
     }
 
     private func post(_ url: String, _ body: [String: Any], headers: [String: String]) async throws -> (Int, [String: Any]) {
+        try await Self.post(url, body, headers: headers)
+    }
+
+    /// POSTs `body` as JSON; the answer's status and JSON object.
+    static func post(_ url: String, _ body: [String: Any], headers: [String: String]) async throws -> (Int, [String: Any]) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

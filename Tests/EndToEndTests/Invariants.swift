@@ -56,6 +56,10 @@ extension EndToEndStack {
     /// Emails written for `order`, by kind (`order_confirmed`, …): `.eml` files named after their
     /// stable Message-ID, or messages an SMTP server received.
     func emails(for order: String, smtp: SMTPServer? = nil) -> [String] {
+        Self.emails(for: order, smtp: smtp, in: mailDirectory)
+    }
+
+    static func emails(for order: String, smtp: SMTPServer? = nil, in mailDirectory: URL) -> [String] {
         // Message-IDs are <storefront+order.kind@domain>.
         let local = "\(EndToEndStack.storefrontName)+\(order)."
         if let smtp {
@@ -73,6 +77,10 @@ extension EndToEndStack {
 
     /// Messages parked in the dead-letter queue (management API).
     func parkedCount() async throws -> Int {
+        try await Self.parkedCount(amqpURL: amqpURL)
+    }
+
+    static func parkedCount(amqpURL: String) async throws -> Int {
         let vhost = String(amqpURL.split(separator: "/").last ?? "%2F")
         let text = try await BrokerFixture.management("GET", "api/queues/\(vhost)/fulfillment.payments.dlq", body: nil)
         let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]

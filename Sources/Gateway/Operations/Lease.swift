@@ -2,6 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One of the gateway's singletons (the outbox relay, reconciliation, the idempotency janitor)
 /// runs in one process at a time: the one holding its named lease in the store. A holder renews
 /// the lease while it works; one that stops cleanly gives it back, and one that vanishes loses
@@ -29,7 +33,11 @@ final class Lease: Sendable {
     /// This process, as lease holders are named: host, process id and a random part (a
     /// restarted process with a reused pid is another holder).
     static let processHolder: String = {
-        let host = ProcessInfo.processInfo.hostName
+        // gethostname, not ProcessInfo.hostName, which may wait on a DNS lookup.
+        var name = [CChar](repeating: 0, count: 256)
+        let host =
+            gethostname(&name, name.count) == 0
+            ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "host"
         return "\(host)/\(ProcessInfo.processInfo.processIdentifier)/\(RandomID.base62(count: 8))"
     }()
 
