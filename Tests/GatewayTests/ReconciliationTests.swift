@@ -41,9 +41,9 @@ struct ReconciliationTests {
 
     @Test(
         "a payment waiting for the customer, re-read from Fintoc, is published with Fintoc's next_action, for each ui",
-        arguments: ["redirect", "payment_intent"])
-    func rereadCarriesNextAction(ui: String) async throws {
-        try await Stack.run { stack in
+        arguments: StoreEngine.available, ["redirect", "payment_intent"])
+    func rereadCarriesNextAction(_ engine: StoreEngine, ui: String) async throws {
+        try await Stack.run(engine: engine) { stack in
             let made = try await stack.checkout(ui: ui)
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .requiresAction, errorReason: nil)
             #expect(try await stack.nextEvents(1).map(\.type) == [.checkoutCreated])
@@ -73,6 +73,10 @@ struct ReconciliationTests {
             let checkout = try await stack.configuration.openStore().checkoutRow(made.id)
             #expect(checkout?.status == .succeeded)
             #expect(checkout?.reviewSince == nil)
+            // The one gateway holds every singleton's lease, and says so.
+            for lease in ["reconciler", "outbox_relay"] {
+                #expect(try await stack.metric(#"gateway_lease_held{name="\#(lease)"}"#) == 1, "\(lease)")
+            }
         }
     }
 
@@ -102,14 +106,14 @@ struct ReconciliationTests {
         }
     }
 
-    @Test("payments-gateway reconcile --now, events list and events replay, as an operator runs them")
-    func operatorCommands() async throws {
-        try await Stack.run { stack in
+    @Test("payments-gateway reconcile --now, events list and events replay, as an operator runs them", arguments: StoreEngine.available)
+    func operatorCommands(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let made = try await stack.checkout(ui: "payment_intent")
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .succeeded, errorReason: nil)
             _ = try await stack.nextEvents(1)
             let environment = [
-                "GATEWAY_DATABASE": stack.configuration.sqlitePath, "FINTOC_API_URL": stack.configuration.fintoc.baseURL,
+                "GATEWAY_DATABASE_URL": stack.databaseSetting, "FINTOC_API_URL": stack.configuration.fintoc.baseURL,
                 "AMQP_URL": stack.configuration.amqpURL,
             ]
             let notAll = try await ExecutableRunner.run("payments-gateway", ["reconcile", "--now", "--json"], environment: environment)

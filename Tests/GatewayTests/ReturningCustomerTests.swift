@@ -1,6 +1,5 @@
 import CobroTestSupport
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -55,12 +54,16 @@ struct ReturningCustomerTests {
 
     @Test(
         "a customer made at Fintoc outside Cobro is found and reused",
-        arguments: [
+        arguments: StoreEngine.available,
+        [
             ("cl_rut", "CLP", "160000007", "16.000.000-7"),
             ("mx_rfc", "MXN", "gohm800101ab1", "GOHM800101AB1"),
         ])
-    func madeElsewhere(taxType: String, currency: String, madeAs: String, orderedAs: String) async throws {
-        try await Stack.run { stack in
+    func madeElsewhere(_ engine: StoreEngine, _ example: (taxType: String, currency: String, madeAs: String, orderedAs: String))
+        async throws
+    {
+        let (taxType, currency, madeAs, orderedAs) = example
+        try await Stack.run(engine: engine) { stack in
             let made = try await stack.sandboxClient.execute(
                 uri: "/v2/customers", method: .post, headers: Self.sandboxHeaders,
                 body: GatewayFixture.json(["email": "Otra@Example.com", "tax_id": ["type": taxType, "value": madeAs]]))
@@ -99,9 +102,9 @@ struct ReturningCustomerTests {
         }
     }
 
-    @Test("a 409 the lookup cannot resolve is a 502 naming Fintoc's code, and a retry recovers")
-    func unresolvedConflict() async throws {
-        try await Stack.run { stack in
+    @Test("a 409 the lookup cannot resolve is a 502 naming Fintoc's code, and a retry recovers", arguments: StoreEngine.available)
+    func unresolvedConflict(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             try await CheckoutFlowTests.sandboxFaults(
                 stack, #"{"api_errors": [{"status": 409, "count": 1, "path_prefix": "/v2/checkout_sessions", "method": "POST"}]}"#)
             let body = Self.body("ord-conflict", taxType: "cl_rut", taxValue: "11.111.111-1")
@@ -117,9 +120,10 @@ struct ReturningCustomerTests {
         }
     }
 
-    @Test("a retry reaches the session its first try made, even when the customer became known in between")
-    func retryKeepsItsSession() async throws {
-        try await Stack.run { stack in
+    @Test(
+        "a retry reaches the session its first try made, even when the customer became known in between", arguments: StoreEngine.available)
+    func retryKeepsItsSession(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             // The first try of order A sent customer_data, Fintoc made the session, and the gateway
             // never recorded it (its answer was lost): its choice stands, its session does not.
             let body = Self.body("ord-retry-a", taxType: "cl_rut", taxValue: "9.999.999-3")
@@ -143,35 +147,47 @@ struct ReturningCustomerTests {
 }
 
 extension Stack {
-    /// The gateway's own database file, opened beside the running gateway.
-    func gatewayDatabase() throws -> DatabaseQueue {
-        try DatabaseQueue(path: configuration.sqlitePath)
-    }
-
     /// The Fintoc customers the gateway remembers.
     func rememberedCustomers() async throws -> [String] {
         try await configuration.openStore().strings("SELECT customer_id FROM fintoc_customer ORDER BY customer_id").compactMap { $0 }
     }
 
     /// Runs `body` while the gateway cannot record a checkout of `orderID`: a trigger in its
-    /// SQLite file aborts the insert, as a crash or a full disk would after Fintoc answered.
+    /// database aborts the insert, as a crash or a full disk would after Fintoc answered.
     func withGatewayFaultAfterFintoc(orderID: String, _ body: () async throws -> Void) async throws {
-        let database = try gatewayDatabase()
-        try await database.write { db in
-            // A trigger takes no bound parameters: the id goes in as an SQL literal.
-            let literal = "'" + orderID.replacingOccurrences(of: "'", with: "''") + "'"
-            try db.execute(
-                sql: """
-                    CREATE TRIGGER test_lose_checkout BEFORE INSERT ON checkout WHEN NEW.order_id = \(literal)
-                    BEGIN SELECT RAISE(ABORT, 'injected by the test'); END
-                    """)
+        let database = try await configuration.openStore()
+        // A trigger takes no bound parameters: the id goes in as an SQL literal.
+        let literal = "'" + orderID.replacingOccurrences(of: "'", with: "''") + "'"
+        let install: [String]
+        let remove: [String]
+        if case .sqlite = configuration.database {
+            install = [
+                """
+                CREATE TRIGGER test_lose_checkout BEFORE INSERT ON checkout WHEN NEW.order_id = \(literal)
+                BEGIN SELECT RAISE(ABORT, 'injected by the test'); END
+                """
+            ]
+            remove = ["DROP TRIGGER test_lose_checkout"]
+        } else {
+            install = [
+                """
+                CREATE FUNCTION test_lose_checkout() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.order_id = \(literal) THEN RAISE EXCEPTION 'injected by the test'; END IF;
+                    RETURN NEW;
+                END $$
+                """,
+                "CREATE TRIGGER test_lose_checkout BEFORE INSERT ON checkout FOR EACH ROW EXECUTE FUNCTION test_lose_checkout()",
+            ]
+            remove = ["DROP TRIGGER test_lose_checkout ON checkout", "DROP FUNCTION test_lose_checkout()"]
         }
+        for statement in install { try await database.execute(statement) }
         do {
             try await body()
         } catch {
-            try? await database.write { db in try db.execute(sql: "DROP TRIGGER test_lose_checkout") }
+            for statement in remove { try? await database.execute(statement) }
             throw error
         }
-        try await database.write { db in try db.execute(sql: "DROP TRIGGER test_lose_checkout") }
+        for statement in remove { try await database.execute(statement) }
     }
 }

@@ -17,6 +17,8 @@ struct Stack {
     let sandbox: SandboxStore
     let sandboxClient: any TestClientProtocol
     let configuration: GatewayConfiguration
+    /// The store's place as `GATEWAY_DATABASE_URL` takes it, for the executables a test runs.
+    let databaseSetting: String
     let observer: AMQPConnection
     let events: DeliveryBuffer
 
@@ -39,7 +41,8 @@ struct Stack {
             try await buildApplication(sandbox: sandbox).test(.live) { sandboxClient in
                 var adjusted = GatewayFixture.configuration(fintocURL: "http://127.0.0.1:\(sandboxClient.port!)")
                 adjusted.amqpURL = url
-                if engine != .sqlite { adjusted.database = try DatabaseLocation(parsing: try await GatewayFixture.databaseSetting(engine)) }
+                let setting = engine == .sqlite ? adjusted.sqlitePath : try await GatewayFixture.databaseSetting(engine)
+                adjusted.database = try DatabaseLocation(parsing: setting)
                 adjust(&adjusted)
                 let configuration = adjusted
                 var gatewayLogger = Logger(label: "gateway-under-test")
@@ -49,7 +52,7 @@ struct Stack {
                     try await body(
                         Stack(
                             gateway: gateway, sandbox: sandbox.store, sandboxClient: sandboxClient,
-                            configuration: configuration, observer: observer, events: events))
+                            configuration: configuration, databaseSetting: setting, observer: observer, events: events))
                 }
             }
         } catch {

@@ -13,9 +13,9 @@ import Testing
 
 @Suite("Storefront API without Fintoc")
 struct StorefrontAPITests {
-    @Test("health and readiness answer with the database and the broker up", .needsBroker, .tags(.broker))
-    func health() async throws {
-        let configuration = GatewayFixture.configuration()
+    @Test("health and readiness answer with the database and the broker up", .needsBroker, .tags(.broker), arguments: StoreEngine.available)
+    func health(_ engine: StoreEngine) async throws {
+        let configuration = try await GatewayFixture.configuration(engine: engine)
         let app = try await buildApplication(configuration: configuration)
         try await app.test(.live) { client in
             let health = try await client.execute(uri: "/healthz", method: .get)

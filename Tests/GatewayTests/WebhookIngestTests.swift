@@ -39,9 +39,11 @@ extension Stack {
 
 @Suite("Webhook ingestion over HTTP", .needsBroker, .tags(.broker))
 struct WebhookIngestTests {
-    @Test("signatures: missing, tampered byte, stale, future, unknown secret are refused with 401, a reason and a metric")
-    func refusedSignatures() async throws {
-        try await Stack.run { stack in
+    @Test(
+        "signatures: missing, tampered byte, stale, future, unknown secret are refused with 401, a reason and a metric",
+        arguments: StoreEngine.available)
+    func refusedSignatures(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let body = FintocEvents.event(
                 type: "payment_intent.succeeded", data: FintocEvents.intent("pi_none", status: "succeeded", checkout: nil))
             let now = Int64(Date().timeIntervalSince1970)
@@ -76,9 +78,10 @@ struct WebhookIngestTests {
         }
     }
 
-    @Test("rotation: both configured secrets verify, and a header with the new and an unknown value passes")
-    func rotation() async throws {
-        try await Stack.run(adjust: { $0.webhookSecrets = ["whsec_old_secret_1", "whsec_new_secret_2"] }) { stack in
+    @Test(
+        "rotation: both configured secrets verify, and a header with the new and an unknown value passes", arguments: StoreEngine.available)
+    func rotation(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine, adjust: { $0.webhookSecrets = ["whsec_old_secret_1", "whsec_new_secret_2"] }) { stack in
             for secrets in [["whsec_old_secret_1"], ["whsec_new_secret_2"], ["whsec_unknown_3", "whsec_new_secret_2"]] {
                 let body = FintocEvents.event(
                     type: "refund.succeeded", data: ["id": "re_\(UUID().uuidString.prefix(6))", "object": "refund"])
@@ -181,9 +184,10 @@ struct WebhookIngestTests {
     }
 
     @Test(
-        "a signed payment_intent.requires_action: its next_action is published in payment.action_required; without one the field is absent")
-    func nextActionIsPublished() async throws {
-        try await Stack.run { stack in
+        "a signed payment_intent.requires_action: its next_action is published in payment.action_required; without one the field is absent",
+        arguments: StoreEngine.available)
+    func nextActionIsPublished(_ engine: StoreEngine) async throws {
+        try await Stack.run(engine: engine) { stack in
             let told = try await stack.checkout(ui: "payment_intent")
             let silent = try await stack.checkout(ui: "payment_intent")
             for (made, nextAction) in [(told, TestValues.requiresActionNextAction), (silent, nil)] {
@@ -208,9 +212,9 @@ struct WebhookIngestTests {
 
     @Test(
         "the sandbox's requires_action, signed and delivered: payment.action_required carries its next_action, for each ui",
-        arguments: ["redirect", "payment_intent"])
-    func sandboxNextAction(ui: String) async throws {
-        try await Stack.run { stack in
+        arguments: StoreEngine.available, ["redirect", "payment_intent"])
+    func sandboxNextAction(_ engine: StoreEngine, ui: String) async throws {
+        try await Stack.run(engine: engine) { stack in
             await stack.subscribeSandbox()
             let made = try await stack.checkout(ui: ui)
             _ = try await stack.sandbox.complete(id: made.providerID, outcome: .requiresAction, errorReason: nil)
