@@ -18,8 +18,14 @@ struct WebhooksBench: AsyncParsableCommand {
         discussion: BenchSecrets.help
     )
 
-    @Option(help: "Gateway base URL (loopback).")
+    @Option(
+        help:
+            "Gateway base URL (loopback); several, comma-separated, for gateway replicas on one database: connection i sends to the (i mod n)-th."
+    )
     var gateway = "http://127.0.0.1:8080"
+
+    /// Every gateway named; checkouts are made through the first.
+    var gateways: [String] { gateway.split(separator: ",").map { BenchHTTP.trimmed(String($0)) } }
 
     /// `COBRO_BENCH_STOREFRONT_KEY` (or its `_FILE`): never an argument, which `ps` would show.
     var key: String { get throws { try BenchSecrets.value(BenchSecrets.storefrontKey) } }
@@ -43,8 +49,8 @@ struct WebhooksBench: AsyncParsableCommand {
     @Option(help: "Checkouts created at once while preparing.")
     var setupConcurrency = 16
 
-    @Option(help: "PID of the gateway process, for its CPU time per webhook (Linux /proc).")
-    var gatewayPid: Int32?
+    @Option(help: "PID of a gateway process, for their CPU time per webhook (Linux /proc); once per replica.")
+    var gatewayPid: [Int32] = []
 
     func validate() throws {
         guard count >= 3, concurrency >= 1, seconds > 0, setupConcurrency >= 1 else {
@@ -68,7 +74,6 @@ struct WebhooksBench: AsyncParsableCommand {
         let checkouts = count / 3
         log("creating \(checkouts) checkouts (payment_intent) through the gateway")
         let providers = try await createCheckouts(client, count: checkouts)
-        let gatewayBase = BenchHTTP.trimmed(gateway)
         let stamp = Int64(Date().timeIntervalSince1970)
         let signer = WebhookSigner(secret: try secret)
         // Fintoc's order per payment: pending, then succeeded, then the succeeded event again.
@@ -85,12 +90,12 @@ struct WebhooksBench: AsyncParsableCommand {
             }
         }
 
-        let cpuBefore = gatewayPid.flatMap(CheckoutsBench.procCPUSeconds)
+        let cpuBefore = Self.cpuSeconds(gatewayPid)
         log("\(bodies.count) webhooks, \(concurrency) connections, at most \(seconds) s")
         let started = ContinuousClock.now
-        let outcome = await send(client, url: gatewayBase + "/webhooks/fintoc", bodies: bodies)
+        let outcome = await send(client, urls: gateways.map { $0 + "/webhooks/fintoc" }, bodies: bodies)
         let elapsed = (ContinuousClock.now - started).seconds
-        let cpuAfter = gatewayPid.flatMap(CheckoutsBench.procCPUSeconds)
+        let cpuAfter = Self.cpuSeconds(gatewayPid)
         let figures = Figures(
             target: "gateway", endpoint: "POST /webhooks/fintoc", latenciesMS: outcome.latencies.sorted(), errors: outcome.errors,
             elapsed: elapsed, cpu: cpuBefore.flatMap { before in cpuAfter.map { ["gateway": $0 - before] } } ?? [:]
@@ -109,11 +114,12 @@ struct WebhooksBench: AsyncParsableCommand {
 
         var result = figures.json
         result["concurrency"] = concurrency
+        result["gateways"] = gateways.count
         result["webhooks"] = bodies.count
         result["events_expected"] = expected
         result["events_published"] = published
         result["publish_drain_s"] = round3(drainSeconds)
-        result["durable"] = "PRAGMA synchronous = FULL; the answer comes after the commit"
+        result["durable"] = "the answer comes after the commit (SQLite: synchronous = FULL; PostgreSQL: synchronous_commit on)"
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
@@ -121,7 +127,7 @@ struct WebhooksBench: AsyncParsableCommand {
     private func createCheckouts(_ client: HTTPClient, count: Int) async throws -> [(checkout: String, pi: String)] {
         let run = UUID().uuidString.prefix(8).lowercased()
         return try await BenchHTTP.paymentIntentCheckouts(
-            client, gateway: gateway, key: try key, count: count, width: setupConcurrency, idempotencyPrefix: "wh-\(run)"
+            client, gateway: gateways[0], key: try key, count: count, width: setupConcurrency, idempotencyPrefix: "wh-\(run)"
         ) { index in
             #"{"order_id":"ord-wh-\#(run)-\#(index)","currency":"CLP","amount":30970,"line_items":[{"sku":"SKU-TEE-001","name":"Polera","quantity":2,"unit_amount":12990},{"sku":"SKU-MUG-002","name":"Taza","quantity":1,"unit_amount":4990}],"customer":{"email":"buyer@example.com"},"success_url":"https://shop.example/ok","cancel_url":"https://shop.example/ko","ui":"payment_intent"}"#
         }.map { ($0.checkout, $0.provider) }
@@ -132,11 +138,23 @@ struct WebhooksBench: AsyncParsableCommand {
         var errors: [String: Int] = [:]
     }
 
-    private func send(_ client: HTTPClient, url: String, bodies: [(Data, String)]) async -> Outcome {
+    /// The CPU seconds the processes `pids` have used, added up; nil when one cannot be read.
+    static func cpuSeconds(_ pids: [Int32]) -> Double? {
+        guard !pids.isEmpty else { return nil }
+        var total = 0.0
+        for pid in pids {
+            guard let seconds = CheckoutsBench.procCPUSeconds(pid) else { return nil }
+            total += seconds
+        }
+        return total
+    }
+
+    private func send(_ client: HTTPClient, urls: [String], bodies: [(Data, String)]) async -> Outcome {
         let deadline = ContinuousClock.now + .seconds(seconds)
         let next = Counter()
         return await withTaskGroup(of: Outcome.self) { group in
-            for _ in 0..<concurrency {
+            for connection in 0..<concurrency {
+                let url = urls[connection % urls.count]
                 group.addTask {
                     var outcome = Outcome()
                     while ContinuousClock.now < deadline {

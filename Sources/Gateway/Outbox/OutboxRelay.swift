@@ -71,6 +71,10 @@ final class OutboxRelay: Service, Sendable {
         let rows = try await store.claimOutboxBatch(limit: batchSize)
         await updateGauges()
         guard !rows.isEmpty else { return .idle(timeout: idleWait) }
+        // Reading the batch may have waited long for a busy database, long enough for the lease
+        // to lapse and another replica to take it: asked again (when the last answer is older
+        // than a renewal period) before anything is published.
+        guard await lease.isHeld() else { return .idle(timeout: lease.renewEvery) }
         return try await publish(rows, on: connection) ? .failed : .worked
     }
 
